@@ -1,0 +1,55 @@
+"""The chat grammar shared by text adapters: `/verdict` and `/report` arguments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from bot.model import IsOfficialError, Status
+
+_URL = re.compile(r"https?://\S+$", re.IGNORECASE)
+VERDICT_USAGE = "usage: /verdict <account> <status> [entity] [| note] [source url]"
+REPORT_USAGE = "usage: /report <account> <status> [note]"
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictArgs:
+    account: str
+    status: Status
+    entity: str | None
+    note: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportArgs:
+    account: str
+    status: Status
+    note: str | None
+
+
+def _split_head(args: str, usage: str) -> tuple[str, Status, str]:
+    parts = args.strip().split(maxsplit=2)
+    if len(parts) < 2:
+        raise IsOfficialError(usage)
+    rest = parts[2].strip() if len(parts) == 3 else ""
+    return parts[0], Status.parse(parts[1]), rest
+
+
+def parse_verdict(args: str) -> VerdictArgs:
+    """`x:fakedprk impersonator Government of North Korea (DPRK) | fake page https://…`"""
+    account, status, rest = _split_head(args, VERDICT_USAGE)
+    url = None
+    last = rest.rsplit(maxsplit=1)[-1] if rest else ""
+    if _URL.match(last):
+        url, rest = last, rest[: -len(last)].strip()
+        if not urlsplit(url).netloc:
+            raise IsOfficialError(f"not a usable source link: {url[:80]}")
+    entity, _, note = (part.strip() for part in rest.partition("|"))
+    return VerdictArgs(account, status, entity or None, note or None, url)
+
+
+def parse_report(args: str) -> ReportArgs:
+    account, status, rest = _split_head(args, REPORT_USAGE)
+    return ReportArgs(account, status, rest or None)

@@ -1,0 +1,255 @@
+"""The core: every adapter asks it the same questions and gets platform-neutral answers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from urllib.parse import urlsplit
+
+from bot.commands import parse_report, parse_verdict
+from bot.handles import NamedAccount, find_accounts, parse_ref
+from bot.lookalike import LookalikeIndex
+from bot.model import (
+    OPERATOR,
+    PROTECTED,
+    AccountRecord,
+    AccountRef,
+    Answer,
+    Asker,
+    Certainty,
+    Change,
+    Correction,
+    Evidence,
+    IsOfficialError,
+    InvalidHandle,
+    NoAccountFound,
+    NotAllowed,
+    Report,
+    Status,
+)
+from bot.platforms import ANY, PLATFORMS, normalize_handle
+from bot.ports import Registry
+
+# A message naming more accounts than this is answered for the first ones only.
+MAX_ACCOUNTS_PER_QUERY = 10
+MENTIONS_PER_ANSWER = 5
+
+# Looks up an account's current numeric id on its platform (None: unknown or unreachable).
+IdLookup = Callable[[AccountRef], Awaitable[str | None]]
+
+
+class Core:
+    def __init__(
+        self, registry: Registry, index: LookalikeIndex, moderators: frozenset[str] = frozenset()
+    ) -> None:
+        self.registry = registry
+        self.index = index
+        self.moderators = moderators
+
+    @classmethod
+    async def start(cls, registry: Registry, moderators: frozenset[str] = frozenset()) -> Core:
+        """A core whose lookalike index holds every protected account of the registry."""
+        index = LookalikeIndex()
+        async for batch in registry.protected():
+            for ref, entity in batch:
+                index.add(ref, entity)
+        return cls(registry, index, moderators)
+
+    def is_moderator(self, asker: Asker) -> bool:
+        """The local command line is the operator; chat users must be listed moderators."""
+        return asker.platform == OPERATOR.platform or asker.key in self.moderators
+
+    # --- questions anyone may ask -------------------------------------------------------
+
+    async def check(
+        self, text: str, asker: Asker, current_id: IdLookup | None = None
+    ) -> list[Answer]:
+        """One answer per account named in text (a bare @handle: one per platform holding it)."""
+        named = find_accounts(text)[:MAX_ACCOUNTS_PER_QUERY]
+        if not named:
+            raise NoAccountFound(text)
+        candidates = {account: self._candidates(account, asker) for account in named}
+        records = await self.registry.find(
+            [ref for refs in candidates.values() for ref in refs]
+        )
+        answers = []
+        for account, refs in candidates.items():
+            found = [ref for ref in refs if ref in records]
+            for ref in found or refs[:1]:
+                answers.append(await self._answer(text, account, ref, records.get(ref), current_id))
+        return answers
+
+    async def sources(self, text: str, asker: Asker) -> list[Answer]:
+        """The same answers as check: each carries every evidence link and recent mention."""
+        return await self.check(text, asker)
+
+    async def history(self, text: str) -> tuple[AccountRef, list[Change]]:
+        ref = await self._one_ref(text)
+        return ref, await self.registry.history(ref)
+
+    async def report(self, args: str, by: Asker) -> Report:
+        parsed = parse_report(args)
+        ref = await self._one_ref(parsed.account)
+        return await self.registry.add_report(
+            Report(ref=ref, status=parsed.status, by=_who(by), note=parsed.note)
+        )
+
+    # --- moderators ---------------------------------------------------------------------
+
+    async def correct(self, correction: Correction, by: Asker) -> Answer:
+        self._require_moderator(by)
+        if correction.status is Status.UNKNOWN:
+            raise IsOfficialError("a verdict cannot be 'unknown': use undo to withdraw one")
+        if correction.status in PROTECTED and not correction.entity:
+            raise IsOfficialError(f"an {correction.status.value} verdict needs the entity's name")
+        record, _ = await self.registry.apply(correction, _who(by))
+        self._reindex(record.ref, record)
+        return await self._answer(str(record.ref), None, record.ref, record, None)
+
+    async def verdict(self, args: str, by: Asker) -> Answer:
+        """The chat form: `<account> <status> [entity] [| note] [source url]`."""
+        self._require_moderator(by)  # refuse before parsing: a refusal reveals nothing
+        parsed = parse_verdict(args)
+        return await self.set_verdict(
+            parsed.account, parsed.status, by, parsed.entity, parsed.note, parsed.url
+        )
+
+    async def set_verdict(
+        self,
+        account: str,
+        status: Status,
+        by: Asker,
+        entity: str | None = None,
+        note: str | None = None,
+        url: str | None = None,
+    ) -> Answer:
+        """A verdict on the one account that `account` names, with an optional source link."""
+        self._require_moderator(by)
+        named = parse_ref(account)
+        ref = await self._one_ref(account)
+        correction = Correction(
+            ref=ref,
+            status=status,
+            entity=entity,
+            evidence=await self._cited(ref, url, note) if url else None,
+            note=note,
+            handle_as_written=named.written,
+            platform_id=named.platform_id,
+        )
+        return await self.correct(correction, by)
+
+    async def undo(self, text: str, by: Asker) -> Answer:
+        self._require_moderator(by)
+        ref = await self._one_ref(text)
+        record, _ = await self.registry.undo(ref, _who(by))
+        self._reindex(ref, record)
+        return await self._answer(text, None, ref, record, None)
+
+    async def open_reports(self, by: Asker) -> list[Report]:
+        self._require_moderator(by)
+        return await self.registry.open_reports()
+
+    async def remember_platform_id(self, ref: AccountRef, platform_id: str) -> None:
+        await self.registry.remember_platform_id(ref, platform_id)
+
+    # --- the parts --------------------------------------------------------------------------
+
+    def _require_moderator(self, asker: Asker) -> None:
+        if not self.is_moderator(asker):
+            raise NotAllowed(_who(asker))
+
+    def _candidates(self, account: NamedAccount, asker: Asker) -> list[AccountRef]:
+        """The refs an account may mean; the first is the one to answer when none is registered."""
+        if account.ref.platform != ANY:
+            return [account.ref]
+        default = "telegram" if asker.platform == "telegram" else "x"
+        refs = []
+        for platform in sorted(PLATFORMS, key=lambda p: p != default):
+            try:
+                refs.append(AccountRef(platform, normalize_handle(platform, account.written)))
+            except IsOfficialError:
+                continue
+        if not refs:
+            raise InvalidHandle(f"{account.written[:40]!r} is no valid handle on any platform")
+        return refs
+
+    async def _one_ref(self, text: str) -> AccountRef:
+        """The single account a command names; a bare @handle must be unambiguous."""
+        named = parse_ref(text)
+        refs = self._candidates(named, OPERATOR)
+        if named.ref.platform != ANY:
+            return refs[0]
+        registered = [ref for ref in refs if ref in await self.registry.find(refs)]
+        if len(registered) > 1:
+            where = ", ".join(str(ref) for ref in registered)
+            raise IsOfficialError(f"{text.strip()} is registered as {where}: name one of them")
+        return (registered or refs)[0]
+
+    async def _answer(
+        self,
+        query: str,
+        account: NamedAccount | None,
+        ref: AccountRef,
+        record: AccountRecord | None,
+        current_id: IdLookup | None,
+    ) -> Answer:
+        mentions = tuple(await self.registry.mentions(ref, MENTIONS_PER_ANSWER))
+        if record is None:
+            written = account.written if account else ref.handle
+            lookalikes = self.index.find(ref, written)
+            certainty = Certainty.HEURISTIC if lookalikes else Certainty.NONE
+            return Answer(query, ref, Status.UNKNOWN, None, certainty, lookalikes, (), mentions)
+        notices = await self._id_notices(record, account, current_id)
+        return Answer(
+            query=query,
+            ref=ref,
+            status=record.status,
+            entity=record.entity,
+            certainty=Certainty.SOURCED if record.evidence else Certainty.UNSOURCED,
+            evidence=record.evidence,
+            mentions=mentions,
+            reviewed=record.reviewed,
+            note=record.note,
+            notices=notices,
+        )
+
+    async def _id_notices(
+        self, record: AccountRecord, account: NamedAccount | None, current_id: IdLookup | None
+    ) -> tuple[str, ...]:
+        """Say plainly when a registered handle now belongs to a different account."""
+        seen = account.platform_id if account else None
+        if seen is None and current_id is not None:
+            seen = await current_id(record.ref)
+        if seen is None:
+            return ()
+        if record.platform_id is None:
+            await self.registry.remember_platform_id(record.ref, seen)
+            return ()
+        if seen == record.platform_id:
+            return ()
+        return (
+            f"this handle now belongs to a different account (id {seen}, registered id "
+            f"{record.platform_id}): it was renamed or re-registered; the verdict was about the "
+            "old owner",
+        )
+
+    async def _cited(self, ref: AccountRef, url: str, note: str | None) -> Evidence:
+        """A moderator's source; a cited feed mention keeps its title and date."""
+        for mention in await self.registry.mentions(ref, 100):
+            if mention.url == url:
+                return mention
+        host = urlsplit(url).netloc.lower().removeprefix("www.")
+        return Evidence(url=url, title=note or f"cited by a moderator on {date.today()}",
+                        publisher=host or None)
+
+    def _reindex(self, ref: AccountRef, record: AccountRecord | None) -> None:
+        if record is not None and record.status in PROTECTED and record.entity:
+            self.index.add(ref, record.entity, record.handle_as_written)
+        else:
+            self.index.remove(ref)
+
+
+def _who(asker: Asker) -> str:
+    """How the change log names a person: `telegram:42 (@alice)`."""
+    return f"{asker.key} ({asker.name})" if asker.name and asker.name != asker.user_id else asker.key
+

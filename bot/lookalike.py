@@ -1,0 +1,292 @@
+"""Which protected (official or affiliated) accounts an unregistered account imitates.
+
+Every candidate comes from an index, never from a scan of the registry:
+- an exact map from a loose key (UTS #39 skeleton, marks dropped, case folded, separators dropped)
+  to accounts: homoglyphs, tld swaps, and brands found inside longer names (affixes);
+- a symmetric-deletion map (each key and its one-character deletions, as 64-bit hashes in sorted
+  numpy arrays): typos within one edit, and many within two, then checked with OSA distance;
+- a map from the plain handle to accounts on every platform: cross-platform lookalikes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from rapidfuzz.distance import OSA
+
+from bot.domains import split_domain
+from bot.model import AccountRef, Lookalike, Reason
+from bot.skeleton import skeleton
+
+WEBSITE = "website"
+
+# Letters the confusables table maps to `i` that look like `l` in most fonts, and ASCII pairs
+# phishing data uses that the table leaves apart (`vv` for `w`, `cl` for `d`, `i` for `l`);
+# the table spells `m` as `rn`, folded back so that a typo near an `m` stays one edit.
+_BEFORE_SKELETON = str.maketrans({"ӏ": "l", "ɩ": "l", "ı": "l"})
+_AFTER_SKELETON = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("i", "l"))
+_SEPARATORS = re.compile(r"[\s_.\-]+")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+
+# Words impostors put around a brand: nasa_official, realnasa, login-metamask, discord-gift.
+_AFFIX_WORDS = """official officials real the its support help helpdesk desk team staff login signin logon
+    verify verification secure security account accounts auth connect app apps web www online
+    live wallet hq news tv giveaway giveaways gift gifts free claim airdrop drop bonus promo
+    reward rewards event events update service services portal site page fan fans
+"""
+
+MIN_TYPO_LENGTH = 5  # shorter names differ by one letter from too many others (duo, durov)
+MIN_BRAND_IN_LABEL = 6  # a brand found anywhere inside a longer domain label (not oasis in groasis)
+MIN_BRAND_TOKEN = 3  # a brand standing between separators or affix words (nasa-support)
+MAX_DOUBLE_DELETION = 32  # longer keys: only one-deletion candidates (bounded query cost)
+_PENDING_LIMIT = 4096  # hashes added since the last merge, looked up by a linear numpy scan
+
+_SCORE = {"homoglyph": 0.95, "tld": 0.9, "cross": 0.5}
+
+
+def fold(written: str) -> str:
+    """Skeleton, without combining marks, case folded, with the ASCII lookalikes merged."""
+    text = skeleton(written.translate(_BEFORE_SKELETON))
+    text = "".join(c for c in text if unicodedata.category(c) != "Mn").casefold()
+    for lookalike, prototype in _AFTER_SKELETON:
+        text = text.replace(lookalike, prototype)
+    return text
+
+
+AFFIX_WORDS = frozenset(fold(word) for word in _AFFIX_WORDS.split())
+_AFFIXES_LONGEST_FIRST = sorted(AFFIX_WORDS, key=lambda word: (-len(word), word))
+
+
+def loose_key(written: str) -> str:
+    """The key two lookalike names share: the fold without separators."""
+    return _SEPARATORS.sub("", fold(written))
+
+
+def typo_bound(length: int) -> int:
+    """Edits allowed between names whose shorter key has this length."""
+    if length < MIN_TYPO_LENGTH:
+        return 0
+    return 1 if length < 9 else 2
+
+
+def deletions(key: str) -> Iterator[str]:
+    """The key and each string one character shorter."""
+    yield key
+    for i in range(len(key)):
+        yield key[:i] + key[i + 1 :]
+
+
+def double_deletions(key: str) -> Iterator[str]:
+    """Each string two characters shorter: with the index's deletions, finds two-edit typos
+    that add a letter (an insertion plus any other edit)."""
+    for i in range(len(key)):
+        for j in range(i + 1, len(key)):
+            yield key[:i] + key[i + 1 : j] + key[j + 1 :]
+
+
+class _HashMultimap:
+    """64-bit hash -> account ids, in two sorted numpy arrays plus a small unsorted tail."""
+
+    def __init__(self) -> None:
+        self._hashes = np.empty(0, dtype=np.int64)
+        self._ids = np.empty(0, dtype=np.int32)
+        self._new_hashes = array("q")
+        self._new_ids = array("i")
+
+    def add(self, hashes: Iterable[int], account: int) -> None:
+        for value in hashes:
+            self._new_hashes.append(value)
+            self._new_ids.append(account)
+
+    def lookup(self, hashes: list[int], alive: np.ndarray) -> set[int]:
+        if len(self._new_hashes) > _PENDING_LIMIT:
+            self.merge(alive)
+        wanted = np.array(hashes, dtype=np.int64)
+        lows = np.searchsorted(self._hashes, wanted, side="left")
+        highs = np.searchsorted(self._hashes, wanted, side="right")
+        found = {int(i) for lo, hi in zip(lows, highs, strict=True) for i in self._ids[lo:hi]}
+        if self._new_hashes:
+            tail = np.array(self._new_hashes, dtype=np.int64)
+            found.update(int(i) for i in np.array(self._new_ids)[np.isin(tail, wanted)])
+        return found
+
+    def merge(self, alive: np.ndarray) -> None:
+        """Sort the tail into the arrays and drop the ids of removed accounts."""
+        hashes = np.concatenate([self._hashes, np.array(self._new_hashes, dtype=np.int64)])
+        ids = np.concatenate([self._ids, np.array(self._new_ids, dtype=np.int32)])
+        keep = alive[ids]
+        hashes, ids = hashes[keep], ids[keep]
+        order = np.argsort(hashes, kind="stable")
+        self._hashes, self._ids = hashes[order], ids[order]
+        self._new_hashes, self._new_ids = array("q"), array("i")
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    """The part of a handle or domain that a brand lives in, folded for matching."""
+
+    key: str  # loose key of the handle, or of the domain's label
+    plain: str  # the handle, or the label, case folded but not skeletonised
+    suffix: str  # the public suffix for websites, "" otherwise
+    subdomain: str  # folded subdomain for websites (brand hidden in metamask.io.evil.com)
+    folded: str  # fold of the handle or label, separators kept
+
+
+def _name(ref: AccountRef, written: str) -> _Name:
+    if ref.platform == WEBSITE:
+        parts = split_domain(written) or split_domain(ref.handle)
+        if parts is not None:
+            folded = fold(parts.label)
+            return _Name(
+                _SEPARATORS.sub("", folded), parts.label.casefold(), parts.suffix,
+                fold(parts.subdomain), folded,
+            )
+    folded = fold(written)
+    return _Name(_SEPARATORS.sub("", folded), written.casefold(), "", "", folded)
+
+
+class _PlatformIndex:
+    def __init__(self) -> None:
+        self.exact = _HashMultimap()
+        self.deletions = _HashMultimap()
+
+
+class LookalikeIndex:
+    """Protected accounts, indexed so that find() never scans them all."""
+
+    def __init__(self) -> None:
+        self._refs: list[AccountRef | None] = []
+        self._entities: list[str] = []
+        self._names: list[_Name] = []
+        self._ids: dict[AccountRef, int] = {}
+        self._alive = np.zeros(1024, dtype=bool)
+        self._platforms: dict[str, _PlatformIndex] = {}
+        self._handles = _HashMultimap()  # plain handle on any platform: cross-platform
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, ref: object) -> bool:
+        return ref in self._ids
+
+    def add(self, ref: AccountRef, entity: str, written: str | None = None) -> None:
+        """Protect ref (an official or affiliated account); adding it again replaces it."""
+        self.remove(ref)
+        account, name = len(self._refs), _name(ref, written or ref.handle)
+        self._refs.append(ref)
+        self._entities.append(entity)
+        self._names.append(name)
+        self._ids[ref] = account
+        if account >= len(self._alive):
+            self._alive = np.concatenate([self._alive, np.zeros(len(self._alive), dtype=bool)])
+        self._alive[account] = True
+        index = self._platforms.setdefault(ref.platform, _PlatformIndex())
+        index.exact.add([hash(name.key)], account)
+        if len(name.key) >= MIN_TYPO_LENGTH:
+            index.deletions.add(map(hash, deletions(name.key)), account)
+        self._handles.add([hash(ref.handle)], account)
+
+    def remove(self, ref: AccountRef) -> None:
+        """Stop protecting ref (its hashes go at the next merge; lookups skip it meanwhile)."""
+        account = self._ids.pop(ref, None)
+        if account is not None:
+            self._refs[account] = None
+            self._alive[account] = False
+
+    def find(
+        self, ref: AccountRef, written: str | None = None, limit: int = 3
+    ) -> tuple[Lookalike, ...]:
+        """Protected accounts that ref imitates, best first; never ref itself."""
+        name = _name(ref, written or ref.handle)
+        best: dict[int, Lookalike] = {}
+        for account, reason, score in self._matches(ref, name):
+            target = self._refs[account]
+            if target is None or target == ref:
+                continue
+            if account not in best or score > best[account].score:
+                best[account] = Lookalike(target, self._entities[account], reason, score)
+        ranked = sorted(best.values(), key=lambda lk: (-lk.score, str(lk.target)))
+        return tuple(ranked[:limit])
+
+    def _matches(self, ref: AccountRef, name: _Name) -> Iterator[tuple[int, Reason, float]]:
+        index = self._platforms.get(ref.platform)
+        if index is not None and name.key:
+            yield from self._same_key(index, name)
+            yield from self._typos(index, name)
+            yield from self._affixes(index, name)
+        yield from self._cross_platform(ref)
+
+    def _same_key(self, index: _PlatformIndex, name: _Name) -> Iterator[tuple[int, Reason, float]]:
+        for account in index.exact.lookup([hash(name.key)], self._alive):
+            target = self._names[account]
+            if target.key != name.key:
+                continue  # a hash collision
+            if target.plain != name.plain:
+                yield account, Reason.HOMOGLYPH, _SCORE["homoglyph"]
+            elif target.suffix != name.suffix:
+                yield account, Reason.AFFIX, _SCORE["tld"]  # same label, another public suffix
+
+    def _typos(self, index: _PlatformIndex, name: _Name) -> Iterator[tuple[int, Reason, float]]:
+        if len(name.key) < MIN_TYPO_LENGTH:
+            return
+        hashes = [hash(variant) for variant in deletions(name.key)]
+        if typo_bound(len(name.key) - 1) >= 2 and len(name.key) <= MAX_DOUBLE_DELETION:
+            hashes += [hash(variant) for variant in set(double_deletions(name.key))]
+        for account in index.deletions.lookup(hashes, self._alive):
+            key = self._names[account].key
+            distance = OSA.distance(name.key, key)
+            if 0 < distance <= typo_bound(min(len(key), len(name.key))):
+                yield account, Reason.TYPO, 0.9 - 0.1 * distance * 6 / max(len(key), 6)
+
+    def _affixes(self, index: _PlatformIndex, name: _Name) -> Iterator[tuple[int, Reason, float]]:
+        for piece in _brand_pieces(name):
+            for account in index.exact.lookup([hash(piece)], self._alive):
+                target = self._names[account].key
+                if target == piece and target != name.key:
+                    yield account, Reason.AFFIX, 0.6 + 0.3 * min(len(target) / len(name.key), 1)
+
+    def _cross_platform(self, ref: AccountRef) -> Iterator[tuple[int, Reason, float]]:
+        # ref itself is unregistered (the caller's rule), so its platform lacks this handle.
+        for account in self._handles.lookup([hash(ref.handle)], self._alive):
+            target = self._refs[account]
+            if target is not None and target.handle == ref.handle and target.platform != ref.platform:
+                yield account, Reason.CROSS_PLATFORM, _SCORE["cross"]
+
+
+def _brand_pieces(name: _Name) -> set[str]:
+    """Strings that may be a whole brand hidden in name: tokens, affix-stripped and substrings."""
+    pieces: set[str] = set()
+    for text in (name.folded, *name.subdomain.split(".")):
+        tokens = [t for t in _NOT_LETTERS.split(text) if t]
+        pieces.update(t for t in tokens if len(t) >= MIN_BRAND_TOKEN)
+        pieces.update(_strip_affix_words(t) for t in tokens)
+        pieces.add("".join(t for t in tokens if t not in AFFIX_WORDS))
+    if name.suffix:  # websites: a long brand anywhere inside the label or a subdomain label
+        for text in (name.key, *name.subdomain.split(".")):
+            pieces.update(_substrings(_SEPARATORS.sub("", text), MIN_BRAND_IN_LABEL))
+    pieces.discard(name.key)
+    return {p for p in pieces if len(p) >= MIN_BRAND_TOKEN}
+
+
+def _strip_affix_words(token: str) -> str:
+    """realnasa -> nasa, metamaskteam -> metamask: affix words cut from either end."""
+    changed = True
+    while changed:
+        changed = False
+        for word in _AFFIXES_LONGEST_FIRST:
+            if token.startswith(word) and len(token) - len(word) >= MIN_BRAND_TOKEN:
+                token, changed = token[len(word) :], True
+            if token.endswith(word) and len(token) - len(word) >= MIN_BRAND_TOKEN:
+                token, changed = token[: -len(word)], True
+    return token
+
+
+def _substrings(text: str, shortest: int, longest: int = 40) -> Iterator[str]:
+    for start in range(len(text)):
+        for end in range(start + shortest, min(len(text), start + longest) + 1):
+            yield text[start:end]

@@ -1,0 +1,209 @@
+"""Platform-neutral text for answers, sources and history. Adapters add markup and escaping."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.model import (
+    AccountRef,
+    Answer,
+    Certainty,
+    Change,
+    Evidence,
+    Lookalike,
+    Report,
+    Status,
+)
+
+BADGE: dict[Status, str] = {
+    Status.OFFICIAL: "✅",
+    Status.AFFILIATED: "☑️",
+    Status.UNOFFICIAL: "⚠️",
+    Status.PARODY: "🎭",
+    Status.IMPERSONATOR: "⛔",
+    Status.COMPROMISED: "🚨",
+    Status.DEFUNCT: "🪦",
+    Status.UNKNOWN: "❔",
+}
+LOOKALIKE_BADGE = "🚩"
+
+_MEANING: dict[Status, str] = {
+    Status.OFFICIAL: "official account of",
+    Status.AFFILIATED: "affiliated with",
+    Status.UNOFFICIAL: "unofficial, not run by",
+    Status.PARODY: "parody of",
+    Status.IMPERSONATOR: "impersonates",
+    Status.COMPROMISED: "compromised account of",
+    Status.DEFUNCT: "defunct account of",
+    Status.UNKNOWN: "not in the registry",
+}
+
+
+def ref_text(ref: AccountRef) -> str:
+    return f"{ref.platform}:{ref.handle}"
+
+
+def day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment else "undated"
+
+
+def headline(answer: Answer) -> str:
+    """`✅ x:nasa — official account of NASA`; lookalikes lead with a red flag."""
+    badge = LOOKALIKE_BADGE if answer.lookalike_of else BADGE[answer.status]
+    meaning = _MEANING[answer.status]
+    if answer.entity and answer.status is not Status.UNKNOWN:
+        meaning = f"{meaning} {answer.entity}"
+    return f"{badge} {ref_text(answer.ref)} — {answer.status.value}: {meaning}"
+
+
+def lookalike_line(lookalike: Lookalike) -> str:
+    return (
+        f"looks like {ref_text(lookalike.target)} ({lookalike.entity}): "
+        f"{lookalike.reason.value}, score {lookalike.score:.2f}"
+    )
+
+
+def certainty_line(answer: Answer) -> str:
+    if answer.certainty is Certainty.SOURCED:
+        count = len(answer.evidence)
+        sources = f"{count} source" + ("s" if count != 1 else "")
+        return f"how sure: sourced ({sources}), reviewed {day(answer.reviewed)}"
+    if answer.certainty is Certainty.UNSOURCED:
+        return f"how sure: registered without a source, reviewed {day(answer.reviewed)}"
+    if answer.certainty is Certainty.HEURISTIC:
+        return "how sure: not registered; resemblance found by the lookalike matcher"
+    return "how sure: nothing known about this account"
+
+
+def evidence_line(evidence: Evidence) -> str:
+    """`2010-08-24 · Title — Publisher · https://…`"""
+    when = evidence.published.isoformat() if evidence.published else "undated"
+    who = f" — {evidence.publisher}" if evidence.publisher else ""
+    return f"{when} · {evidence.title}{who} · {evidence.url}"
+
+
+def short_lines(answer: Answer) -> list[str]:
+    """What a group sees: verdict, warnings, how sure. No links."""
+    lines = [headline(answer)]
+    lines += [f"  {LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
+    lines += [f"  ⚠️ {notice}" for notice in answer.notices]
+    lines.append(f"  {certainty_line(answer)}")
+    return lines
+
+
+def full_lines(answer: Answer) -> list[str]:
+    """What a DM or the console sees: everything, with every source and date."""
+    lines = short_lines(answer)
+    if answer.note:
+        lines.append(f"  note: {answer.note}")
+    if answer.evidence:
+        lines.append("  sources:")
+        lines += [f"    {evidence_line(ev)}" for ev in answer.evidence]
+    if answer.mentions:
+        lines.append("  recent mentions:")
+        lines += [f"    {evidence_line(ev)}" for ev in answer.mentions]
+    return lines
+
+
+def short_text(answers: Sequence[Answer]) -> str:
+    return "\n".join(line for answer in answers for line in short_lines(answer))
+
+
+def full_text(answers: Sequence[Answer]) -> str:
+    return "\n\n".join("\n".join(full_lines(answer)) for answer in answers)
+
+
+def change_line(change: Change) -> str:
+    """`2026-11-28 12:00 telegram:42: unknown -> impersonator (Gov of X) — note`"""
+    entity = f" ({change.new_entity})" if change.new_entity else ""
+    note = f" — {change.note}" if change.note else ""
+    undo = f" [undoes #{change.undoes}]" if change.undoes else ""
+    source = f" · {change.evidence.url}" if change.evidence else ""
+    return (
+        f"#{change.id} {change.at:%Y-%m-%d %H:%M} {change.by}: "
+        f"{change.old_status.value} -> {change.new_status.value}{entity}{note}{undo}{source}"
+    )
+
+
+def history_text(ref: AccountRef, changes: Sequence[Change]) -> str:
+    if not changes:
+        return f"{ref_text(ref)}: no changes recorded"
+    return "\n".join([f"history of {ref_text(ref)}, newest first:", *map(change_line, changes)])
+
+
+def report_text(report: Report) -> str:
+    note = f" — {report.note}" if report.note else ""
+    return f"report #{report.id}: {ref_text(report.ref)} {report.status.value}{note} (by {report.by})"
+
+
+def split_message(text: str, limit: int) -> list[str]:
+    """Pieces under `limit` characters, split at line breaks where possible."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single overlong line: hard-split it
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            candidate = line
+        current = candidate
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def lookalike_json(lookalike: Lookalike) -> dict[str, Any]:
+    return {
+        "platform": lookalike.target.platform,
+        "handle": lookalike.target.handle,
+        "entity": lookalike.entity,
+        "reason": lookalike.reason.value,
+        "score": round(lookalike.score, 3),
+    }
+
+
+def evidence_json(evidence: Evidence) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "url": evidence.url,
+        "title": evidence.title,
+        "published": evidence.published.isoformat() if evidence.published else None,
+    }
+    if evidence.publisher:
+        row["publisher"] = evidence.publisher
+    if evidence.quote:
+        row["quote"] = evidence.quote
+    return row
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The `check --json` line of INTERFACE.md (plus certainty, note and notices)."""
+    reviewed = answer.reviewed.strftime("%Y-%m-%dT%H:%M:%SZ") if answer.reviewed else None
+    return {
+        "query": answer.query,
+        "platform": answer.ref.platform,
+        "handle": answer.ref.handle,
+        "status": answer.status.value,
+        "entity": answer.entity,
+        "lookalike_of": [lookalike_json(lk) for lk in answer.lookalike_of],
+        "evidence": [evidence_json(ev) for ev in answer.evidence],
+        "mentions": [evidence_json(ev) for ev in answer.mentions],
+        "reviewed_at": reviewed,
+        "certainty": answer.certainty.value,
+        "note": answer.note,
+        "notices": list(answer.notices),
+    }
+
+
+def error_json(query: str, message: str) -> dict[str, Any]:
+    return {"query": query, "error": message}
+
+
+def join_nonempty(parts: Iterable[str | None], sep: str = " ") -> str:
+    return sep.join(part for part in parts if part)

@@ -1,0 +1,47 @@
+"""The one place that wires the core to real or in-memory parts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib.resources import files
+
+from bot.core import Core
+from bot.model import Correction
+from isofficial.settings import Settings
+from knowledge.database import default_database_url
+from knowledge.importer import import_rows, read_rows
+from knowledge.memory import MemoryRegistry
+from knowledge.registry import SqlRegistry, open_registry
+
+STARTER_BY = "starter data"
+
+
+async def open_sql_registry(settings: Settings) -> SqlRegistry:
+    """The configured registry, schema upgraded, seeded with the starter data when empty."""
+    registry = await open_registry(settings.database_url or default_database_url())
+    if await registry.is_empty():
+        await load_starter_data(registry)
+    return registry
+
+
+async def load_starter_data(registry: SqlRegistry) -> None:
+    for resource in sorted(files("knowledge.starter").iterdir(), key=lambda r: r.name):
+        if resource.name.endswith(".yaml"):
+            with resource.open("rb") as stream:
+                result = await import_rows(registry, read_rows(stream, "yaml"), by=STARTER_BY)
+            if result.problems:  # shipped data must be valid: fail loudly in tests, not silently
+                raise RuntimeError(f"starter data {resource.name}: {result.problems[0]}")
+
+
+async def build_core(settings: Settings) -> Core:
+    return await Core.start(await open_sql_registry(settings), settings.moderators)
+
+
+async def memory_core(
+    moderators: frozenset[str] = frozenset(), seed: Iterable[Correction] = ()
+) -> Core:
+    """A core on an in-memory registry, for tests and demos."""
+    registry = MemoryRegistry()
+    for correction in seed:
+        await registry.apply(correction, by="seed")
+    return await Core.start(registry, moderators)

@@ -1,0 +1,259 @@
+"""`isofficial`: the command line of INTERFACE.md. Exit 0 success, 1 bad query or row, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot import render
+from bot.core import Core
+from bot.model import OPERATOR, Asker, IsOfficialError, Status
+from isofficial.bootstrap import build_core, open_sql_registry
+from isofficial.settings import Settings
+
+log = logging.getLogger("isofficial")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="isofficial", description="Is this account official?")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="check accounts named in queries (or stdin lines)")
+    check.add_argument("queries", nargs="*", metavar="QUERY")
+    check.add_argument("--json", action="store_true", help="JSON Lines, one per account")
+
+    imp = sub.add_parser("import", help="import registry rows from CSV, YAML or JSON")
+    imp.add_argument("file", metavar="FILE", help="a file, or - for standard input")
+    imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
+    imp.add_argument("--skip-invalid", action="store_true", help="write the valid rows anyway")
+    imp.add_argument("--format", choices=["csv", "yaml", "json"], help="default: by extension")
+    imp.add_argument("--by", help="who the change log names (default: import:FILE)")
+
+    exp = sub.add_parser("export", help="the whole registry, importable again")
+    exp.add_argument("--format", choices=["csv", "json"], default="csv")
+    exp.add_argument("--output", "-o", type=Path, help="default: standard output")
+
+    verdict = sub.add_parser("verdict", help="set or correct a verdict")
+    verdict.add_argument("ref", metavar="REF")
+    verdict.add_argument("status", metavar="STATUS", help=" | ".join(s.value for s in Status))
+    verdict.add_argument("--entity")
+    verdict.add_argument("--source", metavar="URL")
+    verdict.add_argument("--note")
+    verdict.add_argument("--by", metavar="NAME")
+
+    history = sub.add_parser("history", help="every change of REF, newest first")
+    history.add_argument("ref", metavar="REF")
+
+    undo = sub.add_parser("undo", help="revert the latest change of REF")
+    undo.add_argument("ref", metavar="REF")
+    undo.add_argument("--by", metavar="NAME")
+
+    sub.add_parser("reports", help="open suggestions from users")
+
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat.add_argument("--as", dest="as_user", metavar="PLATFORM:ID",
+                      help="act as this chat user (default: the operator, a moderator)")
+
+    run = sub.add_parser("run", help="start every adapter whose token is set")
+    run.add_argument("--webhook", action="store_true", help="Telegram webhook mode")
+
+    feeds = sub.add_parser("feeds", help="news feeds that mention accounts")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    feeds_sub.add_parser("add").add_argument("url", metavar="URL")
+    feeds_sub.add_parser("remove").add_argument("url", metavar="URL")
+    feeds_sub.add_parser("list")
+    feeds_sub.add_parser("refresh")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    return parser
+
+
+def _operator(name: str | None) -> Asker:
+    """The local command line acts as the operator; --by names who is at the keyboard."""
+    who = name or os.environ.get("USER") or _login()
+    return Asker(platform=OPERATOR.platform, user_id=who, name=who)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return OPERATOR.user_id
+
+
+def _lines(queries: Sequence[str], stdin: TextIO) -> Iterator[str]:
+    if queries:
+        yield from queries
+    else:
+        yield from (line.strip() for line in stdin if line.strip())
+
+
+async def _check(args: argparse.Namespace, settings: Settings) -> int:
+    core = await build_core(settings)
+    status = 0
+    for query in _lines(args.queries, sys.stdin):
+        try:
+            answers = await core.check(query, _operator(None))
+        except IsOfficialError as error:
+            status = 1
+            _print(json.dumps(render.error_json(query, str(error)), ensure_ascii=False)
+                   if args.json else f"{query[:80]}: {error}")
+            continue
+        for answer in answers:
+            if args.json:
+                _print(json.dumps(render.answer_json(answer), ensure_ascii=False))
+        if not args.json:
+            _print(render.full_text(answers) + "\n")
+    return status
+
+
+async def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.importer import import_rows, read_rows
+
+    registry = await open_sql_registry(settings)
+    name = "stdin" if args.file == "-" else Path(args.file).name
+    source = sys.stdin.buffer if args.file == "-" else Path(args.file)
+    result = await import_rows(
+        registry, read_rows(source, args.format), by=args.by or f"import:{name}",
+        skip_invalid=args.skip_invalid, dry_run=args.dry_run,
+    )
+    for problem in result.problems:
+        print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
+    verb = "would write" if args.dry_run else "wrote"
+    if result.problems and not (args.skip_invalid or args.dry_run):
+        verb = "nothing written; would write"
+    print(f"{verb} {result.written} accounts, {result.unchanged} unchanged, "
+          f"{len(result.problems)} invalid rows", file=sys.stderr)
+    return 1 if result.problems else 0
+
+
+async def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.exporter import write_export
+
+    registry = await open_sql_registry(settings)
+    if args.output:
+        with args.output.open("w", encoding="utf-8", newline="") as out:
+            count = await write_export(registry, out, args.format)
+    else:
+        count = await write_export(registry, sys.stdout, args.format)
+    print(f"exported {count} accounts", file=sys.stderr)
+    return 0
+
+
+async def _verdict(args: argparse.Namespace, settings: Settings) -> int:
+    core = await build_core(settings)
+    answer = await core.set_verdict(
+        args.ref, Status.parse(args.status), _operator(args.by), args.entity, args.note,
+        args.source,
+    )
+    _print(render.full_text([answer]))
+    return 0
+
+
+async def _history(args: argparse.Namespace, settings: Settings) -> int:
+    core = await build_core(settings)
+    _print(render.history_text(*await core.history(args.ref)))
+    return 0
+
+
+async def _undo(args: argparse.Namespace, settings: Settings) -> int:
+    core = await build_core(settings)
+    _print(render.full_text([await core.undo(args.ref, _operator(args.by))]))
+    return 0
+
+
+async def _reports(args: argparse.Namespace, settings: Settings) -> int:
+    core = await build_core(settings)
+    reports = await core.open_reports(_operator(None))
+    _print("\n".join(map(render.report_text, reports)) or "no open reports")
+    return 0
+
+
+async def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.console import chat
+
+    core = await build_core(settings)
+    asker = _operator(None)
+    if args.as_user:
+        platform, _, user_id = args.as_user.partition(":")
+        if not user_id:
+            raise IsOfficialError("--as takes PLATFORM:ID, e.g. telegram:42")
+        asker = Asker(platform=platform.lower(), user_id=user_id, is_private=True)
+    await chat(core, asker)
+    return 0
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from isofficial.service import serve
+
+    if args.webhook:
+        settings = settings.model_copy(update={"telegram_webhook": True})
+    return await serve(await build_core(settings), settings)
+
+
+async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
+    from isofficial.feeds_cli import feeds_command
+
+    return await feeds_command(args, settings)
+
+
+async def _db(args: argparse.Namespace, settings: Settings) -> int:
+    registry = await open_sql_registry(settings)  # opening applies every migration
+    await registry.close()
+    print("registry schema is up to date", file=sys.stderr)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {
+    "check": _check,
+    "import": _import,
+    "export": _export,
+    "verdict": _verdict,
+    "history": _history,
+    "undo": _undo,
+    "reports": _reports,
+    "chat": _chat,
+    "run": _run,
+    "feeds": _feeds,
+    "db": _db,
+}
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if os.environ.get("ISOFFICIAL_DEBUG") else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings()
+        return asyncio.run(COMMANDS[args.command](args, settings))
+    except IsOfficialError as error:
+        print(f"isofficial: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # a bug or a broken environment: one line, details on demand
+        log.debug("internal error", exc_info=True)
+        print(f"isofficial: {type(error).__name__}: {str(error)[:300]} "
+              "(set ISOFFICIAL_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Settings, read once from the environment (prefix ISOFFICIAL_) or a .env file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ISOFFICIAL_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    database_url: str | None = None  # None: an SQLite file in the user's data directory
+    moderators: Annotated[frozenset[str], NoDecode] = frozenset()
+
+    telegram_token: str | None = Field(default=None, repr=False)
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_webhook: bool = False  # `isofficial run --webhook`: receive updates by webhook
+    telegram_webhook_url: str | None = None  # public URL Telegram posts to (webhook mode)
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: str | None = Field(default=None, repr=False)
+
+    discord_token: str | None = Field(default=None, repr=False)
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway: str | None = None
+    discord_autocheck: bool = False  # asks Discord for the message-content intent
+
+    feeds_interval_minutes: float = 30.0
+    feeds_retention_days: int = 30
+
+    @field_validator("moderators", mode="before")
+    @classmethod
+    def _split_moderators(cls, value: object) -> object:
+        """`telegram:42, discord:7` -> {"telegram:42", "discord:7"}."""
+        if isinstance(value, str):
+            return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+        return value

@@ -1,0 +1,75 @@
+"""Engines for the registry (SQLite via aiosqlite, PostgreSQL via asyncpg) and schema upgrades."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Execution option that makes an SQLite transaction take the write lock up front (BEGIN
+# IMMEDIATE): a deferred one that reads and then writes fails when another writer got in between.
+WRITE = "isofficial_write"
+
+
+def default_database_url() -> str:
+    """An SQLite file in the user's data directory."""
+    path = Path(platformdirs.user_data_dir("isofficial")) / "registry.sqlite3"
+    return f"sqlite+aiosqlite:///{path}"
+
+
+def make_engine(url: str, **options: Any) -> AsyncEngine:
+    """An async engine; for SQLite: its directory created, WAL, foreign keys, busy timeout."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, **options)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "connect", _sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's implicit BEGIN is deferred).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=10000"):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    immediate = conn.get_execution_options().get(WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@asynccontextmanager
+async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """One write transaction: committed when the block ends, rolled back if it raises."""
+    async with engine.connect() as conn:
+        await conn.execution_options(**{WRITE: True})
+        async with conn.begin():
+            yield conn
+
+
+async def upgrade_schema(engine: AsyncEngine) -> None:
+    """Apply every Alembic migration not yet applied (idempotent)."""
+    async with writing(engine) as conn:
+        await conn.run_sync(_upgrade)
+
+
+def _upgrade(connection: Connection) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

@@ -1,0 +1,368 @@
+"""The feed list, stored items, the accounts they mention, and retention."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from bot.model import AccountRef, Evidence, IsOfficialError
+from knowledge.database import writing
+from knowledge.feeds.errors import FeedError
+from knowledge.feeds.fetch import Fetched
+from knowledge.feeds.parse import FeedItem
+from knowledge.feeds.tables import feed_items, feeds, item_mentions
+
+MAX_URL = 2000
+MAX_UID = 600
+TEXT_SEARCHED = 20_000  # characters of one item given to the account parser
+MENTIONS_PER_ITEM = 20  # more than this is a link farm, not news about an account
+QUOTE_CHARS = 200
+BATCH = 500
+
+
+class Named(Protocol):
+    """What bot.handles.find_accounts returns: an account named in a text."""
+
+    @property
+    def ref(self) -> AccountRef: ...
+
+
+AccountFinder = Callable[[str], Sequence[Named]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """One row of `feeds list`."""
+
+    id: int
+    url: str
+    title: str | None
+    last_success: datetime | None
+    last_error: str | None
+    item_count: int
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mentioning:
+    """A parsed item and the accounts its text and links name."""
+
+    item: FeedItem
+    refs: frozenset[AccountRef]
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    new: int
+    duplicates: int  # already stored, from this feed or another
+    too_old: int  # older than the retention window
+
+
+class UnknownFeed(FeedError):
+    def __init__(self, url: str) -> None:
+        super().__init__(f"no feed {url[:200]!r} in the feed list")
+
+
+# --- the feed list -------------------------------------------------------------------------
+
+
+def checked_url(url: str) -> str:
+    """url if it is an http(s) URL with a host; FeedError saying what is wrong otherwise."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if len(url) > MAX_URL:
+        raise FeedError(f"feed URL longer than {MAX_URL} characters")
+    if not url or parts.scheme not in ("http", "https") or not host:
+        raise FeedError(f"not a feed URL: {url[:200]!r} (use http:// or https://)")
+    return url
+
+
+async def add_feed(engine: AsyncEngine, url: str, now: datetime | None = None) -> FeedStatus:
+    """Add a feed to the list; FeedError if the URL is bad or already listed."""
+    url = checked_url(url)
+    async with writing(engine) as conn:
+        if await _feed_row(conn, url) is not None:
+            raise FeedError(f"{url} is already in the feed list")
+        added = now or datetime.now(UTC)
+        await conn.execute(insert(feeds).values(url=url, added_at=added, item_count=0))
+        row = await _feed_row(conn, url)
+    assert row is not None
+    return _status(row)
+
+
+async def remove_feed(engine: AsyncEngine, url: str) -> None:
+    """Remove a feed with the items only it brought; UnknownFeed if it is not listed."""
+    async with writing(engine) as conn:
+        row = await _feed_row(conn, url.strip())
+        if row is None:
+            raise UnknownFeed(url)
+        items = select(feed_items.c.id).where(feed_items.c.feed_id == row.id)
+        await conn.execute(delete(item_mentions).where(item_mentions.c.item_id.in_(items)))
+        await conn.execute(delete(feed_items).where(feed_items.c.feed_id == row.id))
+        await conn.execute(delete(feeds).where(feeds.c.id == row.id))
+
+
+async def list_feeds(engine: AsyncEngine) -> list[FeedStatus]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(feeds).order_by(feeds.c.url))).all()
+    return [_status(row) for row in rows]
+
+
+def format_feed_list(rows: Sequence[FeedStatus]) -> str:
+    """`feeds list`: one line per feed with its last success, item count and last error."""
+    if not rows:
+        return "no feeds yet: add one with `isofficial feeds add URL`"
+    return "\n".join(_feed_line(row) for row in rows)
+
+
+def _feed_line(row: FeedStatus) -> str:
+    success = row.last_success.strftime("%Y-%m-%d %H:%M") if row.last_success else "never"
+    error = f" · last error: {row.last_error}" if row.last_error else ""
+    return f"{row.url} · last success {success} · {row.item_count} items{error}"
+
+
+class SqlFeedCatalog:
+    """The feed list for the core (moderators' chat commands): see FeedCatalog in the report."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def add_feed(self, url: str) -> FeedStatus:
+        return await add_feed(self.engine, url)
+
+    async def list_feeds(self) -> list[FeedStatus]:
+        return await list_feeds(self.engine)
+
+    async def remove_feed(self, url: str) -> None:
+        await remove_feed(self.engine, url)
+
+
+# --- ingesting -----------------------------------------------------------------------------
+
+
+def mentioning(items: Iterable[FeedItem], find_accounts: AccountFinder) -> list[Mentioning]:
+    """Each item with the accounts it names (CPU work: run it off the event loop)."""
+    return [Mentioning(item, accounts_named(item, find_accounts)) for item in items]
+
+
+def accounts_named(item: FeedItem, find_accounts: AccountFinder) -> frozenset[AccountRef]:
+    """Accounts in an item's title, text and links; its publisher's own website is no mention."""
+    text = "\n".join([item.title, item.summary, *item.links])[:TEXT_SEARCHED]
+    refs = _refs(find_accounts, text)
+    own_site = {ref for ref in _refs(find_accounts, item.link or "") if ref.platform == "website"}
+    return frozenset(sorted(refs - own_site)[:MENTIONS_PER_ITEM])
+
+
+def _refs(find_accounts: AccountFinder, text: str) -> set[AccountRef]:
+    if not text:
+        return set()
+    try:
+        return {named.ref for named in find_accounts(text)}
+    except IsOfficialError:  # text naming something malformed names nothing usable
+        return set()
+
+
+async def store_fetch(
+    engine: AsyncEngine,
+    feed: FeedStatus,
+    fetched: Fetched,
+    title: str | None,
+    entries: Sequence[Mentioning],
+    keep_since: datetime,
+    now: datetime,
+    warning: str | None = None,
+) -> Ingested:
+    """Store a successful fetch in one transaction: new items, their mentions, the feed's state."""
+    async with writing(engine) as conn:
+        ingested = await _ingest(conn, feed, entries, keep_since, now)
+        count = select(func.count()).where(feed_items.c.feed_id == feed.id).scalar_subquery()
+        await conn.execute(
+            update(feeds)
+            .where(feeds.c.id == feed.id)
+            .values(
+                title=title or feed.title,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                last_success=now,
+                last_error=warning,
+                last_error_at=now if warning else None,
+                item_count=count,
+            )
+        )
+    return ingested
+
+
+async def record_not_modified(engine: AsyncEngine, feed: FeedStatus, now: datetime) -> None:
+    async with writing(engine) as conn:
+        await conn.execute(
+            update(feeds).where(feeds.c.id == feed.id).values(last_success=now, last_error=None)
+        )
+
+
+async def record_error(engine: AsyncEngine, feed: FeedStatus, error: str, now: datetime) -> None:
+    async with writing(engine) as conn:
+        await conn.execute(
+            update(feeds).where(feeds.c.id == feed.id).values(last_error=error, last_error_at=now)
+        )
+
+
+async def _ingest(
+    conn: AsyncConnection,
+    feed: FeedStatus,
+    entries: Sequence[Mentioning],
+    keep_since: datetime,
+    now: datetime,
+) -> Ingested:
+    by_uid: dict[str, Mentioning] = {}
+    for entry in entries:
+        by_uid.setdefault(item_uid(entry.item, feed.url), entry)
+    recent = {uid: e for uid, e in by_uid.items() if _published(e.item, now) >= keep_since}
+    known = await _known_uids(conn, list(recent))
+    fresh = [(uid, entry) for uid, entry in recent.items() if uid not in known]
+    if fresh:
+        await _insert(conn, feed.id, fresh, now)
+    too_old = len(by_uid) - len(recent)
+    return Ingested(len(fresh), len(entries) - len(fresh) - too_old, too_old)
+
+
+async def _insert(
+    conn: AsyncConnection, feed_id: int, fresh: list[tuple[str, Mentioning]], now: datetime
+) -> None:
+    rows = [_item_row(uid, entry.item, feed_id, now) for uid, entry in fresh]
+    returning = insert(feed_items).returning(
+        feed_items.c.id, feed_items.c.uid, sort_by_parameter_order=True
+    )
+    ids = {row.uid: row.id for row in (await conn.execute(returning, rows)).all()}
+    mentions = [
+        {"platform": ref.platform, "handle_key": ref.handle, "item_id": ids[uid],
+         "published": _published(entry.item, now)}
+        for uid, entry in fresh
+        for ref in entry.refs
+    ]
+    if mentions:
+        await conn.execute(insert(item_mentions), mentions)
+
+
+async def _known_uids(conn: AsyncConnection, uids: list[str]) -> set[str]:
+    known: set[str] = set()
+    for start in range(0, len(uids), BATCH):
+        chunk = uids[start : start + BATCH]
+        query = select(feed_items.c.uid).where(feed_items.c.uid.in_(chunk))
+        known.update((await conn.execute(query)).scalars())
+    return known
+
+
+def item_uid(item: FeedItem, feed_url: str) -> str:
+    """An item's identity across feeds: its link (the same article anywhere), else its guid
+    within its feed, else a digest of its content."""
+    uid = item.link or (f"{feed_url}#{item.guid}" if item.guid else None)
+    if uid is None or len(uid) > MAX_UID:
+        content = uid or f"{feed_url}\n{item.title}\n{item.summary}"
+        uid = "sha256:" + hashlib.sha256(content.encode()).hexdigest()
+    return uid
+
+
+def _published(item: FeedItem, now: datetime) -> datetime:
+    # A feed's future dates would pin its items on top: no item is newer than its fetch.
+    return min(item.published, now) if item.published else now
+
+
+def _item_row(uid: str, item: FeedItem, feed_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "uid": uid,
+        "feed_id": feed_id,
+        "title": item.title or "(untitled)",
+        "link": item.link if item.link and len(item.link) <= MAX_URL else None,
+        "summary": item.summary,
+        "published": _published(item, now),
+        "seen_at": now,
+    }
+
+
+# --- reading and retention -----------------------------------------------------------------
+
+_RECENT = (
+    select(
+        feed_items.c.title,
+        feed_items.c.link,
+        feed_items.c.summary,
+        item_mentions.c.published,
+        feeds.c.title.label("publisher"),
+        feeds.c.url.label("feed_url"),
+    )
+    .select_from(item_mentions)
+    .join(feed_items, feed_items.c.id == item_mentions.c.item_id)
+    .join(feeds, feeds.c.id == feed_items.c.feed_id)
+)
+
+
+async def recent_mentions(
+    engine_or_session: AsyncEngine | AsyncConnection | AsyncSession, ref: AccountRef, limit: int
+) -> list[Evidence]:
+    """Feed items naming ref, newest first, as evidence (one index range scan)."""
+    query = (
+        _RECENT.where(
+            item_mentions.c.platform == ref.platform, item_mentions.c.handle_key == ref.handle
+        )
+        .order_by(item_mentions.c.published.desc())
+        .limit(limit)
+    )
+    if isinstance(engine_or_session, AsyncEngine):
+        async with engine_or_session.connect() as conn:
+            rows = (await conn.execute(query)).all()
+    else:
+        rows = (await engine_or_session.execute(query)).all()
+    return [_evidence(row) for row in rows]
+
+
+def _evidence(row: Row[Any]) -> Evidence:
+    summary = row.summary or ""
+    quote = summary if len(summary) <= QUOTE_CHARS else summary[: QUOTE_CHARS - 1] + "…"
+    return Evidence(
+        url=row.link or row.feed_url,
+        title=row.title,
+        publisher=row.publisher or urlsplit(row.feed_url).hostname,
+        published=row.published.date(),
+        quote=quote or None,
+    )
+
+
+async def delete_older_than(engine: AsyncEngine, days: float, now: datetime | None = None) -> int:
+    """Retention: forget items published more than `days` ago; returns how many."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
+    old = select(feed_items.c.id).where(feed_items.c.published < cutoff)
+    async with writing(engine) as conn:
+        await conn.execute(delete(item_mentions).where(item_mentions.c.item_id.in_(old)))
+        deleted = await conn.execute(delete(feed_items).where(feed_items.c.published < cutoff))
+        count = select(func.count()).where(feed_items.c.feed_id == feeds.c.id).scalar_subquery()
+        await conn.execute(update(feeds).values(item_count=count))
+    return deleted.rowcount
+
+
+async def _feed_row(conn: AsyncConnection, url: str) -> Row[Any] | None:
+    return (await conn.execute(select(feeds).where(feeds.c.url == url))).first()
+
+
+def _status(row: Row[Any]) -> FeedStatus:
+    return FeedStatus(
+        id=row.id,
+        url=row.url,
+        title=row.title,
+        last_success=row.last_success,
+        last_error=row.last_error,
+        item_count=row.item_count,
+        etag=row.etag,
+        last_modified=row.last_modified,
+    )

@@ -1,0 +1,447 @@
+"""The registry on SQL (SQLite or PostgreSQL): implements bot.ports.Registry.
+
+Semantics (kept in step with knowledge/memory.py):
+- apply: the correction's entity, handle_as_written and platform_id replace the stored ones when
+  given and keep them when None; its note replaces the note; its evidence is added (replacing
+  the account's evidence with the same url);
+- undo reverts the newest change of the account that is neither an undo nor undone already, by
+  restoring the snapshot that change stored (`changes.before`); repeated undos walk back in time.
+Writers of one account are serialised: SQLite by BEGIN IMMEDIATE, PostgreSQL by a transaction
+advisory lock on the account's key, so no change is lost and the log gets every one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.model import (
+    PROTECTED,
+    AccountRecord,
+    AccountRef,
+    Change,
+    Correction,
+    Evidence,
+    NothingToUndo,
+    Report,
+    Status,
+)
+from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
+from knowledge.tables import accounts, changes, entities, evidence, reports
+
+__all__ = ["SqlRegistry", "default_database_url", "open_registry"]
+
+Snapshot = dict[str, Any]  # an account as JSON, stored in changes.before
+KEYS_PER_QUERY = 500
+T = TypeVar("T")
+AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1)
+
+_RECORD_COLUMNS = (
+    accounts.c.id,
+    accounts.c.platform,
+    accounts.c.handle_key,
+    accounts.c.handle_as_written,
+    accounts.c.platform_id,
+    accounts.c.status,
+    accounts.c.note,
+    accounts.c.reviewed_at,
+    entities.c.name.label("entity"),
+)
+_EVIDENCE_COLUMNS = (
+    evidence.c.url,
+    evidence.c.title,
+    evidence.c.publisher,
+    evidence.c.published,
+    evidence.c.quote,
+)
+
+
+async def open_registry(url: str) -> SqlRegistry:
+    """The registry at url, its schema upgraded (an SQLite file and its directory are created)."""
+    engine = make_engine(url)
+    try:
+        await upgrade_schema(engine)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return SqlRegistry(engine)
+
+
+class SqlRegistry:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def count(self) -> int:
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(select(func.count()).select_from(accounts)) or 0)
+
+    async def is_empty(self) -> bool:
+        async with self.engine.connect() as conn:
+            return await conn.scalar(select(accounts.c.id).limit(1)) is None
+
+    async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
+        found: dict[AccountRef, AccountRecord] = {}
+        async with self.engine.connect() as conn:
+            for chunk in _chunks(sorted(set(refs)), KEYS_PER_QUERY):
+                found.update(await _find(conn, chunk))
+        return found
+
+    async def protected(self, batch: int = 10_000) -> AsyncIterator[list[tuple[AccountRef, str]]]:
+        query = (
+            select(accounts.c.id, accounts.c.platform, accounts.c.handle_key, entities.c.name)
+            .join(entities)
+            .where(accounts.c.status.in_([s.value for s in PROTECTED]))
+            .order_by(accounts.c.id)
+            .limit(batch)
+        )
+        last = 0
+        while True:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(query.where(accounts.c.id > last))).all()
+            if not rows:
+                return
+            yield [(AccountRef(r.platform, r.handle_key), r.name) for r in rows]
+            last = rows[-1].id
+
+    async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
+        async with writing(self.engine) as conn:
+            ref = correction.ref
+            await _lock(conn, ref)
+            before = await _snapshot(conn, ref)
+            after = _corrected(before, correction, ref)
+            await _store(conn, ref, after)
+            change = await _log(conn, ref, by, before, after, correction.note, correction.evidence)
+            record = await _find_one(conn, ref)
+        assert record is not None
+        return record, change
+
+    async def undo(self, ref: AccountRef, by: str) -> tuple[AccountRecord | None, Change]:
+        async with writing(self.engine) as conn:
+            await _lock(conn, ref)
+            target = await _latest_undoable(conn, ref)
+            if target is None:
+                raise NothingToUndo(f"nothing to undo for {ref}")
+            before = await _snapshot(conn, ref)
+            restored: Snapshot | None = target.before
+            await _store(conn, ref, restored)
+            note = f"undo #{target.id}"
+            change = await _log(conn, ref, by, before, restored, note, None, undoes=target.id)
+            return await _find_one(conn, ref), change
+
+    async def history(self, ref: AccountRef) -> list[Change]:
+        query = select(changes).where(*_is(changes, ref)).order_by(changes.c.id.desc())
+        async with self.engine.connect() as conn:
+            return [_change(row) for row in await conn.execute(query)]
+
+    async def remember_platform_id(self, ref: AccountRef, platform_id: str) -> None:
+        async with writing(self.engine) as conn:
+            await conn.execute(
+                update(accounts).where(*_is(accounts, ref)).values(platform_id=platform_id)
+            )
+
+    async def add_report(self, report: Report) -> Report:
+        at = datetime.now(UTC)
+        values = {
+            "platform": report.ref.platform,
+            "handle_key": report.ref.handle,
+            "status": report.status.value,
+            "note": report.note,
+            "by": report.by,
+            "at": at,
+            "resolved": False,
+        }
+        async with writing(self.engine) as conn:
+            new_id = await conn.scalar(insert(reports).values(values).returning(reports.c.id))
+        return Report(report.ref, report.status, report.by, report.note, new_id, at)
+
+    async def open_reports(self, limit: int = 50) -> list[Report]:
+        query = select(reports).where(reports.c.resolved.is_(False)).order_by(reports.c.id.desc())
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query.limit(limit))
+            return [
+                Report(
+                    AccountRef(r.platform, r.handle_key), Status(r.status), r.by, r.note, r.id, r.at
+                )
+                for r in rows
+            ]
+
+    async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
+        return []
+
+
+# Reading
+
+
+def _is(table: Any, ref: AccountRef) -> tuple[Any, Any]:
+    return table.c.platform == ref.platform, table.c.handle_key == ref.handle
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+def refs_clause(refs: Iterable[AccountRef]) -> Any:
+    """WHERE (platform = p AND handle_key IN (...)) OR ...: one index range per platform."""
+    keys: dict[str, list[str]] = defaultdict(list)
+    for ref in refs:
+        keys[ref.platform].append(ref.handle)
+    return or_(
+        *(
+            and_(accounts.c.platform == p, accounts.c.handle_key.in_(ks))
+            for p, ks in keys.items()
+        )
+    )
+
+
+async def _find(
+    conn: AsyncConnection, refs: Sequence[AccountRef]
+) -> dict[AccountRef, AccountRecord]:
+    query = (
+        select(*_RECORD_COLUMNS, *_EVIDENCE_COLUMNS)
+        .select_from(accounts.outerjoin(entities).outerjoin(evidence))
+        .where(refs_clause(refs))
+        .order_by(accounts.c.id, evidence.c.id)
+    )
+    rows_by_account: dict[int, list[AnyRow]] = defaultdict(list)
+    for row in await conn.execute(query):
+        rows_by_account[row.id].append(row)
+    records = (_record(rows) for rows in rows_by_account.values())
+    return {record.ref: record for record in records}
+
+
+def _record(rows: Sequence[AnyRow]) -> AccountRecord:
+    first = rows[0]
+    return AccountRecord(
+        ref=AccountRef(first.platform, first.handle_key),
+        status=Status(first.status),
+        entity=first.entity,
+        handle_as_written=first.handle_as_written,
+        evidence=tuple(
+            Evidence(r.url, r.title, r.publisher, r.published, r.quote) for r in rows if r.url
+        ),
+        note=first.note,
+        platform_id=first.platform_id,
+        reviewed=first.reviewed_at,
+    )
+
+
+async def _find_one(conn: AsyncConnection, ref: AccountRef) -> AccountRecord | None:
+    return (await _find(conn, [ref])).get(ref)
+
+
+def _change(row: AnyRow) -> Change:
+    proof = None
+    if row.evidence_url:
+        proof = Evidence(
+            row.evidence_url,
+            row.evidence_title or "",
+            row.evidence_publisher,
+            row.evidence_published,
+            row.evidence_quote,
+        )
+    return Change(
+        id=row.id,
+        ref=AccountRef(row.platform, row.handle_key),
+        at=row.at,
+        by=row.by,
+        old_status=Status(row.old_status),
+        new_status=Status(row.new_status),
+        old_entity=row.old_entity,
+        new_entity=row.new_entity,
+        note=row.note,
+        evidence=proof,
+        undoes=row.undoes,
+    )
+
+
+async def _latest_undoable(conn: AsyncConnection, ref: AccountRef) -> AnyRow | None:
+    undone = changes.alias("undone")
+    query = (
+        select(changes.c.id, changes.c.before)
+        .where(*_is(changes, ref), changes.c.undoes.is_(None))
+        .where(~exists().where(undone.c.undoes == changes.c.id))
+        .order_by(changes.c.id.desc())
+        .limit(1)
+    )
+    return (await conn.execute(query)).first()
+
+
+# Snapshots: an account as plain JSON, the unit of apply and undo.
+
+
+def snapshot_of(record: AccountRecord) -> Snapshot:
+    return {
+        "status": record.status.value,
+        "entity": record.entity,
+        "note": record.note,
+        "handle_as_written": record.handle_as_written,
+        "platform_id": record.platform_id,
+        "reviewed": record.reviewed.isoformat() if record.reviewed else None,
+        "evidence": [_evidence_json(e) for e in record.evidence],
+    }
+
+
+def _evidence_json(proof: Evidence) -> dict[str, str | None]:
+    published = proof.published.isoformat() if proof.published else None
+    return {
+        "url": proof.url,
+        "title": proof.title,
+        "publisher": proof.publisher,
+        "published": published,
+        "quote": proof.quote,
+    }
+
+
+def _evidence_row(item: dict[str, Any]) -> dict[str, Any]:
+    published = date.fromisoformat(item["published"]) if item["published"] else None
+    return {**item, "published": published}
+
+
+async def _snapshot(conn: AsyncConnection, ref: AccountRef) -> Snapshot | None:
+    record = await _find_one(conn, ref)
+    return snapshot_of(record) if record else None
+
+
+def _corrected(before: Snapshot | None, correction: Correction, ref: AccountRef) -> Snapshot:
+    old: Snapshot = before or {
+        "entity": None,
+        "note": None,
+        "handle_as_written": ref.handle,
+        "platform_id": None,
+        "evidence": [],
+    }
+    proofs = list(old["evidence"])
+    if correction.evidence:
+        added = _evidence_json(correction.evidence)
+        proofs = [p for p in proofs if p["url"] != added["url"]] + [added]
+
+    def given(value: str | None, key: str) -> Any:
+        return value if value is not None else old[key]
+
+    return {
+        "status": correction.status.value,
+        "entity": given(correction.entity, "entity"),
+        "note": correction.note,
+        "handle_as_written": given(correction.handle_as_written, "handle_as_written"),
+        "platform_id": given(correction.platform_id, "platform_id"),
+        "reviewed": datetime.now(UTC).isoformat(),
+        "evidence": proofs,
+    }
+
+
+# Writing
+
+
+async def _lock(conn: AsyncConnection, ref: AccountRef) -> None:
+    """Serialise writers of one account (SQLite needs nothing: BEGIN IMMEDIATE did it)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": str(ref)}
+        )
+
+
+def insert_ignoring_duplicates(conn: AsyncConnection, table: Any) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING in the connection's dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing()
+
+
+async def entity_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, int]:
+    """The id of each entity name, creating the missing ones."""
+    wanted = sorted(set(names))
+    ids: dict[str, int] = {}
+    for chunk in _chunks(wanted, KEYS_PER_QUERY):
+        await conn.execute(insert_ignoring_duplicates(conn, entities), [{"name": n} for n in chunk])
+        rows = await conn.execute(
+            select(entities.c.name, entities.c.id).where(entities.c.name.in_(chunk))
+        )
+        ids.update({name: id_ for name, id_ in rows.tuples()})
+    return ids
+
+
+async def _store(conn: AsyncConnection, ref: AccountRef, state: Snapshot | None) -> None:
+    """Make the account exactly `state` (None: absent), evidence set included."""
+    account_id = await conn.scalar(select(accounts.c.id).where(*_is(accounts, ref)))
+    if state is None:
+        if account_id is not None:
+            await conn.execute(delete(evidence).where(evidence.c.account_id == account_id))
+            await conn.execute(delete(accounts).where(accounts.c.id == account_id))
+        return
+    entity = state["entity"]
+    values = {
+        "handle_as_written": state["handle_as_written"],
+        "platform_id": state["platform_id"],
+        "entity_id": (await entity_ids(conn, [entity]))[entity] if entity else None,
+        "status": state["status"],
+        "note": state["note"],
+        "reviewed_at": datetime.fromisoformat(state["reviewed"]) if state["reviewed"] else None,
+    }
+    if account_id is None:
+        account_id = await conn.scalar(
+            insert(accounts)
+            .values(platform=ref.platform, handle_key=ref.handle, **values)
+            .returning(accounts.c.id)
+        )
+    else:
+        await conn.execute(update(accounts).where(accounts.c.id == account_id).values(values))
+        await conn.execute(delete(evidence).where(evidence.c.account_id == account_id))
+    if state["evidence"]:
+        rows = [{"account_id": account_id, **_evidence_row(e)} for e in state["evidence"]]
+        await conn.execute(insert(evidence), rows)
+
+
+async def _log(
+    conn: AsyncConnection,
+    ref: AccountRef,
+    by: str,
+    before: Snapshot | None,
+    after: Snapshot | None,
+    note: str | None,
+    proof: Evidence | None,
+    undoes: int | None = None,
+) -> Change:
+    values = change_values(ref, by, before, after, note, proof, undoes)
+    new_id = await conn.scalar(insert(changes).values(values).returning(changes.c.id))
+    row = (await conn.execute(select(changes).where(changes.c.id == new_id))).one()
+    return _change(row)
+
+
+def change_values(
+    ref: AccountRef,
+    by: str,
+    before: Snapshot | None,
+    after: Snapshot | None,
+    note: str | None,
+    proof: Evidence | None,
+    undoes: int | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """One change-log row (shared with the importer's bulk insert)."""
+    unknown = Status.UNKNOWN.value
+    return {
+        "platform": ref.platform,
+        "handle_key": ref.handle,
+        "at": at or datetime.now(UTC),
+        "by": by,
+        "old_status": before["status"] if before else unknown,
+        "new_status": after["status"] if after else unknown,
+        "old_entity": before["entity"] if before else None,
+        "new_entity": after["entity"] if after else None,
+        "note": note,
+        "evidence_url": proof.url if proof else None,
+        "evidence_title": proof.title if proof else None,
+        "evidence_publisher": proof.publisher if proof else None,
+        "evidence_published": proof.published if proof else None,
+        "evidence_quote": proof.quote if proof else None,
+        "undoes": undoes,
+        "before": before,
+    }

@@ -1,0 +1,133 @@
+"""The registry's tables (SQLAlchemy Core). The schema itself is made by the Alembic migrations.
+
+Undo is exact because every change row keeps `before`: a JSON snapshot of the whole account
+(status, entity, note, handle as written, platform id, reviewed time and evidence set) as it was
+before the change, or NULL when the account did not exist. Undoing a change restores that snapshot.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, on SQLite (which stores naive text) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+entities = Table(
+    "entities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(300), nullable=False, unique=True),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("handle_key", String(300), nullable=False),
+    Column("handle_as_written", String(300), nullable=False),
+    Column("platform_id", String(100)),
+    Column("entity_id", Integer, ForeignKey("entities.id")),
+    Column("status", String(20), nullable=False),
+    Column("note", Text),
+    Column("reviewed_at", UtcDateTime),
+    UniqueConstraint("platform", "handle_key"),
+    Index(None, "platform_id"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("publisher", Text),
+    Column("published", Date),
+    Column("quote", Text),
+    UniqueConstraint("account_id", "url"),
+)
+
+# Append-only: rows are inserted, never updated or deleted.
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("handle_key", String(300), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("old_status", String(20), nullable=False),
+    Column("new_status", String(20), nullable=False),
+    Column("old_entity", String(300)),
+    Column("new_entity", String(300)),
+    Column("note", Text),
+    Column("evidence_url", String(2000)),
+    Column("evidence_title", Text),
+    Column("evidence_publisher", Text),
+    Column("evidence_published", Date),
+    Column("evidence_quote", Text),
+    Column("undoes", Integer, ForeignKey("changes.id")),
+    Column("before", JSON(none_as_null=True)),
+    Index(None, "platform", "handle_key", "id"),
+    Index(None, "undoes"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("handle_key", String(300), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("note", Text),
+    Column("by", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("resolved", Boolean, nullable=False, default=False),
+    Index(None, "resolved", "id"),
+)
