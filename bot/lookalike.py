@@ -4,7 +4,7 @@ Every candidate comes from an index, never from a scan of the registry:
 - an exact map from a loose key (UTS #39 skeleton, marks dropped, case folded, separators dropped)
   to accounts: homoglyphs, tld swaps, and brands found inside longer names (affixes);
 - a symmetric-deletion map (each key and its one-character deletions, as 64-bit hashes in sorted
-  numpy arrays): typos within one edit, and many within two, then checked with OSA distance;
+  numpy arrays): typos within one edit, and many within two, then checked by OSA distance;
 - a map from the plain handle to accounts on every platform: cross-platform lookalikes.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz.distance import OSA
 
 from bot.domains import split_domain
@@ -25,46 +26,52 @@ from bot.skeleton import skeleton
 
 WEBSITE = "website"
 
-# Letters the confusables table maps to `i` that look like `l` in most fonts, and ASCII pairs
-# phishing data uses that the table leaves apart (`vv` for `w`, `cl` for `d`, `i` for `l`);
-# the table spells `m` as `rn`, folded back so that a typo near an `m` stays one edit.
-_BEFORE_SKELETON = str.maketrans({"ӏ": "l", "ɩ": "l", "ı": "l"})
-_AFTER_SKELETON = (("rn", "m"), ("vv", "w"), ("cl", "d"), ("i", "l"))
+# Letters the confusables table maps to `i` that look like `l` in most fonts; `m` kept apart
+# (the table spells it `rn`, which would make a typo next to an `m` two edits).
+_BEFORE_SKELETON = str.maketrans({"ӏ": "l", "ɩ": "l", "ı": "l", "m": "\ue000"})
+_AFTER_SKELETON = str.maketrans({"\ue000": "m", "i": "l"})
+# Letter pairs that read as one letter (rn/m is in the table; vv/w and cl/d are in the phishing
+# data). Folding them changes lengths, so typo lookups also try the query without them.
+_GLYPH_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
 _SEPARATORS = re.compile(r"[\s_.\-]+")
 _NOT_LETTERS = re.compile(r"[\W\d_]+")
 
 # Words impostors put around a brand: nasa_official, realnasa, login-metamask, discord-gift.
-_AFFIX_WORDS = """official officials real the its support help helpdesk desk team staff login signin logon
-    verify verification secure security account accounts auth connect app apps web www online
-    live wallet hq news tv giveaway giveaways gift gifts free claim airdrop drop bonus promo
-    reward rewards event events update service services portal site page fan fans
-"""
+_AFFIX_TEXT = """official officials real the its support help helpdesk desk team staff login signin
+    logon verify verification secure security account accounts auth connect app apps web www
+    online live wallet hq news tv giveaway giveaways gift gifts free claim airdrop drop bonus
+    promo reward rewards event events update service services portal site page fan fans"""
 
 MIN_TYPO_LENGTH = 5  # shorter names differ by one letter from too many others (duo, durov)
 MIN_BRAND_IN_LABEL = 6  # a brand found anywhere inside a longer domain label (not oasis in groasis)
 MIN_BRAND_TOKEN = 3  # a brand standing between separators or affix words (nasa-support)
-MAX_DOUBLE_DELETION = 32  # longer keys: only one-deletion candidates (bounded query cost)
+MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
 _PENDING_LIMIT = 4096  # hashes added since the last merge, looked up by a linear numpy scan
 
-_SCORE = {"homoglyph": 0.95, "tld": 0.9, "cross": 0.5}
+HOMOGLYPH_SCORE = 0.95
+TLD_SWAP_SCORE = 0.9
+CROSS_PLATFORM_SCORE = 0.5
+
+Match = tuple[int, Reason, float]  # account id, why, score
 
 
-def fold(written: str) -> str:
+def fold(written: str, pairs: bool = True) -> str:
     """Skeleton, without combining marks, case folded, with the ASCII lookalikes merged."""
     text = skeleton(written.translate(_BEFORE_SKELETON))
     text = "".join(c for c in text if unicodedata.category(c) != "Mn").casefold()
-    for lookalike, prototype in _AFTER_SKELETON:
-        text = text.replace(lookalike, prototype)
-    return text
+    if pairs:
+        for pair, letter in _GLYPH_PAIRS:
+            text = text.replace(pair, letter)
+    return text.translate(_AFTER_SKELETON)
 
 
-AFFIX_WORDS = frozenset(fold(word) for word in _AFFIX_WORDS.split())
+AFFIX_WORDS = frozenset(fold(word) for word in _AFFIX_TEXT.split())
 _AFFIXES_LONGEST_FIRST = sorted(AFFIX_WORDS, key=lambda word: (-len(word), word))
 
 
-def loose_key(written: str) -> str:
+def loose_key(written: str, pairs: bool = True) -> str:
     """The key two lookalike names share: the fold without separators."""
-    return _SEPARATORS.sub("", fold(written))
+    return _SEPARATORS.sub("", fold(written, pairs))
 
 
 def typo_bound(length: int) -> int:
@@ -82,8 +89,8 @@ def deletions(key: str) -> Iterator[str]:
 
 
 def double_deletions(key: str) -> Iterator[str]:
-    """Each string two characters shorter: with the index's deletions, finds two-edit typos
-    that add a letter (an insertion plus any other edit)."""
+    """Each string two characters shorter: against the index's deletions, finds the two-edit
+    typos that add a letter (an insertion plus any other edit)."""
     for i in range(len(key)):
         for j in range(i + 1, len(key)):
             yield key[:i] + key[i + 1 : j] + key[j + 1 :]
@@ -103,7 +110,7 @@ class _HashMultimap:
             self._new_hashes.append(value)
             self._new_ids.append(account)
 
-    def lookup(self, hashes: list[int], alive: np.ndarray) -> set[int]:
+    def lookup(self, hashes: list[int], alive: npt.NDArray[np.bool_]) -> set[int]:
         if len(self._new_hashes) > _PENDING_LIMIT:
             self.merge(alive)
         wanted = np.array(hashes, dtype=np.int64)
@@ -115,7 +122,7 @@ class _HashMultimap:
             found.update(int(i) for i in np.array(self._new_ids)[np.isin(tail, wanted)])
         return found
 
-    def merge(self, alive: np.ndarray) -> None:
+    def merge(self, alive: npt.NDArray[np.bool_]) -> None:
         """Sort the tail into the arrays and drop the ids of removed accounts."""
         hashes = np.concatenate([self._hashes, np.array(self._new_hashes, dtype=np.int64)])
         ids = np.concatenate([self._ids, np.array(self._new_ids, dtype=np.int32)])
@@ -131,23 +138,24 @@ class _Name:
     """The part of a handle or domain that a brand lives in, folded for matching."""
 
     key: str  # loose key of the handle, or of the domain's label
-    plain: str  # the handle, or the label, case folded but not skeletonised
+    plain: str  # the handle or label, case folded only: tells a homoglyph from the same name
     suffix: str  # the public suffix for websites, "" otherwise
-    subdomain: str  # folded subdomain for websites (brand hidden in metamask.io.evil.com)
+    subdomain: str  # folded subdomain of a website (a brand hidden in metamask.io.evil.com)
     folded: str  # fold of the handle or label, separators kept
+    unpaired: str  # loose key without glyph pairs: frnnz is still one edit from franz
 
 
 def _name(ref: AccountRef, written: str) -> _Name:
+    text, suffix, subdomain = written, "", ""
     if ref.platform == WEBSITE:
         parts = split_domain(written) or split_domain(ref.handle)
         if parts is not None:
-            folded = fold(parts.label)
-            return _Name(
-                _SEPARATORS.sub("", folded), parts.label.casefold(), parts.suffix,
-                fold(parts.subdomain), folded,
-            )
-    folded = fold(written)
-    return _Name(_SEPARATORS.sub("", folded), written.casefold(), "", "", folded)
+            text, suffix, subdomain = parts.label, parts.suffix, fold(parts.subdomain)
+    folded = fold(text)
+    return _Name(
+        _SEPARATORS.sub("", folded), text.casefold(), suffix, subdomain, folded,
+        loose_key(text, pairs=False),
+    )
 
 
 class _PlatformIndex:
@@ -213,7 +221,7 @@ class LookalikeIndex:
         ranked = sorted(best.values(), key=lambda lk: (-lk.score, str(lk.target)))
         return tuple(ranked[:limit])
 
-    def _matches(self, ref: AccountRef, name: _Name) -> Iterator[tuple[int, Reason, float]]:
+    def _matches(self, ref: AccountRef, name: _Name) -> Iterator[Match]:
         index = self._platforms.get(ref.platform)
         if index is not None and name.key:
             yield from self._same_key(index, name)
@@ -221,41 +229,47 @@ class LookalikeIndex:
             yield from self._affixes(index, name)
         yield from self._cross_platform(ref)
 
-    def _same_key(self, index: _PlatformIndex, name: _Name) -> Iterator[tuple[int, Reason, float]]:
+    def _same_key(self, index: _PlatformIndex, name: _Name) -> Iterator[Match]:
         for account in index.exact.lookup([hash(name.key)], self._alive):
             target = self._names[account]
             if target.key != name.key:
                 continue  # a hash collision
             if target.plain != name.plain:
-                yield account, Reason.HOMOGLYPH, _SCORE["homoglyph"]
+                yield account, Reason.HOMOGLYPH, HOMOGLYPH_SCORE
             elif target.suffix != name.suffix:
-                yield account, Reason.AFFIX, _SCORE["tld"]  # same label, another public suffix
+                yield account, Reason.AFFIX, TLD_SWAP_SCORE  # same label, another public suffix
 
-    def _typos(self, index: _PlatformIndex, name: _Name) -> Iterator[tuple[int, Reason, float]]:
-        if len(name.key) < MIN_TYPO_LENGTH:
+    def _typos(self, index: _PlatformIndex, name: _Name) -> Iterator[Match]:
+        keys = {name.key, name.unpaired}
+        keys.update(_SEPARATORS.sub("", label) for label in name.subdomain.split("."))
+        for key in keys:  # subdomains too: in steamcommunty.com.ru the brand is left of com
+            yield from self._typos_of(index, key)
+
+    def _typos_of(self, index: _PlatformIndex, key: str) -> Iterator[Match]:
+        if len(key) < MIN_TYPO_LENGTH:
             return
-        hashes = [hash(variant) for variant in deletions(name.key)]
-        if typo_bound(len(name.key) - 1) >= 2 and len(name.key) <= MAX_DOUBLE_DELETION:
-            hashes += [hash(variant) for variant in set(double_deletions(name.key))]
+        hashes = [hash(variant) for variant in deletions(key)]
+        if typo_bound(len(key) - 1) >= 2 and len(key) <= MAX_DOUBLE_DELETION:
+            hashes += [hash(variant) for variant in set(double_deletions(key))]
         for account in index.deletions.lookup(hashes, self._alive):
-            key = self._names[account].key
-            distance = OSA.distance(name.key, key)
-            if 0 < distance <= typo_bound(min(len(key), len(name.key))):
-                yield account, Reason.TYPO, 0.9 - 0.1 * distance * 6 / max(len(key), 6)
+            target = self._names[account].key
+            distance = OSA.distance(key, target)
+            if 0 < distance <= typo_bound(min(len(key), len(target))):
+                yield account, Reason.TYPO, 0.9 - 0.6 * distance / max(len(target), 6)
 
-    def _affixes(self, index: _PlatformIndex, name: _Name) -> Iterator[tuple[int, Reason, float]]:
+    def _affixes(self, index: _PlatformIndex, name: _Name) -> Iterator[Match]:
         for piece in _brand_pieces(name):
             for account in index.exact.lookup([hash(piece)], self._alive):
                 target = self._names[account].key
-                if target == piece and target != name.key:
+                if target == piece:
                     yield account, Reason.AFFIX, 0.6 + 0.3 * min(len(target) / len(name.key), 1)
 
-    def _cross_platform(self, ref: AccountRef) -> Iterator[tuple[int, Reason, float]]:
+    def _cross_platform(self, ref: AccountRef) -> Iterator[Match]:
         # ref itself is unregistered (the caller's rule), so its platform lacks this handle.
         for account in self._handles.lookup([hash(ref.handle)], self._alive):
             target = self._refs[account]
             if target is not None and target.handle == ref.handle and target.platform != ref.platform:
-                yield account, Reason.CROSS_PLATFORM, _SCORE["cross"]
+                yield account, Reason.CROSS_PLATFORM, CROSS_PLATFORM_SCORE
 
 
 def _brand_pieces(name: _Name) -> set[str]:
@@ -263,7 +277,7 @@ def _brand_pieces(name: _Name) -> set[str]:
     pieces: set[str] = set()
     for text in (name.folded, *name.subdomain.split(".")):
         tokens = [t for t in _NOT_LETTERS.split(text) if t]
-        pieces.update(t for t in tokens if len(t) >= MIN_BRAND_TOKEN)
+        pieces.update(tokens)
         pieces.update(_strip_affix_words(t) for t in tokens)
         pieces.add("".join(t for t in tokens if t not in AFFIX_WORDS))
     if name.suffix:  # websites: a long brand anywhere inside the label or a subdomain label

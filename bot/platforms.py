@@ -112,7 +112,7 @@ _mastodon_user = _ascii_rule(
 )
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
-_YOUTUBE_CHANNEL = re.compile(r"UC[A-Za-z0-9_-]{22}")
+YOUTUBE_CHANNEL = re.compile(r"UC[A-Za-z0-9_-]{22}")
 _DID = re.compile(r"did:(?:plc:[a-z2-7]{24}|web:[a-z0-9.-]{3,253})")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -142,16 +142,23 @@ def _host(platform: str, handle: str) -> str:
 
 
 def _youtube(handle: str) -> str:
-    if _YOUTUBE_CHANNEL.fullmatch(handle):
+    if YOUTUBE_CHANNEL.fullmatch(handle):
         return handle  # channel ids are case-sensitive
     return _unicode_name("youtube", handle.removeprefix("@"), (3, 30), "._-·")
 
 
+_FACEBOOK_PAGE_ID = re.compile(r"[A-Za-z0-9._-]+-([0-9]{6,20})", re.ASCII)
+
+
 def _facebook(handle: str) -> str:
+    """Usernames, numeric ids, and old page addresses (`Page-Name`, `Page-Name-123456`)."""
     if _DIGITS.fullmatch(handle):
         return handle
-    if not re.fullmatch(r"[A-Za-z0-9.]{5,50}", handle, re.ASCII):
-        raise _invalid("facebook", handle, "5-50 letters, digits or . (or a numeric id)")
+    if page := _FACEBOOK_PAGE_ID.fullmatch(handle):
+        return page[1]  # the id names the page; the name before it may change
+    # New usernames need 5 characters; older pages have shorter ones (facebook.com/NASA).
+    if not re.fullmatch(r"[A-Za-z0-9._-]{2,100}", handle, re.ASCII):
+        raise _invalid("facebook", handle, "2-100 letters, digits, . or - (or a numeric id)")
     return handle.replace(".", "").casefold()
 
 
@@ -278,7 +285,7 @@ def display_handle(ref: AccountRef) -> str:
     if (
         _DIGITS.fullmatch(handle.lstrip("-"))
         or handle.startswith("did:")
-        or (platform == "youtube" and _YOUTUBE_CHANNEL.fullmatch(handle))
+        or (platform == "youtube" and YOUTUBE_CHANNEL.fullmatch(handle))
     ):
         return handle  # ids are not @-names
     return f"@{handle}"
@@ -292,7 +299,7 @@ def profile_url(ref: AccountRef) -> str:
         case "x":
             return f"https://x.com/{h}"
         case "youtube":
-            if _YOUTUBE_CHANNEL.fullmatch(h):
+            if YOUTUBE_CHANNEL.fullmatch(h):
                 return f"https://www.youtube.com/channel/{h}"
             return f"https://www.youtube.com/@{h}"
         case "facebook":

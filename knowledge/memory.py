@@ -63,7 +63,9 @@ class MemoryRegistry:
             raise NothingToUndo(f"{ref}: nothing to undo")
         last = live[-1]
         before = self.before[last.id]
-        change = self._log(ref, self.records.get(ref), before, by, f"undo #{last.id}", None, last.id)
+        change = self._log(
+            ref, self.records.get(ref), before, by, f"undo #{last.id}", None, last.id
+        )
         return before, change
 
     async def history(self, ref: AccountRef) -> list[Change]:

@@ -89,11 +89,8 @@ class SqlRegistry:
             return await conn.scalar(select(accounts.c.id).limit(1)) is None
 
     async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
-        found: dict[AccountRef, AccountRecord] = {}
         async with self.engine.connect() as conn:
-            for chunk in _chunks(sorted(set(refs)), KEYS_PER_QUERY):
-                found.update(await _find(conn, chunk))
-        return found
+            return await find_in(conn, refs)
 
     async def protected(self, batch: int = 10_000) -> AsyncIterator[list[tuple[AccountRef, str]]]:
         query = (
@@ -118,7 +115,7 @@ class SqlRegistry:
             await _lock(conn, ref)
             before = await _snapshot(conn, ref)
             after = _corrected(before, correction, ref)
-            await _store(conn, ref, after)
+            await store(conn, ref, after)
             change = await _log(conn, ref, by, before, after, correction.note, correction.evidence)
             record = await _find_one(conn, ref)
         assert record is not None
@@ -132,7 +129,7 @@ class SqlRegistry:
                 raise NothingToUndo(f"nothing to undo for {ref}")
             before = await _snapshot(conn, ref)
             restored: Snapshot | None = target.before
-            await _store(conn, ref, restored)
+            await store(conn, ref, restored)
             note = f"undo #{target.id}"
             change = await _log(conn, ref, by, before, restored, note, None, undoes=target.id)
             return await _find_one(conn, ref), change
@@ -195,11 +192,28 @@ def refs_clause(refs: Iterable[AccountRef]) -> Any:
     for ref in refs:
         keys[ref.platform].append(ref.handle)
     return or_(
-        *(
-            and_(accounts.c.platform == p, accounts.c.handle_key.in_(ks))
-            for p, ks in keys.items()
-        )
+        *(and_(accounts.c.platform == p, accounts.c.handle_key.in_(ks)) for p, ks in keys.items())
     )
+
+
+async def find_in(
+    conn: AsyncConnection, refs: Sequence[AccountRef]
+) -> dict[AccountRef, AccountRecord]:
+    """The registered records among refs, read on conn (a few hundred refs per query)."""
+    found: dict[AccountRef, AccountRecord] = {}
+    for chunk in _chunks(list(set(refs)), KEYS_PER_QUERY):
+        found.update(await _find(conn, chunk))
+    return found
+
+
+async def account_ids(conn: AsyncConnection, refs: Sequence[AccountRef]) -> dict[AccountRef, int]:
+    """The row id of each registered ref (by the unique index, a few hundred refs per query)."""
+    ids: dict[AccountRef, int] = {}
+    query = select(accounts.c.platform, accounts.c.handle_key, accounts.c.id)
+    for chunk in _chunks(refs, KEYS_PER_QUERY):
+        for platform, key, id_ in await conn.execute(query.where(refs_clause(chunk))):
+            ids[AccountRef(platform, key)] = id_
+    return ids
 
 
 async def _find(
@@ -286,11 +300,11 @@ def snapshot_of(record: AccountRecord) -> Snapshot:
         "handle_as_written": record.handle_as_written,
         "platform_id": record.platform_id,
         "reviewed": record.reviewed.isoformat() if record.reviewed else None,
-        "evidence": [_evidence_json(e) for e in record.evidence],
+        "evidence": [evidence_json(e) for e in record.evidence],
     }
 
 
-def _evidence_json(proof: Evidence) -> dict[str, str | None]:
+def evidence_json(proof: Evidence) -> dict[str, str | None]:
     published = proof.published.isoformat() if proof.published else None
     return {
         "url": proof.url,
@@ -321,7 +335,7 @@ def _corrected(before: Snapshot | None, correction: Correction, ref: AccountRef)
     }
     proofs = list(old["evidence"])
     if correction.evidence:
-        added = _evidence_json(correction.evidence)
+        added = evidence_json(correction.evidence)
         proofs = [p for p in proofs if p["url"] != added["url"]] + [added]
 
     def given(value: str | None, key: str) -> Any:
@@ -364,11 +378,11 @@ async def entity_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, i
         rows = await conn.execute(
             select(entities.c.name, entities.c.id).where(entities.c.name.in_(chunk))
         )
-        ids.update({name: id_ for name, id_ in rows.tuples()})
+        ids.update({name: id_ for name, id_ in rows})
     return ids
 
 
-async def _store(conn: AsyncConnection, ref: AccountRef, state: Snapshot | None) -> None:
+async def store(conn: AsyncConnection, ref: AccountRef, state: Snapshot | None) -> None:
     """Make the account exactly `state` (None: absent), evidence set included."""
     account_id = await conn.scalar(select(accounts.c.id).where(*_is(accounts, ref)))
     if state is None:

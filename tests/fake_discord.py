@@ -1,11 +1,11 @@
 """A local fake Discord: the REST API over real HTTP and the gateway over a real websocket.
 
 It speaks enough of Discord's v10 protocol for discord.py to log in, sync application commands,
-identify (sharded or not), receive READY / GUILD_CREATE / INTERACTION_CREATE / MESSAGE_CREATE, heartbeat,
-resume after a dropped connection, answer interactions (callbacks, followups, @original edits) and
-open DM channels. Whatever it does not implement, and every protocol mistake the bot makes (a late
-or double acknowledgement, a message over Discord's limits), lands in `failures`; tests assert that
-list is empty, so an unexpected call fails the test instead of passing silently.
+identify (sharded or not), receive READY / GUILD_CREATE / INTERACTION_CREATE / MESSAGE_CREATE,
+heartbeat, resume after a dropped connection, answer interactions (callbacks, followups,
+@original edits) and open DM channels. Whatever it does not implement, and every protocol
+mistake the bot makes (a late or double acknowledgement, a message over Discord's limits), lands
+in `failures`; tests assert that list is empty, so an unexpected call fails the test.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ OPTION_TYPES = {"string": 3, "integer": 4, "boolean": 5, "user": 6, "number": 10
 
 def _json(data: Any, status: int = 200) -> web.Response:
     # discord.py only parses bodies whose Content-Type is exactly `application/json`.
-    return web.Response(text=json.dumps(data), status=status, content_type="application/json")
+    # (aiohttp's content_type= would append "; charset=utf-8").
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={"Content-Type": "application/json"})
 
 
 def _error(status: int, code: int, message: str, errors: JSON | None = None) -> web.Response:
@@ -146,8 +148,8 @@ class _Connection:
         if self.compressor is None:
             await self.ws.send_str(text)
         else:
-            data = self.compressor.compress(text.encode()) + self.compressor.flush(zlib.Z_SYNC_FLUSH)
-            await self.ws.send_bytes(data)
+            data = self.compressor.compress(text.encode())
+            await self.ws.send_bytes(data + self.compressor.flush(zlib.Z_SYNC_FLUSH))
 
 
 class FakeDiscord:
@@ -178,6 +180,7 @@ class FakeDiscord:
         self.heartbeats = 0
         self.connections: dict[int, _Connection] = {}
         self.rate_limit_next: set[str] = set()  # route paths that answer 429 once
+        self.announced_gateway: str | None = None  # what GET /gateway/bot names (default: ours)
         self._ready = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -219,7 +222,8 @@ class FakeDiscord:
 
     # ---- the world -------------------------------------------------------------------------
 
-    def add_user(self, name: str, *, dms_open: bool = True, manages_guild: bool = False) -> FakeUser:
+    def add_user(self, name: str, *, dms_open: bool = True,
+                 manages_guild: bool = False) -> FakeUser:
         user = FakeUser(self._snowflake(), name, dms_open=dms_open, manages_guild=manages_guild)
         self.users[user.id] = user
         return user
@@ -259,7 +263,8 @@ class FakeDiscord:
             "presences": [], "stage_instances": [], "guild_scheduled_events": [],
             "soundboard_sounds": [], "preferred_locale": "en-US", "premium_tier": 0,
             "verification_level": 0, "default_message_notifications": 0,
-            "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0, "system_channel_id": None,
+            "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0,
+            "system_channel_id": None,
         }
 
     # ---- gateway ---------------------------------------------------------------------------
@@ -361,12 +366,13 @@ class FakeDiscord:
         body = {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}
         response = _json(body, 429)
         response.headers.update({
-            "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": "0.05",
+            "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": "0.05",
             "X-RateLimit-Bucket": "fake", "X-RateLimit-Scope": "user", "Retry-After": "1",
         })
         return response
 
-    def _route(self, method: str, parts: tuple[str, ...]) -> Handler | None:  # noqa: C901
+    def _route(self, method: str, parts: tuple[str, ...]) -> Handler | None:
         match method, parts:
             case "GET", ("gateway", "bot"):
                 return self._get_gateway_bot
@@ -392,7 +398,8 @@ class FakeDiscord:
 
     async def _get_gateway_bot(self, request: web.Request, parts: Any, body: Any) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return _json({"url": self.gateway_url, "shards": self.shard_count,
+        url = self.announced_gateway or self.gateway_url
+        return _json({"url": url, "shards": self.shard_count,
                       "session_start_limit": limit})
 
     async def _get_gateway(self, request: web.Request, parts: Any, body: Any) -> web.Response:
@@ -435,7 +442,7 @@ class FakeDiscord:
             "components": data.get("components") or [], "pinned": False, "type": 0,
             "flags": data.get("flags") or 0, "_loading": False,
         }
-        self.messages[int(message["id"])] = message
+        self.messages[int(str(message["id"]))] = message
         return message
 
     def _problems(self, data: JSON) -> list[str]:
@@ -473,7 +480,7 @@ class FakeDiscord:
         return _error(400, 50035, "Invalid Form Body", {"_errors": problems})
 
     async def _open_dm(self, request: web.Request, parts: Any, body: JSON) -> web.Response:
-        user = self.users[int(body["recipient_id"])]
+        user = self.users[int(str(body["recipient_id"]))]
         channel_id = next((c for c, u in self.dm_channels.items() if u == user.id), None)
         channel_id = channel_id or self._snowflake()
         self.dm_channels[channel_id] = user.id
@@ -620,7 +627,8 @@ class FakeDiscord:
     def command(self, name: str, kind: int = 1) -> JSON:
         found = [c for c in self.commands if c["name"] == name and c["type"] == kind]
         if not found:
-            raise LookupError(f"no {name!r} command synced (have {[c['name'] for c in self.commands]})")
+            synced = [c["name"] for c in self.commands]
+            raise LookupError(f"no {name!r} command synced (have {synced})")
         return found[0]
 
     def _options(self, command: JSON, values: dict[str, Any], focused: str | None) -> list[JSON]:
@@ -641,7 +649,7 @@ class FakeDiscord:
 
     async def slash(self, name: str, user: FakeUser, guild: FakeGuild | None = None,
                     **values: Any) -> Exchange:
-        """A member runs /name with these option values (sent as typed, unchecked like a raw client)."""
+        """A member runs /name with these option values, sent unchecked (like a raw client)."""
         command = self.command(name)
         data = {"id": command["id"], "name": name, "type": 1,
                 "options": self._options(command, values, None)}

@@ -113,7 +113,9 @@ def entities_of(text: str) -> list[JSON]:
 
 def parse_html(text: str) -> str:
     """The visible text of an HTML message, or 400 as Telegram answers bad markup."""
-    visible, stack, position = [], [], 0
+    visible: list[str] = []
+    stack: list[str] = []
+    position = 0
     for match in HTML_TOKEN.finditer(text):
         visible.append(text[position : match.start()])
         position = match.end()
@@ -484,7 +486,7 @@ class FakeTelegram:
 async def running_fake(fake: FakeTelegram | None = None) -> AsyncIterator[FakeTelegram]:
     """Serve a fake on a free local port; `fake.url` is its base (append /bot or /file/bot)."""
     fake = fake or FakeTelegram()
-    runner = web.AppRunner(fake.app(), shutdown_timeout=0.5)
+    runner = web.AppRunner(fake.app(), shutdown_timeout=0.5, access_log=None)  # it logs tokens
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

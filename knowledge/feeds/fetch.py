@@ -41,6 +41,9 @@ class FetchLimits:
     user_agent: str = USER_AGENT
 
 
+DEFAULT_LIMITS = FetchLimits()
+
+
 @dataclass(frozen=True, slots=True)
 class Fetched:
     url: str  # after redirects
@@ -67,7 +70,9 @@ class _Transient(Exception):
 class Fetcher:
     """Fetches feeds over one aiohttp session; share one per refresh round or scheduler."""
 
-    def __init__(self, session: aiohttp.ClientSession, limits: FetchLimits = FetchLimits()) -> None:
+    def __init__(
+        self, session: aiohttp.ClientSession, limits: FetchLimits = DEFAULT_LIMITS
+    ) -> None:
         self.session = session
         self.limits = limits
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -76,7 +81,7 @@ class Fetcher:
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, limits: FetchLimits = FetchLimits()) -> AsyncIterator[Fetcher]:
+    async def open(cls, limits: FetchLimits = DEFAULT_LIMITS) -> AsyncIterator[Fetcher]:
         headers = {"User-Agent": limits.user_agent, "Accept": ACCEPT}
         timeout = aiohttp.ClientTimeout(total=limits.timeout)
         async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -20,6 +21,8 @@ from knowledge.feeds.errors import FeedError
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 SUMMARY_CHARS = 2000
+# What feedparser flags but reads correctly anyway: mislabelled types and encodings.
+_HARMLESS = (feedparser.NonXMLContentType, feedparser.CharacterEncodingOverride)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +83,9 @@ def refuse_entity_declarations(body: bytes) -> None:
     parser.EntityDeclHandler = entity
     parser.UnparsedEntityDeclHandler = entity
     parser.StartElementHandler = root
-    try:
+    # A malformed document is feedparser's to judge (and to report).
+    with suppress(_PrologDone, expat.ExpatError):
         parser.Parse(body, True)
-    except (_PrologDone, expat.ExpatError):
-        pass  # a malformed document is feedparser's to judge (and to report)
 
 
 class _PrologDone(Exception):
@@ -97,7 +99,7 @@ def _looks_like_json(body: bytes, content_type: str) -> bool:
 def _parse_xml_feed(body: bytes, content_type: str) -> ParsedFeed:
     parsed = feedparser.parse(body, response_headers={"content-type": content_type or "text/xml"})
     problem = parsed.get("bozo_exception")
-    why = _one_line(str(problem)) if problem else None
+    why = None if problem is None or isinstance(problem, _HARMLESS) else _one_line(str(problem))
     if not parsed.version or (why and not parsed.entries):
         raise NotAFeed(f"not an RSS, Atom or JSON feed: {why or 'no feed element'}")
     items = tuple(_xml_item(entry) for entry in parsed.entries)

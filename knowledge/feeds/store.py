@@ -9,16 +9,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Subquery, delete, func, insert, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.model import AccountRef, Evidence, IsOfficialError
+from bot.platforms import ANY
 from knowledge.database import writing
 from knowledge.feeds.errors import FeedError
 from knowledge.feeds.fetch import Fetched
 from knowledge.feeds.parse import FeedItem
 from knowledge.feeds.tables import feed_items, feeds, item_mentions
 
+AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1)
 MAX_URL = 2000
 MAX_UID = 600
 TEXT_SEARCHED = 20_000  # characters of one item given to the account parser
@@ -246,8 +248,12 @@ async def _insert(
     )
     ids = {row.uid: row.id for row in (await conn.execute(returning, rows)).all()}
     mentions = [
-        {"platform": ref.platform, "handle_key": ref.handle, "item_id": ids[uid],
-         "published": _published(entry.item, now)}
+        {
+            "platform": ref.platform,
+            "handle_key": ref.handle,
+            "item_id": ids[uid],
+            "published": _published(entry.item, now),
+        }
         for uid, entry in fresh
         for ref in entry.refs
     ]
@@ -293,30 +299,30 @@ def _item_row(uid: str, item: FeedItem, feed_id: int, now: datetime) -> dict[str
 
 # --- reading and retention -----------------------------------------------------------------
 
-_RECENT = (
-    select(
-        feed_items.c.title,
-        feed_items.c.link,
-        feed_items.c.summary,
-        item_mentions.c.published,
-        feeds.c.title.label("publisher"),
-        feeds.c.url.label("feed_url"),
-    )
-    .select_from(item_mentions)
-    .join(feed_items, feed_items.c.id == item_mentions.c.item_id)
-    .join(feeds, feeds.c.id == feed_items.c.feed_id)
-)
-
 
 async def recent_mentions(
     engine_or_session: AsyncEngine | AsyncConnection | AsyncSession, ref: AccountRef, limit: int
 ) -> list[Evidence]:
-    """Feed items naming ref, newest first, as evidence (one index range scan)."""
+    """Feed items naming ref, newest first, as evidence.
+
+    A bare `@handle` in an item names no platform: it is stored under `any` and counts as a
+    mention of that handle on every platform. Each of the two lookups is one index range scan.
+    """
+    newest = union(
+        select(_newest(ref.platform, ref.handle, limit)), select(_newest(ANY, ref.handle, limit))
+    ).subquery()
     query = (
-        _RECENT.where(
-            item_mentions.c.platform == ref.platform, item_mentions.c.handle_key == ref.handle
+        select(
+            feed_items.c.title,
+            feed_items.c.link,
+            feed_items.c.summary,
+            newest.c.published,
+            feeds.c.title.label("publisher"),
+            feeds.c.url.label("feed_url"),
         )
-        .order_by(item_mentions.c.published.desc())
+        .join(feed_items, feed_items.c.id == newest.c.item_id)
+        .join(feeds, feeds.c.id == feed_items.c.feed_id)
+        .order_by(newest.c.published.desc(), newest.c.item_id.desc())
         .limit(limit)
     )
     if isinstance(engine_or_session, AsyncEngine):
@@ -327,7 +333,17 @@ async def recent_mentions(
     return [_evidence(row) for row in rows]
 
 
-def _evidence(row: Row[Any]) -> Evidence:
+def _newest(platform: str, handle: str, limit: int) -> Subquery:
+    return (
+        select(item_mentions.c.item_id, item_mentions.c.published)
+        .where(item_mentions.c.platform == platform, item_mentions.c.handle_key == handle)
+        .order_by(item_mentions.c.published.desc())
+        .limit(limit)
+        .subquery()
+    )
+
+
+def _evidence(row: AnyRow) -> Evidence:
     summary = row.summary or ""
     quote = summary if len(summary) <= QUOTE_CHARS else summary[: QUOTE_CHARS - 1] + "…"
     return Evidence(
@@ -351,11 +367,11 @@ async def delete_older_than(engine: AsyncEngine, days: float, now: datetime | No
     return deleted.rowcount
 
 
-async def _feed_row(conn: AsyncConnection, url: str) -> Row[Any] | None:
+async def _feed_row(conn: AsyncConnection, url: str) -> AnyRow | None:
     return (await conn.execute(select(feeds).where(feeds.c.url == url))).first()
 
 
-def _status(row: Row[Any]) -> FeedStatus:
+def _status(row: AnyRow) -> FeedStatus:
     return FeedStatus(
         id=row.id,
         url=row.url,

@@ -1,0 +1,121 @@
+"""The discord.py client: where Discord is (API base, gateway), intents, command sync."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord.commands import BotContext, SourcesView, autocheck_message, register
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def discord_endpoints(api_base: str, gateway: str | None) -> Iterator[None]:
+    """Point discord.py at a REST base and gateway (a proxy, or a test's fake Discord).
+
+    discord.py keeps both as class attributes (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) and
+    builds every request URL from them, interaction callbacks included; there is no per-client
+    knob. So they are process-wide: set for the bot's lifetime, restored afterwards. One process
+    runs one Discord bot.
+    """
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    Route.BASE = api_base.rstrip("/")
+    if gateway:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    try:
+        yield
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+
+def intents(autocheck: bool) -> discord.Intents:
+    """Only what the bot uses; message content (privileged) only when auto-check is enabled."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    if autocheck:
+        wanted.guild_messages = True
+        wanted.message_content = True
+    return wanted
+
+
+def _clean(value: Any) -> Any:
+    """Drop empty values: Discord omits or nulls what was sent as false, empty or null."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if v not in (None, False, [], {}, "")}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _as_sent(local: Any, remote: Any) -> Any:
+    """remote cut down to the keys local has (Discord adds ids, versions and defaults)."""
+    if isinstance(local, dict) and isinstance(remote, dict):
+        return {k: _as_sent(v, remote.get(k)) for k, v in local.items()}
+    if isinstance(local, list) and isinstance(remote, list) and len(local) == len(remote):
+        return [_as_sent(mine, theirs) for mine, theirs in zip(local, remote, strict=True)]
+    return remote
+
+
+def commands_digest(commands: list[dict[str, Any]]) -> str:
+    ordered = sorted(commands, key=lambda c: (c.get("type", 1), c["name"]))
+    return hashlib.sha256(json.dumps(_clean(ordered), sort_keys=True).encode()).hexdigest()
+
+
+def same_commands(local: list[dict[str, Any]], remote: list[dict[str, Any]]) -> bool:
+    by_key = {(c.get("type", 1), c["name"]): c for c in remote}
+    if len(by_key) != len(local):
+        return False
+    paired = [_as_sent(c, by_key.get((c.get("type", 1), c["name"]))) for c in local]
+    if any(p is None for p in paired):
+        return False
+    return commands_digest(local) == commands_digest(paired)
+
+
+class IsOfficialClient(discord.AutoShardedClient):
+    """Sharded as Discord advises; commands registered and synced in setup_hook."""
+
+    def __init__(self, context: BotContext, *, autocheck: bool, gateway: str | None = None,
+                 guild_ready_timeout: float = 2.0) -> None:
+        super().__init__(intents=intents(autocheck), guild_ready_timeout=guild_ready_timeout,
+                         chunk_guilds_at_startup=False,
+                         allowed_mentions=discord.AllowedMentions.none())
+        self.context = context
+        self.autocheck = autocheck
+        self.gateway = yarl.URL(gateway) if gateway else None
+        self.tree: app_commands.CommandTree[IsOfficialClient] = app_commands.CommandTree(self)
+        self.synced = False  # whether the last start had to upload the commands
+
+    async def setup_hook(self) -> None:
+        register(self.tree, autocheck_enabled=self.autocheck)
+        self.add_view(SourcesView())
+        await self.sync_if_changed()
+
+    async def sync_if_changed(self) -> None:
+        """Upload the commands only when Discord's copy differs (syncing is rate limited)."""
+        assert self.application_id is not None
+        local = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        remote = await self.http.get_global_commands(self.application_id)
+        self.synced = not same_commands(local, list(remote))  # type: ignore[arg-type]
+        if self.synced:
+            await self.tree.sync()
+            log.info("synced %d application commands", len(local))
+
+    async def launch_shard(self, gateway: yarl.URL, shard_id: int, *,
+                           initial: bool = False) -> None:
+        """Connect through the configured gateway (a proxy) instead of the announced one."""
+        await super().launch_shard(self.gateway or gateway, shard_id, initial=initial)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self.autocheck:
+            await autocheck_message(self.context, message)

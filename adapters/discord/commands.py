@@ -1,0 +1,295 @@
+"""Every command the Discord bot offers, registered in one place: `register(tree, ...)`.
+
+Handlers turn an interaction into a core call and the core's answer into a Reply; `respond`
+acknowledges within Discord's 3 seconds (deferring when the core is slow) and keeps errors private.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+import discord
+from discord import app_commands
+from discord.utils import MISSING
+
+from adapters.discord import render as out
+from adapters.discord.suggestions import AccountSuggestions
+from bot.core import Core
+from bot.model import Asker, IsOfficialError, Status
+
+log = logging.getLogger(__name__)
+
+STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in Status
+                  if s is not Status.UNKNOWN]
+BUG_MESSAGE = "something went wrong on our side; it has been logged, please try again later"
+AUTOCHECK_CHOICES = [app_commands.Choice(name="on", value="on"),
+                     app_commands.Choice(name="off", value="off")]
+
+
+@dataclass
+class BotContext:
+    """What handlers need, reached through `interaction.client.context`."""
+
+    core: Core
+    suggestions: AccountSuggestions
+    defer_after: float = 1.5  # seconds before deferring; Discord's deadline is 3
+    autocheck_guilds: set[int] = field(default_factory=set)  # opted in by Manage Server members
+
+
+class HasContext(Protocol):
+    context: BotContext
+
+
+def context_of(interaction: discord.Interaction[Any]) -> BotContext:
+    return cast(HasContext, interaction.client).context
+
+
+def asker_of(interaction: discord.Interaction[Any]) -> Asker:
+    user = interaction.user
+    return Asker(platform="discord", user_id=str(user.id), chat_id=str(interaction.channel_id),
+                 is_private=interaction.guild_id is None, name=user.name)
+
+
+# ---- answering in time -------------------------------------------------------------------------
+
+
+async def respond(interaction: discord.Interaction[Any], work: Awaitable[out.Reply], *,
+                  ephemeral: bool) -> None:
+    """Answer with work's Reply; defer first if it is not ready in time. A user's error is
+    answered privately (a public "thinking…" placeholder is removed first)."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=context_of(interaction).defer_after)
+    if not done:
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+    try:
+        reply = await task
+    except IsOfficialError as error:
+        reply = out.refusal(str(error))
+    except Exception:
+        log.exception("bug while answering /%s", interaction.command and interaction.command.name)
+        reply = out.refusal(BUG_MESSAGE)
+    if interaction.response.is_done() and reply.ephemeral and not ephemeral:
+        await interaction.delete_original_response()
+    await send(interaction, reply)
+
+
+async def send(interaction: discord.Interaction[Any], reply: out.Reply) -> None:
+    options: dict[str, Any] = {
+        "ephemeral": reply.ephemeral,
+        "embeds": list(reply.embeds),
+        "suppress_embeds": not reply.embeds,  # no link previews under a list of sources
+    }
+    if reply.with_sources_button:
+        options["view"] = SourcesView()
+    if interaction.response.is_done():
+        await interaction.followup.send(reply.content or MISSING, **options)
+    else:
+        await interaction.response.send_message(reply.content, **options)
+    for piece in reply.more:
+        await interaction.followup.send(piece, ephemeral=reply.ephemeral, suppress_embeds=True)
+
+
+# ---- the Sources button (persistent: works on answers sent before a restart) ---------------------
+
+
+class SourcesView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Sources", style=discord.ButtonStyle.secondary, emoji="📚",
+                       custom_id=out.SOURCES_BUTTON_ID)
+    async def sources(self, interaction: discord.Interaction[Any],
+                      _: discord.ui.Button[Any]) -> None:
+        refs = out.refs_in(interaction.message) if interaction.message else []
+        await respond(interaction, _sources(interaction, " ".join(refs)), ephemeral=True)
+
+
+async def _sources(interaction: discord.Interaction[Any], text: str) -> out.Reply:
+    if not text.strip():
+        return out.refusal("this message names no account")
+    answers = await context_of(interaction).core.sources(text, asker_of(interaction))
+    return out.sources_reply(answers)
+
+
+# ---- autocomplete ------------------------------------------------------------------------------
+
+
+def _choices(values: list[str], typed: str) -> list[app_commands.Choice[str]]:
+    """Matches first; what the user typed stays available (Discord caps names at 100)."""
+    typed = typed.strip()
+    ordered = dict.fromkeys(([typed] if typed and typed not in values else []) + values)
+    return [app_commands.Choice(name=v, value=v) for v in ordered if len(v) <= 100][:25]
+
+
+async def account_autocomplete(interaction: discord.Interaction[Any],
+                               typed: str) -> list[app_commands.Choice[str]]:
+    return _choices(context_of(interaction).suggestions.accounts(typed), typed)
+
+
+async def entity_autocomplete(interaction: discord.Interaction[Any],
+                              typed: str) -> list[app_commands.Choice[str]]:
+    return _choices(context_of(interaction).suggestions.entities(typed), typed)
+
+
+# ---- the commands ------------------------------------------------------------------------------
+
+
+@app_commands.command(name="check", description="Is this account official?")
+@app_commands.describe(query="profile links, @handles, platform:handle, or a sentence")
+@app_commands.autocomplete(query=account_autocomplete)
+async def check(interaction: discord.Interaction[Any], query: str) -> None:
+    await respond(interaction, _check(interaction, query), ephemeral=False)
+
+
+async def _check(interaction: discord.Interaction[Any], text: str) -> out.Reply:
+    answers = await context_of(interaction).core.check(text, asker_of(interaction))
+    return out.check_reply(answers)
+
+
+@app_commands.context_menu(name="Check accounts")
+async def check_message(interaction: discord.Interaction[Any], message: discord.Message) -> None:
+    text = " ".join([message.content, *out.refs_in(message),
+                     *(e.url for e in message.embeds if e.url)])
+    await respond(interaction, _check(interaction, text), ephemeral=False)
+
+
+@app_commands.command(name="sources", description="Every source behind an answer, with dates")
+@app_commands.describe(query="the account(s) to show sources for",
+                       dm="send the list to your DMs instead of showing it here")
+@app_commands.autocomplete(query=account_autocomplete)
+async def sources(interaction: discord.Interaction[Any], query: str, dm: bool = False) -> None:
+    work = _sources_by_dm(interaction, query) if dm else _sources(interaction, query)
+    await respond(interaction, work, ephemeral=True)
+
+
+async def _sources_by_dm(interaction: discord.Interaction[Any], text: str) -> out.Reply:
+    reply = await _sources(interaction, text)
+    pieces = [reply.content or "", *reply.more]
+    try:
+        channel = await interaction.user.create_dm()
+        for piece in pieces:
+            await channel.send(piece, suppress_embeds=True)
+    except discord.Forbidden as error:
+        if error.code != 50007:  # 50007: the member does not accept DMs from us
+            raise
+        note = "your DMs are closed, so here they are privately:\n"
+        return out.Reply(note + pieces[0], ephemeral=True, more=pieces[1:]) if len(
+            note + pieces[0]) <= out.TEXT_LIMIT else out.Reply(note, ephemeral=True, more=pieces)
+    return out.Reply(f"sent the sources to your DMs ({len(pieces)} message(s))", ephemeral=True)
+
+
+@app_commands.command(name="verdict", description="Moderators: set or correct an account's verdict")
+@app_commands.describe(account="platform:handle, @handle or profile link", status="the verdict",
+                       entity="whose account it is (or whom it imitates)",
+                       note="why, in a few words", source="a link to the evidence")
+@app_commands.choices(status=STATUS_CHOICES)
+@app_commands.autocomplete(account=account_autocomplete, entity=entity_autocomplete)
+async def verdict(interaction: discord.Interaction[Any], account: str, status: str,
+                  entity: str | None = None, note: str | None = None,
+                  source: str | None = None) -> None:
+    await respond(interaction, _verdict(interaction, account, status, entity, note, source),
+                  ephemeral=False)
+
+
+async def _verdict(interaction: discord.Interaction[Any], account: str, status: str,
+                   entity: str | None, note: str | None, source: str | None) -> out.Reply:
+    context = context_of(interaction)
+    answer = await context.core.set_verdict(account, Status.parse(status), asker_of(interaction),
+                                            entity, note, source)
+    context.suggestions.add(str(answer.ref), answer.entity)
+    return out.check_reply([answer])
+
+
+@app_commands.command(name="history", description="Who changed an account's verdict, when and why")
+@app_commands.describe(account="platform:handle, @handle or profile link")
+@app_commands.autocomplete(account=account_autocomplete)
+async def history(interaction: discord.Interaction[Any], account: str) -> None:
+    await respond(interaction, _history(interaction, account), ephemeral=False)
+
+
+async def _history(interaction: discord.Interaction[Any], account: str) -> out.Reply:
+    ref, changes = await context_of(interaction).core.history(account)
+    return out.history_reply(ref, changes)
+
+
+@app_commands.command(name="report", description="Suggest a verdict for moderators to review")
+@app_commands.describe(account="platform:handle, @handle or profile link",
+                       status="what you think it is", note="why, in a few words")
+@app_commands.choices(status=STATUS_CHOICES)
+@app_commands.autocomplete(account=account_autocomplete)
+async def report(interaction: discord.Interaction[Any], account: str, status: str,
+                 note: str | None = None) -> None:
+    await respond(interaction, _report(interaction, account, status, note), ephemeral=True)
+
+
+async def _report(interaction: discord.Interaction[Any], account: str, status: str,
+                  note: str | None) -> out.Reply:
+    Status.parse(status)  # a clear message before the grammar sees a bad word
+    args = " ".join(part for part in (account.strip(), status, note) if part)
+    return out.report_reply(await context_of(interaction).core.report(args, asker_of(interaction)))
+
+
+@app_commands.command(name="autocheck",
+                      description="Answer unasked when a message names a suspicious account")
+@app_commands.describe(mode="on: reply to impersonators, unofficial, compromised, lookalikes")
+@app_commands.choices(mode=AUTOCHECK_CHOICES)
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+async def autocheck(interaction: discord.Interaction[Any], mode: str) -> None:
+    await send(interaction, _autocheck(interaction, mode))
+
+
+def _autocheck(interaction: discord.Interaction[Any], mode: str) -> out.Reply:
+    # Discord hides the command from others, but server admins can override that: check here too.
+    if interaction.guild_id is None or not interaction.permissions.manage_guild:
+        return out.refusal("only members with Manage Server can change auto-check")
+    guilds = context_of(interaction).autocheck_guilds
+    if mode == "on":
+        guilds.add(interaction.guild_id)
+    elif mode == "off":
+        guilds.discard(interaction.guild_id)
+    else:
+        return out.refusal(f"unknown mode {mode[:40]!r}: use on or off")
+    return out.Reply(f"auto-check is {mode} for this server", ephemeral=True)
+
+
+def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) -> None:
+    """Every command, in one place. /autocheck exists only when the operator enabled it (it needs
+    the privileged message-content intent)."""
+    commands: list[app_commands.Command[Any, Any, None] | app_commands.ContextMenu] = [
+        check, check_message, sources, verdict, history, report]
+    if autocheck_enabled:
+        commands.append(autocheck)
+    for command in commands:
+        tree.add_command(command)
+    tree.error(on_tree_error)
+
+
+async def on_tree_error(interaction: discord.Interaction[Any],
+                        error: app_commands.AppCommandError) -> None:
+    """Errors raised before a handler runs (e.g. an option that does not convert)."""
+    log.warning("command failed before its handler: %r", error)
+    if not interaction.response.is_done():
+        await send(interaction, out.refusal(BUG_MESSAGE))
+
+
+async def autocheck_message(context: BotContext, message: discord.Message) -> None:
+    """Reply, unasked, only when a message names an alarming account."""
+    guild = message.guild
+    if message.author.bot or guild is None or guild.id not in context.autocheck_guilds:
+        return
+    asker = Asker(platform="discord", user_id=str(message.author.id),
+                  chat_id=str(message.channel.id), is_private=False, name=message.author.name)
+    try:
+        answers = await context.core.check(message.content, asker)
+    except IsOfficialError:
+        return  # no account named: stay quiet
+    alarming = [answer for answer in answers if answer.alarming]
+    if alarming:
+        reply = out.check_reply(alarming)
+        await message.reply(reply.content, embeds=list(reply.embeds), view=SourcesView(),
+                            mention_author=False)

@@ -1,0 +1,104 @@
+"""Core answers as Discord messages: embeds coloured by status, a Sources button, text chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import discord
+from discord.utils import escape_markdown
+
+from bot import render
+from bot.model import AccountRef, Answer, Change, Report, Status
+
+MAX_EMBEDS = 10  # per message
+EMBEDS_TOTAL = 5900  # Discord allows 6000 characters across a message's embeds
+TITLE_LIMIT = 256
+TEXT_LIMIT = 2000  # message content
+SOURCES_BUTTON_ID = "isofficial:sources"
+
+COLOUR: dict[Status, discord.Colour] = {
+    Status.OFFICIAL: discord.Colour.green(),
+    Status.AFFILIATED: discord.Colour.teal(),
+    Status.UNOFFICIAL: discord.Colour.orange(),
+    Status.PARODY: discord.Colour.purple(),
+    Status.IMPERSONATOR: discord.Colour.red(),
+    Status.COMPROMISED: discord.Colour.dark_red(),
+    Status.DEFUNCT: discord.Colour.dark_grey(),
+    Status.UNKNOWN: discord.Colour.light_grey(),
+}
+LOOKALIKE_COLOUR = discord.Colour.red()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer to an interaction: a first message and, when it is long, further text pieces."""
+
+    content: str | None = None
+    embeds: Sequence[discord.Embed] = ()
+    with_sources_button: bool = False
+    ephemeral: bool = False
+    more: Sequence[str] = field(default_factory=tuple)
+
+
+def fit(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def colour(answer: Answer) -> discord.Colour:
+    return LOOKALIKE_COLOUR if answer.lookalike_of else COLOUR[answer.status]
+
+
+def answer_embed(answer: Answer, budget: int) -> discord.Embed:
+    """Verdict, lookalike warning, notices and how sure; the footer names the account exactly,
+    so the Sources button can find it again from the message alone."""
+    footer = render.ref_text(answer.ref)
+    title = fit(escape_markdown(render.headline(answer)), TITLE_LIMIT)
+    lines = [f"🚩 **Lookalike:** {escape_markdown(render.lookalike_line(lk))}"
+             for lk in answer.lookalike_of]
+    lines += [f"⚠️ {escape_markdown(notice)}" for notice in answer.notices]
+    lines.append(escape_markdown(render.certainty_line(answer)))
+    description = fit("\n".join(lines), max(budget - len(title) - len(footer), 20))
+    embed = discord.Embed(title=title, description=description, colour=colour(answer))
+    return embed.set_footer(text=footer)
+
+
+def check_reply(answers: Sequence[Answer]) -> Reply:
+    shown = answers[:MAX_EMBEDS]
+    budget = EMBEDS_TOTAL // max(len(shown), 1)
+    content = None
+    if len(answers) > len(shown):
+        content = f"showing {len(shown)} of {len(answers)} accounts"
+    return Reply(content, [answer_embed(a, budget) for a in shown], with_sources_button=True)
+
+
+def refs_in(message: discord.Message) -> list[str]:
+    """The accounts a bot answer was about, read back from its embed footers."""
+    return [embed.footer.text for embed in message.embeds if embed.footer.text]
+
+
+def chunks(text: str) -> list[str]:
+    return render.split_message(escape_markdown(text), TEXT_LIMIT)
+
+
+def text_reply(text: str, *, ephemeral: bool) -> Reply:
+    first, *rest = chunks(text)
+    return Reply(first, ephemeral=ephemeral, more=rest)
+
+
+def sources_reply(answers: Sequence[Answer]) -> Reply:
+    return text_reply(render.full_text(answers), ephemeral=True)
+
+
+def history_reply(ref: AccountRef, changes: Sequence[Change]) -> Reply:
+    return text_reply(render.history_text(ref, changes), ephemeral=False)
+
+
+def report_reply(report: Report) -> Reply:
+    text = f"thanks, moderators will review it: {render.report_text(report)}"
+    return Reply(fit(escape_markdown(text), TEXT_LIMIT), ephemeral=True)
+
+
+def refusal(message: str) -> Reply:
+    """A one-line error or refusal: only the asker sees it."""
+    return Reply(fit(escape_markdown(message), TEXT_LIMIT), ephemeral=True)

@@ -1,0 +1,120 @@
+"""The python-telegram-bot Application: every handler registered in one place."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+import httpx
+from telegram import Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from adapters.telegram import handlers as h
+from adapters.telegram.config import TelegramConfig
+from adapters.telegram.throttle import Throttle
+from bot.core import Core
+
+NEW_MESSAGES = filters.UpdateType.MESSAGE  # edits of old commands are not new questions
+GROUP_CHATTER = filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & NEW_MESSAGES
+ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY]
+CONNECT_RETRIES = 3  # only failed connects are retried: nothing was sent, so nothing doubles
+TelegramApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+def register_handlers(app: TelegramApp) -> None:
+    """Every handler the bot has."""
+    app.add_handler(TypeHandler(Update, h.throttle_gate), group=-1)
+    app.add_handlers(
+        [
+            CommandHandler("start", h.start, NEW_MESSAGES),
+            CommandHandler("help", h.help_command, NEW_MESSAGES),
+            CommandHandler("check", h.check, NEW_MESSAGES),
+            CommandHandler("sources", h.sources, NEW_MESSAGES),
+            CommandHandler("history", h.history, NEW_MESSAGES),
+            CommandHandler("report", h.report, NEW_MESSAGES),
+            CommandHandler("verdict", h.verdict, NEW_MESSAGES),
+            CommandHandler("undo", h.undo, NEW_MESSAGES),
+            CommandHandler("reports", h.reports, NEW_MESSAGES),
+            CommandHandler("autocheck", h.autocheck, NEW_MESSAGES),
+            MessageHandler(GROUP_CHATTER, h.autocheck_message),
+            InlineQueryHandler(h.inline_query),
+        ]
+    )
+    app.add_error_handler(h.on_error)
+
+
+def build_application(core: Core, config: TelegramConfig) -> TelegramApp:
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.base_url)
+        .base_file_url(config.base_file_url)
+        .request(_request(config, config.request_timeout, pool=config.concurrency + 8))
+        .get_updates_request(_request(config, config.poll_timeout + config.request_timeout, 1))
+        .concurrent_updates(InOrderPerChat(config.concurrency))
+    )
+    if config.rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    app = builder.build()
+    app.bot_data["services"] = h.Services(
+        core=core, throttle=Throttle(config.throttle_count, config.throttle_seconds)
+    )
+    register_handlers(app)
+    return app
+
+
+def _request(config: TelegramConfig, read_timeout: float, pool: int) -> HTTPXRequest:
+    transport = httpx.AsyncHTTPTransport(
+        retries=CONNECT_RETRIES, limits=httpx.Limits(max_connections=pool)
+    )
+    return HTTPXRequest(
+        connection_pool_size=pool,
+        read_timeout=read_timeout,
+        write_timeout=config.request_timeout,
+        connect_timeout=config.request_timeout,
+        pool_timeout=config.request_timeout,
+        httpx_kwargs={"transport": transport},
+    )
+
+
+class InOrderPerChat(BaseUpdateProcessor):
+    """Updates of different chats at once; one chat's updates one after another, in order."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: dict[int, tuple[asyncio.Lock, int]] = {}  # lock and how many use it
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock, users = self._chats.get(chat.id, (asyncio.Lock(), 0))
+        self._chats[chat.id] = (lock, users + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, users = self._chats[chat.id]
+            if users == 1:
+                del self._chats[chat.id]
+            else:
+                self._chats[chat.id] = (lock, users - 1)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None

@@ -1,0 +1,43 @@
+"""What the Telegram adapter needs from the settings, read once, with defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL  # "<server>/bot"; the token is appended by the library
+    rate_limit: bool = True  # AIORateLimiter: ~30 messages/s overall, 20/min per group, 429 retried
+    throttle_count: int = 8  # commands per user ...
+    throttle_seconds: float = 60.0  # ... in any window this long
+    concurrency: int = 32  # updates handled at once (one chat's updates stay in order)
+    request_timeout: float = 10.0
+    poll_timeout: int = 30  # long-polling seconds
+    webhook_url: str | None = None  # set: webhook mode instead of long polling
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def base_file_url(self) -> str:
+        """`https://api.telegram.org/file/bot` for `https://api.telegram.org/bot`."""
+        root = self.base_url.removesuffix("/").removesuffix("/bot")
+        return f"{root}/file/bot"
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> TelegramConfig:
+        """From isofficial.settings.Settings; fields it lacks keep their defaults here."""
+        token = getattr(settings, "telegram_token", None)
+        if not token:
+            raise ValueError("ISOFFICIAL_TELEGRAM_TOKEN is not set")
+        values = {
+            name: getattr(settings, f"telegram_{name}")
+            for name in cls.__dataclass_fields__
+            if name != "token" and getattr(settings, f"telegram_{name}", None) is not None
+        }
+        return cls(token=token, **values)

@@ -1,0 +1,113 @@
+"""Export the registry as import rows (CSV or JSON): importing them again gives the same registry.
+
+One row per source of each account (one row without a source when it has none), ordered by
+account; every column of knowledge.importer.COLUMNS is written, empty when unknown.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any, TextIO
+
+from sqlalchemy import select
+
+from bot.model import AccountRef
+from bot.platforms import profile_url
+from knowledge.importer import COLUMNS
+from knowledge.registry import SqlRegistry
+from knowledge.tables import accounts, entities, evidence
+
+BATCH = 5_000
+
+
+async def export_rows(registry: SqlRegistry) -> AsyncIterator[dict[str, str]]:
+    """Every account as import rows, in batches (constant memory on a large registry)."""
+    last = 0
+    while True:
+        async with registry.engine.connect() as conn:
+            found = await conn.execute(
+                select(accounts, entities.c.name.label("entity"))
+                .outerjoin(entities)
+                .where(accounts.c.id > last)
+                .order_by(accounts.c.id)
+                .limit(BATCH)
+            )
+            batch = found.all()
+            if not batch:
+                return
+            sources = await _sources(conn, batch[0].id, batch[-1].id)
+        for account in batch:
+            for source in sources.get(account.id) or [None]:
+                yield _row(account, source)
+        last = batch[-1].id
+
+
+async def _sources(conn: Any, first: int, last: int) -> dict[int, list[Any]]:
+    rows = await conn.execute(
+        select(evidence)
+        .where(evidence.c.account_id.between(first, last))
+        .order_by(evidence.c.account_id, evidence.c.id)
+    )
+    by_account: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_account[row.account_id].append(row)
+    return by_account
+
+
+def _row(account: Any, source: Any) -> dict[str, str]:
+    ref = AccountRef(account.platform, account.handle_key)
+    row = {
+        "entity": account.entity or "",
+        "platform": account.platform,
+        "handle": account.handle_as_written,
+        "url": _http_url(ref),
+        "verdict": account.status,
+        "note": account.note or "",
+        "platform_id": account.platform_id or "",
+        "source_url": "",
+        "source_title": "",
+        "source_publisher": "",
+        "source_published": "",
+        "source_quote": "",
+    }
+    if source is not None:
+        row["source_url"] = source.url
+        row["source_title"] = source.title
+        row["source_publisher"] = source.publisher or ""
+        row["source_published"] = source.published.isoformat() if source.published else ""
+        row["source_quote"] = source.quote or ""
+    return {column: row[column] for column in COLUMNS}
+
+
+def _http_url(ref: AccountRef) -> str:
+    """The profile link, when it is an http(s) one (an import accepts no other)."""
+    url = profile_url(ref)
+    return url if url.startswith(("http://", "https://")) else ""
+
+
+async def write_csv(rows: AsyncIterator[dict[str, str]], out: TextIO) -> int:
+    """Rows as CSV with a header; returns how many."""
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    count = 0
+    async for row in rows:
+        writer.writerow(row)
+        count += 1
+    return count
+
+
+async def write_json(rows: AsyncIterator[dict[str, str]], out: TextIO) -> int:
+    """Rows as one JSON list, one object per line; returns how many."""
+    count = 0
+    async for row in rows:
+        out.write(",\n" if count else "[\n")
+        out.write(json.dumps(row, ensure_ascii=False))
+        count += 1
+    out.write("\n]\n" if count else "[]\n")
+    return count
+
+
+WRITERS = {"csv": write_csv, "json": write_json}

@@ -1,0 +1,498 @@
+"""Import registry rows from CSV, YAML or JSON: validate everything, then write in bulk.
+
+Rows: entity, platform, handle, url, verdict, source_url and optional note, source_title,
+source_publisher, source_published (YYYY-MM-DD), source_quote, platform_id.
+
+Rules:
+- Every row is checked before anything is written; with problems nothing is written unless
+  skip_invalid, which writes the valid rows only.
+- Rows naming the same account (platform, handle key) merge into one account with every source,
+  when they agree on verdict and entity. When they disagree, every row of that account is a
+  problem (each names the other's line): an import reports a conflict, it does not pick a side.
+- An import adds accounts and sources; it never changes a verdict already in the registry. A row
+  whose account is registered with another verdict, entity, note or platform id is a problem
+  ("use `isofficial verdict`"). A row whose account and source are all there already is unchanged.
+- One change-log entry per account written, by `by`; the whole import is one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit
+
+import yaml
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.handles import parse_ref
+from bot.model import (
+    PROTECTED,
+    AccountRecord,
+    AccountRef,
+    Evidence,
+    ImportProblem,
+    IsOfficialError,
+    Status,
+)
+from bot.platforms import ANY, normalize_handle, platform_named
+from knowledge.database import writing
+from knowledge.registry import (
+    KEYS_PER_QUERY,
+    SqlRegistry,
+    account_ids,
+    change_values,
+    entity_ids,
+    evidence_json,
+    find_in,
+    snapshot_of,
+    store,
+)
+from knowledge.tables import accounts, changes, evidence
+
+COLUMNS = (
+    "entity",
+    "platform",
+    "handle",
+    "url",
+    "verdict",
+    "source_url",
+    "note",
+    "source_title",
+    "source_publisher",
+    "source_published",
+    "source_quote",
+    "platform_id",
+)
+WRITE_CHUNK = 5_000
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_NAME = 300  # entities.name, accounts.handle_key
+MAX_URL = 2000
+
+
+class BadImportFile(IsOfficialError):
+    """The file as a whole cannot be read as rows (not a list, unknown format, bad syntax)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    written: int  # rows whose account or source was written (or would be, on a dry run)
+    unchanged: int  # rows already in the registry (or repeated in the file)
+    skipped: int  # rows with a problem
+    problems: list[ImportProblem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Planned:
+    """One account the import would write, merged from every row that names it."""
+
+    lines: list[int]
+    ref: AccountRef
+    handle_as_written: str
+    status: Status
+    entity: str | None
+    note: str | None
+    platform_id: str | None
+    evidence: dict[str, Evidence]  # by url, in file order
+    rows: int = 1  # rows merged into it
+    repeats: int = 0  # of those, rows that added nothing
+
+
+# Reading
+
+
+def read_rows(
+    source: str | Path | TextIO, fmt: str | None = None
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line, row) pairs: the file's line for CSV, the item's position (from 1) for JSON/YAML.
+
+    fmt is csv, json or yaml; without it the file's extension decides, or, for a stream,
+    its first character ([ or { is JSON, a CSV header line is CSV, anything else YAML).
+    """
+    if isinstance(source, str | Path):
+        path = Path(source)
+        fmt = fmt or _format_of(path)
+        with path.open(encoding="utf-8-sig", newline="") as stream:
+            yield from read_rows(stream, fmt)
+        return
+    if fmt is None:
+        text = source.read()
+        fmt = _sniff(text)
+        source = io.StringIO(text)
+    if fmt == "csv":
+        yield from _csv_rows(source)
+    elif fmt in ("json", "yaml"):
+        yield from _item_rows(source, fmt)
+    else:
+        raise BadImportFile(f"unknown format {fmt!r}: use csv, json or yaml")
+
+
+def _format_of(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    formats = {"csv": "csv", "json": "json", "yaml": "yaml", "yml": "yaml"}
+    if suffix not in formats:
+        raise BadImportFile(f"{path.name}: cannot tell the format, use .csv, .json or .yaml")
+    return formats[suffix]
+
+
+def _sniff(text: str) -> str:
+    start = text.lstrip()[:1]
+    if start in ("[", "{"):
+        return "json"
+    header = text.lstrip().partition("\n")[0]
+    return "csv" if "," in header and ":" not in header.split(",")[0] else "yaml"
+
+
+def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(stream)
+    if reader.fieldnames is None:
+        return
+    missing = {"platform", "verdict"} - set(reader.fieldnames)
+    if missing:
+        raise BadImportFile(f"the CSV header lacks {', '.join(sorted(missing))}")
+    line = reader.line_num + 1
+    for row in reader:
+        yield line, {k: v or "" for k, v in row.items() if isinstance(k, str)}
+        line = reader.line_num + 1
+
+
+def _item_rows(stream: TextIO, fmt: str) -> Iterator[tuple[int, dict[str, str]]]:
+    try:
+        items = json.load(stream) if fmt == "json" else yaml.safe_load(stream)
+    except (ValueError, yaml.YAMLError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise BadImportFile(f"not valid {fmt.upper()}: {first}") from None
+    if isinstance(items, dict) and isinstance(items.get("accounts"), list):
+        items = items["accounts"]
+    if not isinstance(items, list):
+        raise BadImportFile(f"the {fmt.upper()} file must be a list of rows")
+    for number, item in enumerate(items, start=1):
+        yield number, _text_row(item)
+
+
+def _text_row(item: Any) -> dict[str, str]:
+    if not isinstance(item, dict):
+        return {"__error__": f"a row must be a mapping, not {type(item).__name__}"}
+    return {str(k): "" if v is None else str(v) for k, v in item.items()}
+
+
+# Checking one row
+
+
+def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> Planned:
+    """The account a row describes; raises IsOfficialError (or ValueError) saying what is wrong."""
+    if "__error__" in row:
+        raise ValueError(row["__error__"])
+    get = {k: row.get(k, "").strip() for k in COLUMNS}
+    status = Status.parse(get["verdict"]) if get["verdict"] else None
+    if status is None:
+        raise ValueError("missing verdict")
+    ref, written = _account(get["platform"], get["handle"], get["url"])
+    entity = get["entity"] or None
+    if entity is None and status in PROTECTED:
+        raise ValueError(f"a {status} account needs its entity")
+    if entity and len(entity) > MAX_NAME:
+        raise ValueError(f"entity longer than {MAX_NAME} characters")
+    if len(get["platform_id"]) > 100:
+        raise ValueError("platform_id longer than 100 characters")
+    proof = _evidence(get, proofs)
+    return Planned(
+        lines=[],
+        ref=ref,
+        handle_as_written=written,
+        status=status,
+        entity=entity,
+        note=get["note"] or None,
+        platform_id=get["platform_id"] or None,
+        evidence={proof.url: proof} if proof else {},
+    )
+
+
+def _account(platform: str, handle: str, url: str) -> tuple[AccountRef, str]:
+    if url:
+        _check_url(url, "url")
+    if not handle and not url:
+        raise ValueError("give a handle or a profile url")
+    name = platform_named(platform) if platform else None
+    if name == ANY:
+        raise ValueError("name the platform (x, youtube, facebook, ...)")
+    if handle:
+        if name is None:
+            raise ValueError("missing platform")
+        key = normalize_handle(name, handle)
+        return AccountRef(name, key), handle.removeprefix("@") if name != "youtube" else handle
+    named = parse_ref(url)
+    if name is not None and named.ref.platform != name:
+        raise ValueError(f"the url is a {named.ref.platform} account, not {name}")
+    return named.ref, named.written
+
+
+def _check_url(url: str, column: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{column} must be an http(s) link: {url[:60]!r}")
+    if len(url) > MAX_URL:
+        raise ValueError(f"{column} longer than {MAX_URL} characters")
+
+
+def _evidence(get: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> Evidence | None:
+    source = ("source_url", "source_title", "source_publisher", "source_published", "source_quote")
+    url, title, publisher, published, quote = (get[k] for k in source)
+    if not url:
+        if title or publisher or published or quote:
+            raise ValueError("source details without a source_url")
+        return None
+    key = (url, title, publisher, published, quote)
+    if key in proofs:  # rows citing the same source share one object (memory, 1M rows)
+        return proofs[key]
+    _check_url(url, "source_url")
+    proof = Evidence(url, title, publisher or None, _date(published), quote or None)
+    proofs[key] = proof
+    return proof
+
+
+def _date(text: str) -> date | None:
+    if not text:
+        return None
+    if not _DATE.fullmatch(text):
+        raise ValueError(f"source_published must be YYYY-MM-DD, not {text[:20]!r}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"source_published is no real date: {text!r}") from None
+
+
+# Checking the whole file
+
+
+def plan_rows(
+    rows: Iterable[tuple[int, dict[str, str]]],
+) -> tuple[dict[AccountRef, Planned], list[ImportProblem]]:
+    """The accounts the rows describe, merged, and the problems (conflicts included)."""
+    planned: dict[AccountRef, Planned] = {}
+    problems: list[ImportProblem] = []
+    clashes: dict[AccountRef, list[tuple[int, dict[str, str], Planned]]] = {}
+    proofs: dict[tuple[str, ...], Evidence] = {}
+    for line, row in rows:
+        try:
+            account = _check_row(row, proofs)
+        except (IsOfficialError, ValueError) as error:
+            problems.append(ImportProblem(line, str(error), row))
+            continue
+        account.lines.append(line)
+        ref = account.ref
+        known = planned.get(ref)
+        if ref in clashes:
+            clashes[ref].append((line, row, account))
+        elif known is None:
+            planned[ref] = account
+        elif (known.status, known.entity) == (account.status, account.entity):
+            _merge(known, account)
+        else:
+            clashes[ref] = [(n, _row_of(known), known) for n in known.lines]
+            clashes[ref].append((line, row, account))
+            del planned[ref]
+    for ref, listed in clashes.items():
+        problems.extend(_conflicts(ref, listed))
+    problems.sort(key=lambda p: p.line)
+    return planned, problems
+
+
+def _merge(known: Planned, other: Planned) -> None:
+    """Fold a row into the account it repeats."""
+    known.lines.append(other.lines[0])
+    known.rows += 1
+    known.note = known.note or other.note
+    known.platform_id = known.platform_id or other.platform_id
+    new = {url: e for url, e in other.evidence.items() if url not in known.evidence}
+    known.evidence.update(new)
+    known.repeats += 0 if new else 1
+
+
+def _row_of(account: Planned) -> dict[str, str]:
+    return {
+        "entity": account.entity or "",
+        "platform": account.ref.platform,
+        "handle": account.handle_as_written,
+        "verdict": account.status.value,
+    }
+
+
+def _conflicts(
+    ref: AccountRef, listed: Sequence[tuple[int, dict[str, str], Planned]]
+) -> Iterator[ImportProblem]:
+    for line, row, account in listed:
+        others = [
+            f"line {other_line}: {_verdict(other)}"
+            for other_line, _, other in listed
+            if (other.status, other.entity) != (account.status, account.entity)
+        ]
+        more = f" and {len(others) - 3} more lines" if len(others) > 3 else ""
+        shown = "; ".join(others[:3]) + more
+        yield ImportProblem(line, f"conflict: {ref} is {_verdict(account)} here, but {shown}", row)
+
+
+def _verdict(account: Planned | AccountRecord) -> str:
+    return f"{account.status} for {account.entity}" if account.entity else str(account.status)
+
+
+def _registry_conflict(account: Planned, record: AccountRecord) -> str | None:
+    clash = (
+        (account.status, account.entity) != (record.status, record.entity)
+        or (account.note is not None and account.note != record.note)
+        or (account.platform_id is not None and account.platform_id != record.platform_id)
+    )
+    if not clash:
+        return None
+    return (
+        f"conflict: {account.ref} is {_verdict(account)} here, but registered as "
+        f"{_verdict(record)}{_differing(account, record)}; an import changes no verdict "
+        "(use `isofficial verdict`)"
+    )
+
+
+def _differing(account: Planned, record: AccountRecord) -> str:
+    if (account.status, account.entity) != (record.status, record.entity):
+        return ""
+    return " with another note" if account.note != record.note else " with another platform id"
+
+
+# Writing
+
+
+async def import_rows(
+    registry: SqlRegistry,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    by: str,
+    *,
+    skip_invalid: bool = False,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Check every row, then write in one transaction (unless problems, or a dry run)."""
+    planned, problems = plan_rows(rows)
+    async with writing(registry.engine) as conn:
+        existing = await find_in(conn, list(planned))
+        new, grown, unchanged = _against_registry(planned, existing, problems)
+        writes = [*new, *grown]
+        written = sum(a.rows - a.repeats for a in writes)
+        unchanged += sum(a.repeats for a in writes)
+        skipped = len({p.line for p in problems})
+        if problems and not skip_invalid:
+            written = 0
+        if dry_run or written == 0:
+            await conn.rollback()
+            return ImportResult(written, unchanged, skipped, problems)
+        at = datetime.now(UTC)
+        for chunk in _chunked(new, WRITE_CHUNK):
+            await _insert_accounts(conn, chunk, by, at)
+        for account in grown:
+            await _add_sources(conn, account, existing[account.ref], by)
+    return ImportResult(written, unchanged, skipped, problems)
+
+
+def _against_registry(
+    planned: dict[AccountRef, Planned],
+    existing: dict[AccountRef, AccountRecord],
+    problems: list[ImportProblem],
+) -> tuple[list[Planned], list[Planned], int]:
+    """Split planned accounts into new, registered-but-with-new-sources, and rows already there."""
+    new: list[Planned] = []
+    grown: list[Planned] = []
+    unchanged = 0
+    for ref, account in planned.items():
+        record = existing.get(ref)
+        if record is None:
+            new.append(account)
+        elif reason := _registry_conflict(account, record):
+            problems.extend(ImportProblem(line, reason) for line in account.lines)
+        elif set(account.evidence) - {e.url for e in record.evidence}:
+            grown.append(account)
+        else:
+            unchanged += account.rows
+    problems.sort(key=lambda p: p.line)
+    return new, grown, unchanged
+
+
+def _chunked(items: list[Planned], size: int) -> Iterator[list[Planned]]:
+    return (items[i : i + size] for i in range(0, len(items), size))
+
+
+async def _insert_accounts(
+    conn: AsyncConnection, chunk: list[Planned], by: str, at: datetime
+) -> None:
+    names = await entity_ids(conn, (a.entity for a in chunk if a.entity))
+    account_rows = [
+        {
+            "platform": a.ref.platform,
+            "handle_key": a.ref.handle,
+            "handle_as_written": a.handle_as_written,
+            "platform_id": a.platform_id,
+            "entity_id": names[a.entity] if a.entity else None,
+            "status": a.status.value,
+            "note": a.note,
+            "reviewed_at": at,
+        }
+        for a in chunk
+    ]
+    await conn.execute(insert(accounts), account_rows)
+    ids = await account_ids(conn, [a.ref for a in chunk])
+    evidence_rows = [
+        {"account_id": ids[account.ref], **_evidence_values(proof)}
+        for account in chunk
+        for proof in account.evidence.values()
+    ]
+    if evidence_rows:
+        await conn.execute(insert(evidence), evidence_rows)
+    change_rows = [
+        change_values(a.ref, by, None, _after(a), a.note, _first(a), at=at) for a in chunk
+    ]
+    await conn.execute(insert(changes), change_rows)
+
+
+async def _add_sources(
+    conn: AsyncConnection, account: Planned, record: AccountRecord, by: str
+) -> None:
+    """A registered account gets the import's new sources (the rare path: one at a time)."""
+    before = snapshot_of(record)
+    known = {e.url for e in record.evidence}
+    added = [e for url, e in account.evidence.items() if url not in known]
+    after = {**before, "evidence": [*before["evidence"], *map(evidence_json, added)]}
+    await store(conn, account.ref, after)
+    values = change_values(account.ref, by, before, after, None, added[0])
+    await conn.execute(insert(changes).values(values))
+
+
+def _after(account: Planned) -> dict[str, Any]:
+    return {"status": account.status.value, "entity": account.entity}
+
+
+def _first(account: Planned) -> Evidence | None:
+    return next(iter(account.evidence.values()), None)
+
+
+def _evidence_values(proof: Evidence) -> dict[str, Any]:
+    return {
+        "url": proof.url,
+        "title": proof.title,
+        "publisher": proof.publisher,
+        "published": proof.published,
+        "quote": proof.quote,
+    }
+
+
+__all__ = [
+    "COLUMNS",
+    "KEYS_PER_QUERY",
+    "BadImportFile",
+    "ImportResult",
+    "import_rows",
+    "plan_rows",
+    "read_rows",
+]

@@ -1,0 +1,127 @@
+"""The `isofficial` command line end to end, through real subprocesses on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+EXE = str(Path(sys.executable).with_name("isofficial"))
+DPRK = "Government of North Korea (DPRK)"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ISOFFICIAL_")}
+    return clean | {"ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'reg.sqlite3'}",
+                    "HOME": str(tmp_path)}
+
+
+def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def json_lines(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_the_founding_case_on_a_fresh_registry(env: dict[str, str]) -> None:
+    done = run(env, "check", "https://twitter.com/uriminzok")
+    assert done.returncode == 0, done.stderr
+    assert "unofficial" in done.stdout and DPRK in done.stdout
+    assert "2010-08-24" in done.stdout and "softpedia.com" in done.stdout
+
+
+def test_check_json_has_the_interface_shape(env: dict[str, str]) -> None:
+    done = run(env, "check", "--json", "is https://twitter.com/uriminzok official?")
+    [line] = json_lines(done.stdout)
+    assert {"query", "platform", "handle", "status", "entity", "lookalike_of", "evidence",
+            "mentions", "reviewed_at"} <= set(line)
+    assert (line["platform"], line["handle"], line["status"], line["entity"]) == (
+        "x", "uriminzok", "unofficial", DPRK)
+    evidence = line["evidence"]
+    assert isinstance(evidence, list)
+    assert {"url", "title", "published"} <= set(evidence[0])
+    assert "2010-08-24" in {ev["published"] for ev in evidence}
+
+
+def test_check_reads_stdin_and_reports_queries_without_accounts(env: dict[str, str]) -> None:
+    done = run(env, "check", "--json", stdin="x:uriminzok\nno account here\nfacebook.com/uriminzokkiri\n")
+    assert done.returncode == 1
+    lines = json_lines(done.stdout)
+    assert [line.get("status") for line in lines] == ["unofficial", None, "impersonator"]
+    assert "error" in lines[1] and lines[1]["query"] == "no account here"
+
+
+def test_verdict_history_undo(env: dict[str, str]) -> None:
+    done = run(env, "verdict", "x:fakedprk", "impersonator", "--entity", DPRK,
+               "--source", "https://example.org/fake", "--note", "copies KCNA", "--by", "alice")
+    assert done.returncode == 0, done.stderr
+    history = run(env, "history", "x:fakedprk").stdout
+    assert "local:alice" in history and "unknown -> impersonator" in history
+    assert run(env, "undo", "x:fakedprk").returncode == 0
+    assert "unknown" in json_lines(run(env, "check", "--json", "x:fakedprk").stdout)[0]["status"]
+
+
+def test_bad_input_gets_one_line_and_a_status(env: dict[str, str]) -> None:
+    banana = run(env, "verdict", "x:fakedprk", "banana")
+    assert banana.returncode == 1 and "unknown status 'banana'" in banana.stderr
+    nothing = run(env, "check", "hello there")
+    assert nothing.returncode == 1 and "no account found" in nothing.stdout
+    usage = run(env, "frobnicate")
+    assert usage.returncode == 2
+    junk = run(env, "check", "\u200b\u202e🙂" * 1700)
+    assert junk.returncode == 1
+
+
+def test_a_broken_database_url_is_one_clear_line(env: dict[str, str]) -> None:
+    done = run(env | {"ISOFFICIAL_DATABASE_URL": "nosuchdb://x"}, "check", "x:nasa")
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_import_reports_conflicts_and_writes_nothing(env: dict[str, str]) -> None:
+    source = SHARED_DATA / "registry_congress.csv"
+    done = run(env, "import", str(source))
+    assert done.returncode == 1
+    assert "RogerMarshallMD".lower() in done.stderr.lower()
+    assert "nothing written" in done.stderr
+    assert json_lines(run(env, "check", "--json", "x:SenatorBaldwin").stdout)[0]["status"] == "unknown"
+    skipped = run(env, "import", str(source), "--skip-invalid")
+    assert skipped.returncode == 1
+    [line] = json_lines(run(env, "check", "--json", "x:SenatorBaldwin").stdout)
+    assert (line["status"], line["entity"]) == ("official", "Tammy Baldwin")
+
+
+def test_export_is_importable_again(env: dict[str, str], tmp_path: Path) -> None:
+    run(env, "verdict", "x:fakedprk", "impersonator", "--entity", DPRK,
+        "--source", "https://example.org/fake")
+    dump = tmp_path / "dump.csv"
+    assert run(env, "export", "--output", str(dump)).returncode == 0
+    other = env | {"ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'other.sqlite3'}"}
+    done = run(other, "import", str(dump))
+    assert done.returncode == 0, done.stderr
+    before = run(env, "check", "--json", "x:fakedprk", "x:uriminzok").stdout
+    after = run(other, "check", "--json", "x:fakedprk", "x:uriminzok").stdout
+    strip = lambda out: [{k: v for k, v in line.items() if k != "reviewed_at"}  # noqa: E731
+                         for line in json_lines(out)]
+    assert strip(before) == strip(after)
+
+
+def test_chat_as_moderator_and_as_user(env: dict[str, str]) -> None:
+    operator = run(env, "chat", stdin="/verdict x:fakedprk impersonator Government of North Korea (DPRK)\n/check x:fakedprk\n")
+    assert "saved" in operator.stdout and "impersonator" in operator.stdout
+    user = run(env, "chat", "--as", "telegram:7", stdin="/verdict x:other impersonator X\n@uriminzok\n")
+    assert "only moderators" in user.stdout and "unofficial" in user.stdout
+
+
+def test_run_without_tokens_says_what_to_set(env: dict[str, str]) -> None:
+    done = run(env, "run")
+    assert done.returncode == 1 and "ISOFFICIAL_TELEGRAM_TOKEN" in done.stderr

@@ -1,0 +1,428 @@
+"""The Discord adapter end to end: discord.py against a local fake Discord (real HTTP + websocket)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import string
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import aiohttp
+import pytest
+from fake_discord import EPHEMERAL, MESSAGE_CONTENT, FakeDiscord, FakeGuild, FakeUser
+
+from adapters.discord.client import same_commands
+from adapters.discord.render import COLOUR, LOOKALIKE_COLOUR, SOURCES_BUTTON_ID
+from adapters.discord.run import run_discord
+from bot.core import Core
+from bot.model import AccountRecord, AccountRef, Correction, Evidence, Status
+from isofficial.bootstrap import memory_core
+from isofficial.settings import Settings
+
+ARTICLE = Evidence(
+    url="https://www.nknews.org/2010/08/uriminzok-fans/", title="Fans ran the accounts",
+    publisher="NK News", published=date(2010, 8, 24),
+)
+NASA_SOURCE = Evidence(url="https://www.nasa.gov/socialmedia/", title="NASA social media")
+SEED = [
+    Correction(AccountRef("x", "nasa"), Status.OFFICIAL, "NASA", NASA_SOURCE),
+    Correction(AccountRef("x", "uriminzok"), Status.UNOFFICIAL, "Government of North Korea (DPRK)",
+               ARTICLE, note="fan-run"),
+]
+
+
+@dataclass
+class World:
+    fake: FakeDiscord
+    guild: FakeGuild
+    alice: FakeUser  # a member
+    mod: FakeUser  # a moderator
+    closed: FakeUser  # DMs closed
+    manager: FakeUser  # has Manage Server
+    core: Core
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    fake = FakeDiscord(heartbeat_ms=200)
+    await fake.start()
+    yield fake
+    await fake.close()
+    assert fake.failures == []
+
+
+async def make_world(fake: FakeDiscord, core_factory: Callable[..., Any] = memory_core) -> World:
+    guild = fake.add_guild("news")
+    users = [fake.add_user("alice"), fake.add_user("mod"), fake.add_user("shy", dms_open=False),
+             fake.add_user("boss", manages_guild=True)]
+    core = await core_factory(frozenset({f"discord:{users[1].id}"}), SEED)
+    return World(fake, guild, *users, core)
+
+
+def settings_for(fake: FakeDiscord, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"discord_token": fake.token, "discord_api_base": fake.api_base}
+    return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def world(fake: FakeDiscord) -> World:
+    return await make_world(fake)
+
+
+class Running:
+    def __init__(self, world: World, settings: Settings, defer_after: float) -> None:
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(run_discord(
+            world.core, settings, self.stop, defer_after=defer_after, guild_ready_timeout=0.1))
+
+    async def close(self) -> None:
+        self.stop.set()
+        await asyncio.wait_for(self.task, 20)
+
+
+async def start_bot(world: World, defer_after: float = 1.5, **settings: Any) -> Running:
+    bot = Running(world, settings_for(world.fake, **settings), defer_after)
+    await world.fake.wait_ready()
+    return bot
+
+
+@pytest.fixture
+async def bot(world: World) -> AsyncIterator[Running]:
+    running = await start_bot(world)
+    yield running
+    await running.close()
+
+
+def is_ephemeral(message: dict[str, Any]) -> bool:
+    return bool(message["flags"] & EPHEMERAL)
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [c["custom_id"] for row in message["components"] for c in row["components"]]
+
+
+async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def poll() -> None:
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+# ---- start-up: login, command sync, gateway --------------------------------------------------
+
+
+async def test_start_syncs_commands_identifies_and_heartbeats(world: World, bot: Running) -> None:
+    fake = world.fake
+    assert fake.command_puts == 1
+    names = {(c["type"], c["name"]) for c in fake.commands}
+    assert names == {(1, "check"), (1, "sources"), (1, "verdict"), (1, "history"),
+                     (1, "report"), (3, "Check accounts")}
+    status = next(o for o in fake.command("verdict")["options"] if o["name"] == "status")
+    assert {c["value"] for c in status["choices"]} == {s.value for s in Status} - {"unknown"}
+    assert all(o.get("description") for c in fake.commands if c["type"] == 1 for o in c["options"])
+    assert not fake.identified[0]["intents"] & MESSAGE_CONTENT  # auto-check is off
+    await until(lambda: fake.heartbeats >= 2)
+
+
+async def test_commands_are_uploaded_only_when_they_change(world: World, bot: Running) -> None:
+    await bot.close()
+    again = await start_bot(world)
+    await again.close()
+    assert world.fake.command_puts == 1  # unchanged: no second upload
+    world.fake.commands[0]["description"] = "an older description"
+    third = await start_bot(world)
+    await third.close()
+    assert world.fake.command_puts == 2
+
+
+def test_command_comparison_ignores_what_discord_adds() -> None:
+    local = [{"name": "check", "type": 1, "description": "d", "nsfw": False,
+              "options": [{"name": "q", "type": 3, "required": True, "autocomplete": False}]}]
+    remote = [{"id": "9", "version": "3", "name": "check", "type": 1, "description": "d",
+               "options": [{"name": "q", "type": 3, "required": True}]}]
+    assert same_commands(local, remote)
+    assert not same_commands(local, [{**remote[0], "description": "e"}])
+    assert not same_commands(local, [])
+
+
+async def test_reconnects_and_resumes_after_gateway_loss(world: World) -> None:
+    # Configured: a reconnect that cannot resume goes to the default gateway (real Discord).
+    bot = await start_bot(world, discord_gateway=world.fake.gateway_url)
+    await world.fake.drop_gateway()
+    await until(lambda: world.fake.resumes == 1)
+    reply = await (await world.fake.slash("check", world.alice, world.guild, query="x:nasa")).reply()
+    assert reply["embeds"][0]["footer"]["text"] == "x:nasa"
+    await bot.close()
+
+
+async def test_configured_gateway_wins_over_the_announced_one(fake: FakeDiscord) -> None:
+    fake.announced_gateway = "ws://127.0.0.1:9/nowhere"  # a proxy deployment ignores this
+    world = await make_world(fake)
+    running = await start_bot(world, discord_gateway=fake.gateway_url)
+    await running.close()
+
+
+async def test_fake_fails_on_routes_it_does_not_implement(fake: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bot {fake.token}"}
+        async with session.get(fake.api_base + "/guilds/1/bans", headers=headers) as response:
+            assert response.status == 404
+    assert fake.failures == ["GET /guilds/1/bans: route not implemented by the fake"]
+    fake.failures.clear()
+
+
+# ---- /check and the context menu --------------------------------------------------------------
+
+
+async def test_check_answers_with_a_coloured_embed_and_sources_button(world: World,
+                                                                      bot: Running) -> None:
+    query = "is https://twitter.com/uriminzok official?"
+    reply = await (await world.fake.slash("check", world.alice, world.guild, query=query)).reply()
+    embed = reply["embeds"][0]
+    assert not is_ephemeral(reply)
+    assert embed["color"] == COLOUR[Status.UNOFFICIAL].value
+    assert "unofficial" in embed["title"] and "North Korea" in embed["title"]
+    assert embed["footer"]["text"] == "x:uriminzok"
+    assert buttons(reply) == [SOURCES_BUTTON_ID]
+    assert ARTICLE.url not in str(reply)  # links only on request
+
+
+async def test_check_warns_about_a_lookalike(world: World, bot: Running) -> None:
+    exchange = await world.fake.slash("check", world.alice, world.guild, query="x:nasa_official")
+    embed = (await exchange.reply())["embeds"][0]
+    assert embed["color"] == LOOKALIKE_COLOUR.value
+    assert "Lookalike" in embed["description"] and "x:nasa" in embed["description"]
+
+
+async def test_sources_button_answers_privately_with_every_link(world: World, bot: Running) -> None:
+    fake = world.fake
+    answer = await (await fake.slash("check", world.alice, world.guild,
+                                     query="x:uriminzok and x:nasa")).reply()
+    sources = await (await fake.click(answer, SOURCES_BUTTON_ID, world.mod, world.guild)).reply()
+    assert is_ephemeral(sources)
+    assert ARTICLE.url in sources["content"] and NASA_SOURCE.url in sources["content"]
+    assert "2010-08-24" in sources["content"]
+
+
+async def test_context_menu_checks_every_account_in_a_message(world: World, bot: Running) -> None:
+    fake = world.fake
+    message = await fake.post_message(world.alice, world.guild,
+                                      "is @uriminzok on twitter legit? and youtube.com/@nasa?")
+    reply = await (await fake.context_menu("Check accounts", message, world.mod, world.guild)).reply()
+    footers = [e["footer"]["text"] for e in reply["embeds"]]
+    assert footers == ["x:uriminzok", "youtube:nasa"]
+    assert reply["embeds"][1]["color"] == LOOKALIKE_COLOUR.value  # cross-platform lookalike
+
+
+async def test_check_in_a_dm_works_too(world: World, bot: Running) -> None:
+    reply = await (await world.fake.slash("check", world.alice, None, query="x:nasa")).reply()
+    assert reply["embeds"][0]["color"] == COLOUR[Status.OFFICIAL].value
+
+
+JUNK = "".join(random.Random(4).choices(string.printable, k=5000))
+
+
+@pytest.mark.parametrize("command, values", [
+    ("check", {"query": JUNK}),
+    ("sources", {"query": JUNK}),
+    ("history", {"account": JUNK}),
+    ("report", {"account": JUNK, "status": "impersonator"}),
+    ("verdict", {"account": JUNK, "status": "impersonator"}),
+    ("check", {"query": "no account here, just words"}),
+])
+async def test_bad_input_gets_a_private_one_line_answer(world: World, bot: Running, command: str,
+                                                        values: dict[str, str]) -> None:
+    user = world.mod if command == "verdict" else world.alice
+    reply = await (await world.fake.slash(command, user, world.guild, **values)).reply()
+    assert is_ephemeral(reply)
+    assert "\n" not in reply["content"] and len(reply["content"]) < 300
+    assert "went wrong" not in reply["content"]  # a user's error, not a bug
+
+
+# ---- /sources and DMs --------------------------------------------------------------------------
+
+
+async def test_sources_are_ephemeral(world: World, bot: Running) -> None:
+    reply = await (await world.fake.slash("sources", world.alice, world.guild,
+                                          query="x:uriminzok")).reply()
+    assert is_ephemeral(reply) and ARTICLE.url in reply["content"] and "fan-run" in reply["content"]
+
+
+async def test_sources_by_dm(world: World, bot: Running) -> None:
+    world.fake.rate_limit_next.add("/users/@me/channels")  # discord.py must wait and retry
+    reply = await (await world.fake.slash("sources", world.alice, world.guild,
+                                          query="x:uriminzok", dm=True)).reply()
+    assert is_ephemeral(reply) and "DMs" in reply["content"]
+    dms = world.fake.dms_to(world.alice)
+    assert len(dms) == 1 and ARTICLE.url in dms[0]["content"]
+
+
+async def test_sources_for_closed_dms_come_ephemerally(world: World, bot: Running) -> None:
+    reply = await (await world.fake.slash("sources", world.closed, world.guild,
+                                          query="x:uriminzok", dm=True)).reply()
+    assert is_ephemeral(reply)
+    assert "DMs are closed" in reply["content"] and ARTICLE.url in reply["content"]
+    assert world.fake.dms_to(world.closed) == []
+
+
+# ---- moderators: /verdict, /history; anyone: /report -------------------------------------------
+
+
+async def test_moderator_verdict_changes_the_registry(world: World, bot: Running) -> None:
+    fake = world.fake
+    reply = await (await fake.slash(
+        "verdict", world.mod, world.guild, account="x:nasa_official", status="impersonator",
+        entity="NASA", note="fake giveaway", source="https://example.org/report")).reply()
+    assert not is_ephemeral(reply)
+    assert reply["embeds"][0]["color"] == COLOUR[Status.IMPERSONATOR].value
+    history = await (await fake.slash("history", world.alice, world.guild,
+                                      account="x:nasa_official")).reply()
+    assert "unknown -> impersonator" in history["content"]
+    assert f"discord:{world.mod.id}" in history["content"] and "fake giveaway" in history["content"]
+
+
+async def test_member_verdict_is_refused_privately_and_changes_nothing(world: World,
+                                                                       bot: Running) -> None:
+    reply = await (await world.fake.slash("verdict", world.alice, world.guild,
+                                          account="x:nasa", status="impersonator")).reply()
+    assert is_ephemeral(reply) and "only moderators" in reply["content"]
+    found = await world.core.registry.find([AccountRef("x", "nasa")])
+    assert found[AccountRef("x", "nasa")].status is Status.OFFICIAL
+
+
+async def test_unknown_status_is_named(world: World, bot: Running) -> None:
+    for command in ("verdict", "report"):
+        reply = await (await world.fake.slash(command, world.mod, world.guild,
+                                              account="x:nasa", status="banana")).reply()
+        assert is_ephemeral(reply) and "unknown status 'banana'" in reply["content"]
+
+
+async def test_report_is_queued_for_moderators(world: World, bot: Running) -> None:
+    reply = await (await world.fake.slash("report", world.alice, world.guild, account="x:nasa_0",
+                                          status="impersonator", note="giveaway scam")).reply()
+    assert is_ephemeral(reply) and "moderators will review" in reply["content"]
+    reports = await world.core.registry.open_reports()
+    assert [(str(r.ref), r.status, r.note) for r in reports] == [
+        ("x:nasa_0", Status.IMPERSONATOR, "giveaway scam")]
+
+
+async def test_history_of_an_unchanged_account(world: World, bot: Running) -> None:
+    reply = await (await world.fake.slash("history", world.alice, world.guild,
+                                          account="x:nobody_here")).reply()
+    assert "no changes recorded" in reply["content"]
+
+
+# ---- autocomplete ------------------------------------------------------------------------------
+
+
+async def test_autocomplete_suggests_registered_accounts_and_entities(world: World,
+                                                                      bot: Running) -> None:
+    fake = world.fake
+    accounts = await fake.autocomplete("verdict", "account", world.mod, world.guild, account="na")
+    assert [c["value"] for c in accounts] == ["na", "x:nasa"]
+    entities = await fake.autocomplete("verdict", "entity", world.mod, world.guild,
+                                       account="x:nasa", entity="nas")
+    assert "NASA" in [c["value"] for c in entities]
+    checks = await fake.autocomplete("check", "query", world.alice, world.guild, query="x:n")
+    assert "x:nasa" in [c["value"] for c in checks]
+
+
+# ---- deferral and the 3-second deadline ---------------------------------------------------------
+
+
+class GatedRegistry:
+    """The in-memory registry, but `find` waits until the test opens the gate (a slow database)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.gate = asyncio.Event()
+
+    async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
+        await self.gate.wait()
+        found: dict[AccountRef, AccountRecord] = await self.inner.find(refs)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+async def gated_core(moderators: frozenset[str], seed: Sequence[Correction]) -> Core:
+    core = await memory_core(moderators, seed)
+    return Core(GatedRegistry(core.registry), core.index, moderators)  # type: ignore[arg-type]
+
+
+async def test_slow_answers_are_deferred_then_delivered(fake: FakeDiscord) -> None:
+    world = await make_world(fake, gated_core)
+    running = await start_bot(world, defer_after=0.0)
+    exchange = await fake.slash("check", world.alice, world.guild, query="x:nasa")
+    await exchange.wait(lambda e: e.deferred)
+    assert not exchange.messages  # still "thinking"
+    world.core.registry.gate.set()  # type: ignore[attr-defined]
+    reply = await exchange.reply()
+    assert reply["embeds"][0]["footer"]["text"] == "x:nasa" and not is_ephemeral(reply)
+    await running.close()
+
+
+async def test_an_error_after_a_public_deferral_stays_private(fake: FakeDiscord) -> None:
+    world = await make_world(fake, gated_core)
+    world.core.registry.gate.set()  # type: ignore[attr-defined]
+    running = await start_bot(world, defer_after=0.0)
+    exchange = await fake.slash("verdict", world.alice, world.guild, account="x:nasa",
+                                status="parody")
+    reply = await exchange.reply()
+    assert exchange.deferred and is_ephemeral(reply) and "only moderators" in reply["content"]
+    assert exchange.original is None  # the public "thinking…" placeholder was removed
+    await running.close()
+
+
+async def test_fake_flags_an_interaction_not_acknowledged_in_time(fake: FakeDiscord) -> None:
+    world = await make_world(fake, gated_core)
+    running = await start_bot(world, defer_after=30.0)  # a bot that never defers
+    exchange = await fake.slash("check", world.alice, world.guild, query="x:nasa")
+    await until(lambda: bool(fake.failures))
+    assert fake.failures == [f"interaction {exchange.id} not acknowledged within 3.0 s"]
+    fake.failures.clear()
+    world.core.registry.gate.set()  # type: ignore[attr-defined]
+    await until(lambda: bool(fake.failures))  # the late answer is refused as Discord would
+    assert "acknowledged after" in fake.failures[0]
+    fake.failures.clear()
+    await running.close()
+
+
+# ---- auto-check and sharding --------------------------------------------------------------------
+
+
+async def test_autocheck_is_opt_in_and_speaks_only_when_alarming(fake: FakeDiscord) -> None:
+    world = await make_world(fake)
+    running = await start_bot(world, discord_autocheck=True)
+    assert fake.identified[0]["intents"] & MESSAGE_CONTENT
+    refused = await (await fake.slash("autocheck", world.alice, world.guild, mode="on")).reply()
+    assert is_ephemeral(refused) and "Manage Server" in refused["content"]
+    await fake.post_message(world.alice, world.guild, "follow x:nasa_official for prizes")
+    accepted = await (await fake.slash("autocheck", world.manager, world.guild, mode="on")).reply()
+    assert is_ephemeral(accepted) and "on" in accepted["content"]
+    await fake.post_message(world.alice, world.guild, "the real one is x:nasa")
+    alarm = await fake.post_message(world.alice, world.guild, "follow x:nasa_official for prizes")
+    await until(lambda: any(m["author"]["bot"] for m in fake.channel_messages(world.guild)))
+    await asyncio.sleep(0)  # let a (wrong) reply to the harmless message land too, if any
+    answers = [m for m in fake.channel_messages(world.guild) if m["author"]["bot"]]
+    assert len(answers) == 1 and answers[0]["embeds"][0]["footer"]["text"] == "x:nasa_official"
+    assert alarm["id"] != answers[0]["id"]
+    await running.close()
+
+
+async def test_sharded_bot_answers_in_every_shard(fake: FakeDiscord) -> None:
+    fake.shard_count = 2
+    world = await make_world(fake)
+    while fake.shard_of(second := fake.add_guild("other")) == fake.shard_of(world.guild):
+        pass
+    running = await start_bot(world)
+    assert sorted(i["shard"][0] for i in fake.identified) == [0, 1]
+    for guild in (world.guild, second):
+        reply = await (await fake.slash("check", world.alice, guild, query="x:nasa")).reply()
+        assert reply["embeds"][0]["footer"]["text"] == "x:nasa"
+    await running.close()

@@ -1,0 +1,115 @@
+"""The lookalike index: reasons, bounds, removal, and never the account itself."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domains import split_domain
+from bot.lookalike import LookalikeIndex
+from bot.model import AccountRef, Reason
+
+
+def x(handle: str) -> AccountRef:
+    return AccountRef("x", handle.lower())
+
+
+def site(domain: str) -> AccountRef:
+    return AccountRef("website", domain)
+
+
+@pytest.fixture
+def index() -> LookalikeIndex:
+    protected = LookalikeIndex()
+    protected.add(x("vitalik"), "Vitalik Buterin", "Vitalik")
+    protected.add(x("nasa"), "NASA", "NASA")
+    protected.add(x("durov"), "Pavel Durov")
+    protected.add(x("MrBeast"), "MrBeast", "MrBeast")
+    protected.add(AccountRef("youtube", "uriminzok"), "Uriminzokkiri")
+    protected.add(site("apple.com"), "Apple")
+    protected.add(site("metamask.io"), "MetaMask")
+    return protected
+
+
+def reasons(index: LookalikeIndex, ref: AccountRef, written: str | None = None) -> dict[str, str]:
+    return {str(lk.target): lk.reason.value for lk in index.find(ref, written)}
+
+
+def test_capital_i_for_small_l_is_a_homoglyph(index: LookalikeIndex) -> None:
+    assert reasons(index, x("vitaiik"), "VitaIik") == {"x:vitalik": "homoglyph"}
+
+
+def test_cyrillic_idn_is_a_homoglyph_of_the_latin_domain(index: LookalikeIndex) -> None:
+    found = index.find(site("xn--80ak6aa92e.com"))  # аррӏе.com
+    assert [(str(lk.target), lk.reason) for lk in found] == [("website:apple.com", Reason.HOMOGLYPH)]
+    assert 0 < found[0].score <= 1
+
+
+def test_short_names_are_not_typos_of_longer_ones(index: LookalikeIndex) -> None:
+    assert index.find(x("duo")) == ()
+    assert index.find(x("mrbean"), "MrBean") == ()
+
+
+def test_one_edit_of_a_long_name_is_a_typo(index: LookalikeIndex) -> None:
+    assert reasons(index, x("mrbaest")) == {"x:mrbeast": "typo"}  # a transposition: one edit
+    assert reasons(index, x("durow")) == {"x:durov": "typo"}
+
+
+@pytest.mark.parametrize("handle", ["nasa_official", "realnasa", "nasa-support", "NASAhq2024"])
+def test_brand_with_affix_words_separators_and_digits(index: LookalikeIndex, handle: str) -> None:
+    assert reasons(index, x(handle), handle) == {"x:nasa": "affix"}
+
+
+@pytest.mark.parametrize(
+    "host", ["metamask.io.evil.com", "login-metamask.com", "metamask.app", "walletmetamaskfix.net"]
+)
+def test_brand_inside_a_domain_or_another_suffix(index: LookalikeIndex, host: str) -> None:
+    parts = split_domain(host)
+    assert parts is not None
+    assert reasons(index, site(parts.registrable), host) == {"website:metamask.io": "affix"}
+
+
+def test_unrelated_names_are_not_reported(index: LookalikeIndex) -> None:
+    for ref in (x("nasdaq"), x("jupiter_fan"), site("example.com"), site("groasis.com")):
+        assert index.find(ref) == ()
+
+
+def test_same_handle_on_another_platform_is_cross_platform(index: LookalikeIndex) -> None:
+    found = index.find(AccountRef("instagram", "nasa"))
+    assert [(str(lk.target), lk.reason) for lk in found] == [("x:nasa", Reason.CROSS_PLATFORM)]
+    assert found[0].score < index.find(x("realnasa"))[0].score
+
+
+def test_a_registered_target_is_never_returned_for_its_own_ref(index: LookalikeIndex) -> None:
+    assert index.find(x("nasa"), "NASA") == ()
+    assert index.find(site("apple.com")) == ()
+
+
+def test_remove_stops_protecting_and_add_again_restores(index: LookalikeIndex) -> None:
+    assert x("nasa") in index
+    index.remove(x("nasa"))
+    assert x("nasa") not in index
+    assert index.find(x("nasa_official")) == ()
+    index.add(x("nasa"), "NASA")
+    assert reasons(index, x("nasa_official")) == {"x:nasa": "affix"}
+    assert len(index) == 7
+
+
+def test_removed_accounts_are_dropped_when_the_arrays_are_merged() -> None:
+    index = LookalikeIndex()
+    for i in range(3000):  # enough one-deletion hashes to force a merge into sorted arrays
+        index.add(x(f"official{i:05d}"), f"E{i}")
+    index.remove(x("official00042"))
+    index.add(x("official00043"), "E43 again")
+    found = index.find(x("official0004z"))
+    assert {lk.target.handle for lk in found} >= {"official00043"}
+    assert all(lk.target.handle != "official00042" for lk in found)
+    assert len(index) == 2999
+
+
+def test_results_are_best_first_and_limited() -> None:
+    index = LookalikeIndex()
+    for handle in ("johnsmith", "johnsmyth", "johnsmlth", "johnsmiths"):
+        index.add(x(handle), handle)
+    found = index.find(x("johnsmith1"), limit=2)
+    assert len(found) == 2
+    assert found[0].score >= found[1].score

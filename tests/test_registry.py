@@ -1,0 +1,251 @@
+"""The SQL registry on SQLite and on the real PostgreSQL server: the Registry port's behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+import knowledge.feeds.tables  # noqa: F401  (its tables join the metadata the migrations make)
+from bot.model import (
+    AccountRef,
+    Correction,
+    Evidence,
+    NothingToUndo,
+    Report,
+    Status,
+)
+from knowledge.database import writing
+from knowledge.registry import SqlRegistry, open_registry
+from knowledge.tables import accounts, metadata
+
+NASA = AccountRef("x", "nasa")
+ARTICLE = Evidence(
+    "https://example.org/2010/08/24/dprk",
+    "DPRK says fans run the accounts",
+    "Example News",
+    date(2010, 8, 24),
+    "run by fans in China and Japan",
+)
+STATEMENT = Evidence("https://example.org/statement", "Statement", None, None, None)
+
+
+def official(
+    ref: AccountRef = NASA, entity: str = "NASA", proof: Evidence | None = None
+) -> Correction:
+    return Correction(ref, Status.OFFICIAL, entity, proof, handle_as_written=ref.handle.upper())
+
+
+async def test_schema_matches_tables_and_reopening_keeps_data(database_url: str) -> None:
+    first = await open_registry(database_url)
+    await first.apply(official(), by="test")
+    async with first.engine.connect() as conn:
+        differences = await conn.run_sync(_schema_differences)
+    await first.close()
+    again = await open_registry(database_url)  # migrations already applied: a no-op
+    assert await again.count() == 1
+    await again.close()
+    assert differences == []
+
+
+def _schema_differences(conn: Connection) -> list[object]:
+    context = MigrationContext.configure(conn, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def test_sqlite_file_and_its_directory_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "registry.sqlite3"
+    registry = await open_registry(f"sqlite+aiosqlite:///{path}")
+    assert await registry.is_empty()
+    await registry.close()
+    assert path.exists()
+
+
+async def test_apply_then_find(registry: SqlRegistry) -> None:
+    record, change = await registry.apply(official(proof=ARTICLE), by="telegram:42")
+    found = await registry.find([NASA, AccountRef("x", "nobody")])
+    assert found == {NASA: record}
+    assert record.status is Status.OFFICIAL and record.entity == "NASA"
+    assert record.handle_as_written == "NASA" and record.evidence == (ARTICLE,)
+    assert record.reviewed is not None and record.reviewed.tzinfo is not None
+    assert (change.old_status, change.new_status) == (Status.UNKNOWN, Status.OFFICIAL)
+    assert (change.by, change.evidence, change.new_entity) == ("telegram:42", ARTICLE, "NASA")
+    assert not await registry.is_empty() and await registry.count() == 1
+
+
+async def test_find_many_refs_across_platforms(registry: SqlRegistry) -> None:
+    refs = [AccountRef(p, f"name{i}") for p in ("x", "youtube", "facebook") for i in range(700)]
+    for ref in refs[::50]:
+        await registry.apply(official(ref, entity=f"E {ref}"), by="seed")
+    found = await registry.find(refs)
+    assert sorted(found) == sorted(refs[::50])
+    assert all(found[ref].entity == f"E {ref}" for ref in found)
+
+
+async def test_a_correction_keeps_what_it_does_not_say(registry: SqlRegistry) -> None:
+    await registry.apply(official(proof=ARTICLE), by="a")
+    await registry.remember_platform_id(NASA, "11348282")
+    record, change = await registry.apply(
+        Correction(NASA, Status.COMPROMISED, evidence=STATEMENT, note="hacked"), by="b"
+    )
+    assert (record.entity, record.platform_id, record.handle_as_written) == (
+        "NASA",
+        "11348282",
+        "NASA",
+    )
+    assert record.evidence == (ARTICLE, STATEMENT) and record.note == "hacked"
+    assert (change.old_status, change.new_status, change.old_entity) == (
+        Status.OFFICIAL,
+        Status.COMPROMISED,
+        "NASA",
+    )
+
+
+async def test_evidence_with_the_same_url_is_replaced_not_doubled(registry: SqlRegistry) -> None:
+    await registry.apply(official(proof=ARTICLE), by="a")
+    retitled = Evidence(ARTICLE.url, "Corrected title")
+    record, _ = await registry.apply(official(proof=retitled), by="b")
+    assert record.evidence == (retitled,)
+
+
+async def test_history_is_newest_first_and_per_account(registry: SqlRegistry) -> None:
+    other = AccountRef("youtube", "nasa")
+    await registry.apply(official(), by="a")
+    await registry.apply(official(other), by="x")
+    await registry.apply(Correction(NASA, Status.DEFUNCT, note="closed"), by="b")
+    history = await registry.history(NASA)
+    assert [(c.by, c.new_status, c.note) for c in history] == [
+        ("b", Status.DEFUNCT, "closed"),
+        ("a", Status.OFFICIAL, None),
+    ]
+    assert history[0].id > history[1].id and history[0].at >= history[1].at
+    assert await registry.history(AccountRef("x", "nobody")) == []
+
+
+async def test_undo_restores_every_field_and_walks_back(registry: SqlRegistry) -> None:
+    created, _ = await registry.apply(official(proof=ARTICLE), by="a")
+    await registry.apply(
+        Correction(NASA, Status.IMPERSONATOR, "Someone", STATEMENT, "fake", "NaSa"), by="b"
+    )
+    restored, change = await registry.undo(NASA, by="mod")
+    assert restored == created  # evidence set, note, entity, handle, reviewed time: all as before
+    assert (await registry.find([NASA]))[NASA] == created
+    assert (change.old_status, change.new_status, change.undoes) == (
+        Status.IMPERSONATOR,
+        Status.OFFICIAL,
+        (await registry.history(NASA))[1].id,
+    )
+    gone, change = await registry.undo(NASA, by="mod")
+    assert gone is None and change.new_status is Status.UNKNOWN
+    assert await registry.find([NASA]) == {} and await registry.is_empty()
+    with pytest.raises(NothingToUndo):
+        await registry.undo(NASA, by="mod")
+    assert len(await registry.history(NASA)) == 4  # undos are changes too, nothing erased
+
+
+async def test_undo_after_a_new_change_undoes_that_one(registry: SqlRegistry) -> None:
+    await registry.apply(official(), by="a")
+    await registry.apply(Correction(NASA, Status.DEFUNCT), by="b")
+    await registry.undo(NASA, by="mod")
+    await registry.apply(Correction(NASA, Status.PARODY), by="c")
+    record, _ = await registry.undo(NASA, by="mod")
+    assert record is not None and record.status is Status.OFFICIAL
+
+
+async def test_nothing_to_undo_for_an_unknown_account(registry: SqlRegistry) -> None:
+    with pytest.raises(NothingToUndo, match="x:nasa"):
+        await registry.undo(NASA, by="mod")
+
+
+async def test_protected_batches_hold_only_official_and_affiliated(registry: SqlRegistry) -> None:
+    for i in range(25):
+        await registry.apply(official(AccountRef("x", f"gov{i}"), f"Gov {i}"), by="seed")
+    await registry.apply(Correction(AccountRef("x", "fan"), Status.UNOFFICIAL, "Gov 1"), by="s")
+    await registry.apply(Correction(AccountRef("x", "aff"), Status.AFFILIATED, "Gov 2"), by="s")
+    batches = [batch async for batch in registry.protected(batch=10)]
+    assert [len(b) for b in batches] == [10, 10, 6]
+    pairs = {pair for batch in batches for pair in batch}
+    assert (AccountRef("x", "aff"), "Gov 2") in pairs and (
+        AccountRef("x", "gov7"),
+        "Gov 7",
+    ) in pairs
+    assert AccountRef("x", "fan") not in {ref for ref, _ in pairs}
+
+
+async def test_platform_id_only_for_registered_accounts(registry: SqlRegistry) -> None:
+    await registry.remember_platform_id(NASA, "1")
+    assert await registry.is_empty()
+    await registry.apply(official(), by="a")
+    await registry.remember_platform_id(NASA, "11348282")
+    assert (await registry.find([NASA]))[NASA].platform_id == "11348282"
+
+
+async def test_reports_queue(registry: SqlRegistry) -> None:
+    first = await registry.add_report(Report(NASA, Status.IMPERSONATOR, "telegram:7", "fake"))
+    second = await registry.add_report(Report(AccountRef("x", "b"), Status.PARODY, "discord:9"))
+    assert first.id is not None and first.at is not None and second.id != first.id
+    assert await registry.open_reports() == [second, first]
+    assert await registry.open_reports(limit=1) == [second]
+
+
+async def test_one_account_per_platform_and_key(registry: SqlRegistry) -> None:
+    await registry.apply(official(), by="a")
+    await registry.apply(official(entity="NASA again"), by="b")
+    assert await registry.count() == 1
+    with pytest.raises(IntegrityError):
+        async with writing(registry.engine) as conn:
+            await conn.execute(
+                insert(accounts).values(
+                    platform="x", handle_key="nasa", handle_as_written="x", status="official"
+                )
+            )
+
+
+async def test_a_failed_write_leaves_nothing_half_written(registry: SqlRegistry) -> None:
+    before, _ = await registry.apply(official(proof=ARTICLE), by="a")
+    # The account row is updated first, then the evidence insert fails (title NOT NULL):
+    untitled = Evidence("https://example.org/x", None)  # type: ignore[arg-type]
+    with pytest.raises(IntegrityError):
+        await registry.apply(Correction(NASA, Status.PARODY, "Parody", untitled, "n"), by="b")
+    with pytest.raises(IntegrityError):
+        await registry.apply(official(AccountRef("x", "esa"), "ESA", untitled), by="b")
+    assert await registry.find([NASA, AccountRef("x", "esa")]) == {NASA: before}
+    assert [c.by for c in await registry.history(NASA)] == ["a"]
+    assert await registry.history(AccountRef("x", "esa")) == []
+    assert await registry.count() == 1
+
+
+@pytest.mark.postgres
+async def test_concurrent_applies_on_postgres_lose_nothing(postgres_url: str) -> None:
+    registries = [await open_registry(postgres_url) for _ in range(4)]
+    statuses = [Status.OFFICIAL, Status.PARODY, Status.DEFUNCT, Status.AFFILIATED]
+    refs = [NASA, AccountRef("x", "esa")]
+
+    async def writer(n: int) -> None:
+        for i in range(10):
+            status = statuses[(n + i) % 4]
+            for ref in refs:
+                proof = Evidence(f"https://example.org/{n}/{i}", "t")
+                await registries[n].apply(Correction(ref, status, f"E{n}", proof), by=f"w{n}")
+
+    await asyncio.gather(*(writer(n) for n in range(4)))
+    registry = registries[0]
+    for ref in refs:
+        history = await registry.history(ref)
+        assert len(history) == 40
+        # every change starts from the state the previous one left: none was lost
+        for older, newer in zip(reversed(history), list(reversed(history))[1:], strict=False):
+            assert (newer.old_status, newer.old_entity) == (older.new_status, older.new_entity)
+        record = (await registry.find([ref]))[ref]
+        assert len(record.evidence) == 40
+        assert (record.status, record.entity) == (history[0].new_status, history[0].new_entity)
+    async with registry.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(accounts)) == 2
+    for opened in registries:
+        await opened.close()
