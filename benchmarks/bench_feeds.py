@@ -144,10 +144,14 @@ async def bench_lookup(url: str, mentions: int, runs: int) -> None:
     without = await Core.start(registry)
     rng = random.Random(11)
     queries = [f"is x.com/acct{rng.randrange(ACCOUNTS)} official?" for _ in range(runs)]
+
+    def checks(core: Core) -> Callable[[int], Awaitable[object]]:
+        return lambda n: core.check(queries[n], OPERATOR)
+
     for core in (with_feeds, without):  # warm caches and compiled statements
-        await latencies(lambda n, core=core: core.check(queries[n], OPERATOR), 50)
-    base = await latencies(lambda n: without.check(queries[n], OPERATOR), runs)
-    fed = await latencies(lambda n: with_feeds.check(queries[n], OPERATOR), runs)
+        await latencies(checks(core), 50)
+    base = await latencies(checks(without), runs)
+    fed = await latencies(checks(with_feeds), runs)
     [answer] = await with_feeds.check(queries[0], OPERATOR)
     assert answer.mentions, "the benchmark's accounts should have mentions"
     lookup = await latencies(

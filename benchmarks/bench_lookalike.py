@@ -132,24 +132,28 @@ def main() -> None:
     brute_found = 0
     for typo, handle in queries[: args.brute]:
         started = time.perf_counter()
-        hits = process.extract(
-            typo, handles, scorer=Levenshtein.distance, score_cutoff=2, limit=3
-        )
+        hits = process.extract(typo, handles, scorer=Levenshtein.distance, score_cutoff=2, limit=3)
         brute.append((time.perf_counter() - started) * 1000)
         brute_found += any(hit[0] == handle for hit in hits)
 
     p50, brute_p50 = statistics.median(latencies), statistics.median(brute)
-    print(f"\n{args.n:,} protected handles on one platform, {len(queries)} one-edit typos "
-          f"(brute force: first {len(brute)})\n")
+    print(
+        f"\n{args.n:,} protected handles on one platform, {len(queries)} one-edit typos "
+        f"(brute force: first {len(brute)})\n"
+    )
     print("| measure | index | brute-force rapidfuzz scan |")
     print("| --- | --- | --- |")
     print(f"| build | {build:.1f} s ({args.n / build:,.0f} accounts/s) | none |")
-    print(f"| peak RSS (process) | {peak_rss_mb():.0f} MB (handles alone {rss_before:.0f} MB) |"
-          f" same list |")
+    print(
+        f"| peak RSS (process) | {peak_rss_mb():.0f} MB (handles alone {rss_before:.0f} MB) |"
+        f" same list |"
+    )
     print(f"| find() p50 | {p50:.3f} ms | {brute_p50:.1f} ms |")
     print(f"| find() p99 | {percentile(latencies, 99):.3f} ms | {percentile(brute, 99):.1f} ms |")
-    print(f"| one-edit typo recall | {found / len(queries):.3f} | "
-          f"{brute_found / max(len(brute), 1):.3f} |")
+    print(
+        f"| one-edit typo recall | {found / len(queries):.3f} | "
+        f"{brute_found / max(len(brute), 1):.3f} |"
+    )
     print(f"| speed-up (p50) | {brute_p50 / p50:.0f}x | 1x |")
 
 

@@ -149,6 +149,12 @@ class Core:
         self._require_moderator(by)
         return await self.registry.open_reports()
 
+    async def reload(self, refs: list[AccountRef]) -> None:
+        """Bring the index up to date with changes another process made to these accounts."""
+        records = await self.registry.find(refs)
+        for ref in refs:
+            self._reindex(ref, records.get(ref))
+
     async def remember_platform_id(self, ref: AccountRef, platform_id: str) -> None:
         await self.registry.remember_platform_id(ref, platform_id)
 

@@ -46,6 +46,7 @@ MIN_TYPO_LENGTH = 5  # shorter names differ by one letter from too many others (
 MIN_BRAND_IN_LABEL = 6  # a brand found anywhere inside a longer domain label (not oasis in groasis)
 MIN_BRAND_TOKEN = 3  # a brand standing between separators or affix words (nasa-support)
 MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
+_MERGE_WHILE_ADDING = 1 << 21  # bounds the unsorted tail (and the memory of a merge) in bulk adds
 _PENDING_LIMIT = 4096  # hashes added since the last merge, looked up by a linear numpy scan
 
 HOMOGLYPH_SCORE = 0.95
@@ -104,11 +105,16 @@ class _HashMultimap:
         self._ids = np.empty(0, dtype=np.int32)
         self._new_hashes = array("q")
         self._new_ids = array("i")
+        self._new_map: dict[int, list[int]] | None = None  # the tail as a dict, built on lookup
 
     def add(self, hashes: Iterable[int], account: int) -> None:
         for value in hashes:
             self._new_hashes.append(value)
             self._new_ids.append(account)
+        self._new_map = None
+
+    def tail_is_large(self) -> bool:
+        return len(self._new_hashes) > _MERGE_WHILE_ADDING
 
     def lookup(self, hashes: list[int], alive: npt.NDArray[np.bool_]) -> set[int]:
         if len(self._new_hashes) > _PENDING_LIMIT:
@@ -118,19 +124,27 @@ class _HashMultimap:
         highs = np.searchsorted(self._hashes, wanted, side="right")
         found = {int(i) for lo, hi in zip(lows, highs, strict=True) for i in self._ids[lo:hi]}
         if self._new_hashes:
-            tail = np.array(self._new_hashes, dtype=np.int64)
-            found.update(int(i) for i in np.array(self._new_ids)[np.isin(tail, wanted)])
+            if self._new_map is None:
+                self._new_map = {}
+                for value, account in zip(self._new_hashes, self._new_ids, strict=True):
+                    self._new_map.setdefault(value, []).append(account)
+            for value in hashes:
+                found.update(self._new_map.get(value, ()))
         return found
 
     def merge(self, alive: npt.NDArray[np.bool_]) -> None:
-        """Sort the tail into the arrays and drop the ids of removed accounts."""
-        hashes = np.concatenate([self._hashes, np.array(self._new_hashes, dtype=np.int64)])
-        ids = np.concatenate([self._ids, np.array(self._new_ids, dtype=np.int32)])
-        keep = alive[ids]
-        hashes, ids = hashes[keep], ids[keep]
-        order = np.argsort(hashes, kind="stable")
-        self._hashes, self._ids = hashes[order], ids[order]
-        self._new_hashes, self._new_ids = array("q"), array("i")
+        """Sort the tail into the arrays (a sorted merge, no full re-sort); drop removed ids."""
+        hashes, ids = self._hashes, self._ids
+        if not alive[ids].all():
+            hashes, ids = hashes[alive[ids]], ids[alive[ids]]
+        new_hashes = np.array(self._new_hashes, dtype=np.int64)
+        new_ids = np.array(self._new_ids, dtype=np.int32)
+        self._new_hashes, self._new_ids, self._new_map = array("q"), array("i"), None
+        order = np.argsort(new_hashes, kind="stable")
+        order = order[alive[new_ids[order]]]
+        places = np.searchsorted(hashes, new_hashes[order])
+        self._hashes = np.insert(hashes, places, new_hashes[order])
+        self._ids = np.insert(ids, places, new_ids[order])
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +167,11 @@ def _name(ref: AccountRef, written: str) -> _Name:
             text, suffix, subdomain = parts.label, parts.suffix, fold(parts.subdomain)
     folded = fold(text)
     return _Name(
-        _SEPARATORS.sub("", folded), text.casefold(), suffix, subdomain, folded,
+        _SEPARATORS.sub("", folded),
+        text.casefold(),
+        suffix,
+        subdomain,
+        folded,
         loose_key(text, pairs=False),
     )
 
@@ -170,7 +188,7 @@ class LookalikeIndex:
     def __init__(self) -> None:
         self._refs: list[AccountRef | None] = []
         self._entities: list[str] = []
-        self._names: list[_Name] = []
+        self._keys: list[str] = []  # loose key per account; the rest is re-derived on a hit
         self._ids: dict[AccountRef, int] = {}
         self._alive = np.zeros(1024, dtype=bool)
         self._platforms: dict[str, _PlatformIndex] = {}
@@ -188,7 +206,7 @@ class LookalikeIndex:
         account, name = len(self._refs), _name(ref, written or ref.handle)
         self._refs.append(ref)
         self._entities.append(entity)
-        self._names.append(name)
+        self._keys.append(name.key)
         self._ids[ref] = account
         if account >= len(self._alive):
             self._alive = np.concatenate([self._alive, np.zeros(len(self._alive), dtype=bool)])
@@ -198,6 +216,9 @@ class LookalikeIndex:
         if len(name.key) >= MIN_TYPO_LENGTH:
             index.deletions.add(map(hash, deletions(name.key)), account)
         self._handles.add([hash(ref.handle)], account)
+        for multimap in (index.exact, index.deletions, self._handles):
+            if multimap.tail_is_large():
+                multimap.merge(self._alive)
 
     def remove(self, ref: AccountRef) -> None:
         """Stop protecting ref (its hashes go at the next merge; lookups skip it meanwhile)."""
@@ -231,44 +252,46 @@ class LookalikeIndex:
 
     def _same_key(self, index: _PlatformIndex, name: _Name) -> Iterator[Match]:
         for account in index.exact.lookup([hash(name.key)], self._alive):
-            target = self._names[account]
-            if target.key != name.key:
-                continue  # a hash collision
+            target_ref = self._refs[account]
+            if self._keys[account] != name.key or target_ref is None:
+                continue  # a hash collision, or removed
+            target = _name(target_ref, target_ref.handle)
             if target.plain != name.plain:
                 yield account, Reason.HOMOGLYPH, HOMOGLYPH_SCORE
             elif target.suffix != name.suffix:
                 yield account, Reason.AFFIX, TLD_SWAP_SCORE  # same label, another public suffix
 
     def _typos(self, index: _PlatformIndex, name: _Name) -> Iterator[Match]:
-        keys = {name.key, name.unpaired}
-        keys.update(_SEPARATORS.sub("", label) for label in name.subdomain.split("."))
-        for key in keys:  # subdomains too: in steamcommunty.com.ru the brand is left of com
-            yield from self._typos_of(index, key)
-
-    def _typos_of(self, index: _PlatformIndex, key: str) -> Iterator[Match]:
-        if len(key) < MIN_TYPO_LENGTH:
-            return
-        hashes = [hash(variant) for variant in deletions(key)]
-        if typo_bound(len(key) - 1) >= 2 and len(key) <= MAX_DOUBLE_DELETION:
-            hashes += [hash(variant) for variant in set(double_deletions(key))]
-        for account in index.deletions.lookup(hashes, self._alive):
-            target = self._names[account].key
-            distance = OSA.distance(key, target)
-            if 0 < distance <= typo_bound(min(len(key), len(target))):
+        # Subdomain labels too: in steamcommunty.com.ru the misspelt brand is left of com.
+        labels = (_SEPARATORS.sub("", label) for label in name.subdomain.split("."))
+        keys = {k for k in (name.key, name.unpaired, *labels) if len(k) >= MIN_TYPO_LENGTH}
+        hashes: set[int] = set()
+        for key in keys:
+            hashes.update(map(hash, deletions(key)))
+            if typo_bound(len(key) - 1) >= 2 and len(key) <= MAX_DOUBLE_DELETION:
+                hashes.update(map(hash, double_deletions(key)))
+        for account in index.deletions.lookup(list(hashes), self._alive):
+            target = self._keys[account]
+            distance = min(OSA.distance(key, target) for key in keys)
+            if 0 < distance <= typo_bound(min(len(target), *map(len, keys))):
                 yield account, Reason.TYPO, 0.9 - 0.6 * distance / max(len(target), 6)
 
     def _affixes(self, index: _PlatformIndex, name: _Name) -> Iterator[Match]:
-        for piece in _brand_pieces(name):
-            for account in index.exact.lookup([hash(piece)], self._alive):
-                target = self._names[account].key
-                if target == piece:
-                    yield account, Reason.AFFIX, 0.6 + 0.3 * min(len(target) / len(name.key), 1)
+        pieces = _brand_pieces(name)
+        for account in index.exact.lookup([hash(piece) for piece in pieces], self._alive):
+            target = self._keys[account]
+            if target in pieces:
+                yield account, Reason.AFFIX, 0.6 + 0.3 * min(len(target) / len(name.key), 1)
 
     def _cross_platform(self, ref: AccountRef) -> Iterator[Match]:
         # ref itself is unregistered (the caller's rule), so its platform lacks this handle.
         for account in self._handles.lookup([hash(ref.handle)], self._alive):
             target = self._refs[account]
-            if target is not None and target.handle == ref.handle and target.platform != ref.platform:
+            if (
+                target is not None
+                and target.handle == ref.handle
+                and target.platform != ref.platform
+            ):
                 yield account, Reason.CROSS_PLATFORM, CROSS_PLATFORM_SCORE
 
 

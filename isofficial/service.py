@@ -1,4 +1,8 @@
-"""`isofficial run`: every configured part in one process, stopped cleanly by SIGINT/SIGTERM."""
+"""`isofficial run`: every configured part in one process, stopped cleanly by SIGINT/SIGTERM.
+
+Besides the adapters: the ops server (/healthz, /metrics) and, on PostgreSQL, the listener
+that keeps this replica's lookalike index in step with changes made through other replicas.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,17 @@ from typing import Any
 
 from bot.core import Core
 from bot.model import IsOfficialError
+from isofficial.logs import configure_logging
+from isofficial.ops import MeteredCore, adapter_failed, count_adapter_errors, run_ops
 from isofficial.settings import Settings
+from knowledge.notify import is_postgres, listen_for_changes
 
 log = logging.getLogger(__name__)
 
 
-def _parts(core: Core, settings: Settings, stop: asyncio.Event) -> dict[str, Coroutine[Any, Any, None]]:
+def _parts(
+    core: Core, settings: Settings, stop: asyncio.Event
+) -> dict[str, Coroutine[Any, Any, None]]:
     """The coroutines to run, by name: adapters whose token is set (imported only then)."""
     parts: dict[str, Coroutine[Any, Any, None]] = {}
     if settings.telegram_token:
@@ -29,7 +38,20 @@ def _parts(core: Core, settings: Settings, stop: asyncio.Event) -> dict[str, Cor
     return parts
 
 
+def _operations(
+    core: Core, settings: Settings, stop: asyncio.Event
+) -> dict[str, Coroutine[Any, Any, None]]:
+    """The parts every replica runs next to its adapters."""
+    parts = {"ops": run_ops(core, settings, stop)}
+    if settings.database_url and is_postgres(settings.database_url):
+        parts["changes"] = listen_for_changes(settings.database_url, core.reload, stop)
+    return parts
+
+
 async def serve(core: Core, settings: Settings) -> int:
+    configure_logging(settings)
+    count_adapter_errors()
+    core = MeteredCore.around(core)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -39,14 +61,17 @@ async def serve(core: Core, settings: Settings) -> int:
         raise IsOfficialError(
             "nothing to run: set ISOFFICIAL_TELEGRAM_TOKEN and/or ISOFFICIAL_DISCORD_TOKEN"
         )
+    parts.update(_operations(core, settings, stop))
     tasks = [asyncio.create_task(coro, name=name) for name, coro in parts.items()]
     log.warning("running: %s", ", ".join(parts))
-    await asyncio.wait([*tasks, asyncio.create_task(stop.wait())],
-                                 return_when=asyncio.FIRST_COMPLETED)
+    await asyncio.wait(
+        [*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
     stop.set()  # one part ending (or failing) stops the others
     results = await asyncio.gather(*tasks, return_exceptions=True)
-    failures = [r for r in results if isinstance(r, BaseException)
-                and not isinstance(r, asyncio.CancelledError)]
-    for failure in failures:
-        log.error("a part stopped with an error: %r", failure)
+    failures = {name: r for name, r in zip(parts, results, strict=True)
+                if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)}
+    for name, failure in failures.items():
+        adapter_failed(name)
+        log.error("a part stopped with an error: %r", failure, extra={"part": name})
     return 1 if failures else 0

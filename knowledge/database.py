@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Table, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -73,3 +74,31 @@ def _upgrade(connection: Connection) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+async def insert_many(
+    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """INSERT rows (tuples in `columns` order) by the driver's executemany.
+
+    SQLAlchemy's per-row parameter processing costs more than SQLite's own insert, so a bulk
+    import hands the driver values it takes as they are: see driver_time and driver_date.
+    """
+    compiled = insert(table).inline().compile(dialect=conn.dialect, column_keys=list(columns))
+    order = [columns.index(name) for name in compiled.positiontup or columns]
+    batch = [tuple(row[i] for i in order) for row in rows]
+    if batch:
+        await conn.exec_driver_sql(str(compiled), batch)
+
+
+def driver_time(conn: AsyncConnection, moment: datetime) -> datetime | str:
+    """An aware datetime as the driver stores it (SQLite: SQLAlchemy's naive-UTC text form)."""
+    if conn.dialect.name != "sqlite":
+        return moment
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def driver_date(conn: AsyncConnection, day: date | None) -> date | str | None:
+    if day is None or conn.dialect.name != "sqlite":
+        return day
+    return day.isoformat()

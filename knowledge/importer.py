@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 import yaml
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.handles import parse_ref
@@ -43,7 +42,7 @@ from bot.model import (
     Status,
 )
 from bot.platforms import ANY, normalize_handle, platform_named
-from knowledge.database import writing
+from knowledge.database import driver_date, driver_time, insert_many, writing
 from knowledge.registry import (
     KEYS_PER_QUERY,
     SqlRegistry,
@@ -73,6 +72,7 @@ COLUMNS = (
 )
 WRITE_CHUNK = 5_000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HTTP = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)  # a host, no spaces
 MAX_NAME = 300  # entities.name, accounts.handle_key
 MAX_URL = 2000
 
@@ -235,8 +235,7 @@ def _account(platform: str, handle: str, url: str) -> tuple[AccountRef, str]:
 
 
 def _check_url(url: str, column: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+    if not _HTTP.fullmatch(url):
         raise ValueError(f"{column} must be an http(s) link: {url[:60]!r}")
     if len(url) > MAX_URL:
         raise ValueError(f"{column} longer than {MAX_URL} characters")
@@ -378,7 +377,7 @@ async def import_rows(
     """Check every row, then write in one transaction (unless problems, or a dry run)."""
     planned, problems = plan_rows(rows)
     async with writing(registry.engine) as conn:
-        existing = await find_in(conn, list(planned))
+        existing = await _registered(conn, list(planned))
         new, grown, unchanged = _against_registry(planned, existing, problems)
         writes = [*new, *grown]
         written = sum(a.rows - a.repeats for a in writes)
@@ -395,6 +394,15 @@ async def import_rows(
         for account in grown:
             await _add_sources(conn, account, existing[account.ref], by)
     return ImportResult(written, unchanged, skipped, problems)
+
+
+async def _registered(
+    conn: AsyncConnection, refs: list[AccountRef]
+) -> dict[AccountRef, AccountRecord]:
+    """The records of the refs already registered (cheap when few are: ids first)."""
+    if await conn.scalar(select(accounts.c.id).limit(1)) is None:
+        return {}
+    return await find_in(conn, list(await account_ids(conn, refs)))
 
 
 def _against_registry(
@@ -427,33 +435,88 @@ def _chunked(items: list[Planned], size: int) -> Iterator[list[Planned]]:
 async def _insert_accounts(
     conn: AsyncConnection, chunk: list[Planned], by: str, at: datetime
 ) -> None:
+    """Accounts, their evidence and one change each, by the driver's executemany."""
     names = await entity_ids(conn, (a.entity for a in chunk if a.entity))
-    account_rows = [
-        {
-            "platform": a.ref.platform,
-            "handle_key": a.ref.handle,
-            "handle_as_written": a.handle_as_written,
-            "platform_id": a.platform_id,
-            "entity_id": names[a.entity] if a.entity else None,
-            "status": a.status.value,
-            "note": a.note,
-            "reviewed_at": at,
-        }
+    when = driver_time(conn, at)
+    last_id = await conn.scalar(select(func.max(accounts.c.id))) or 0
+    account_rows = (
+        (
+            a.ref.platform,
+            a.ref.handle,
+            a.handle_as_written,
+            a.platform_id,
+            names[a.entity] if a.entity else None,
+            a.status.value,
+            a.note,
+            when,
+        )
         for a in chunk
-    ]
-    await conn.execute(insert(accounts), account_rows)
-    ids = await account_ids(conn, [a.ref for a in chunk])
-    evidence_rows = [
-        {"account_id": ids[account.ref], **_evidence_values(proof)}
-        for account in chunk
-        for proof in account.evidence.values()
-    ]
-    if evidence_rows:
-        await conn.execute(insert(evidence), evidence_rows)
-    change_rows = [
-        change_values(a.ref, by, None, _after(a), a.note, _first(a), at=at) for a in chunk
-    ]
-    await conn.execute(insert(changes), change_rows)
+    )
+    await insert_many(conn, accounts, ACCOUNT_COLUMNS, account_rows)
+    ids = await _ids_after(conn, last_id)
+    evidence_rows = (
+        (ids[a.ref], p.url, p.title, p.publisher, driver_date(conn, p.published), p.quote)
+        for a in chunk
+        for p in a.evidence.values()
+    )
+    await insert_many(conn, evidence, EVIDENCE_COLUMNS, evidence_rows)
+    change_rows = (
+        (
+            a.ref.platform,
+            a.ref.handle,
+            when,
+            by,
+            Status.UNKNOWN.value,
+            a.status.value,
+            a.entity,
+            a.note,
+            *_evidence_fields(conn, _first(a)),
+        )
+        for a in chunk
+    )
+    await insert_many(conn, changes, CHANGE_COLUMNS, change_rows)
+
+
+ACCOUNT_COLUMNS = (
+    "platform",
+    "handle_key",
+    "handle_as_written",
+    "platform_id",
+    "entity_id",
+    "status",
+    "note",
+    "reviewed_at",
+)
+EVIDENCE_COLUMNS = ("account_id", "url", "title", "publisher", "published", "quote")
+CHANGE_COLUMNS = (
+    "platform",
+    "handle_key",
+    "at",
+    "by",
+    "old_status",
+    "new_status",
+    "new_entity",
+    "note",
+    "evidence_url",
+    "evidence_title",
+    "evidence_publisher",
+    "evidence_published",
+    "evidence_quote",
+)
+
+
+async def _ids_after(conn: AsyncConnection, last_id: int) -> dict[AccountRef, int]:
+    """Ids of the accounts inserted after last_id (a range scan, not a lookup per key)."""
+    query = select(accounts.c.platform, accounts.c.handle_key, accounts.c.id)
+    rows = await conn.execute(query.where(accounts.c.id > last_id))
+    return {AccountRef(platform, key): id_ for platform, key, id_ in rows}
+
+
+def _evidence_fields(conn: AsyncConnection, proof: Evidence | None) -> tuple[Any, ...]:
+    if proof is None:
+        return (None,) * 5
+    published = driver_date(conn, proof.published)
+    return proof.url, proof.title, proof.publisher, published, proof.quote
 
 
 async def _add_sources(
@@ -469,22 +532,8 @@ async def _add_sources(
     await conn.execute(insert(changes).values(values))
 
 
-def _after(account: Planned) -> dict[str, Any]:
-    return {"status": account.status.value, "entity": account.entity}
-
-
 def _first(account: Planned) -> Evidence | None:
     return next(iter(account.evidence.values()), None)
-
-
-def _evidence_values(proof: Evidence) -> dict[str, Any]:
-    return {
-        "url": proof.url,
-        "title": proof.title,
-        "publisher": proof.publisher,
-        "published": proof.published,
-        "quote": proof.quote,
-    }
 
 
 __all__ = [

@@ -179,6 +179,7 @@ class FakeDiscord:
         self.resumes = 0
         self.heartbeats = 0
         self.connections: dict[int, _Connection] = {}
+        self.sessions: dict[str, tuple[int, int]] = {}  # session id -> shard, for RESUME
         self.rate_limit_next: set[str] = set()  # route paths that answer 429 once
         self.announced_gateway: str | None = None  # what GET /gateway/bot names (default: ours)
         self._ready = asyncio.Condition()
@@ -311,6 +312,7 @@ class FakeDiscord:
             return
         self.identified.append({k: v for k, v in d.items() if k != "token"})
         conn.shard, conn.session_id = (shard[0], shard[1]), secrets.token_hex(8)
+        self.sessions[conn.session_id] = conn.shard
         mine = [g for g in self.guilds if self.shard_of(g) == shard[0]]
         await conn.send(0, {
             "v": 10, "user": self.bot.payload(), "session_id": conn.session_id,
@@ -325,13 +327,15 @@ class FakeDiscord:
             self._ready.notify_all()
 
     async def _resume(self, conn: _Connection, d: JSON) -> None:
-        old = next((c for c in self.connections.values() if c.session_id == d["session_id"]), None)
-        if d.get("token") != self.token or old is None:
+        shard = self.sessions.get(d["session_id"])
+        if d.get("token") != self.token or shard is None:
             await conn.send(9, False)  # invalid session, not resumable
             return
         self.resumes += 1
-        conn.shard, conn.session_id, conn.seq = old.shard, old.session_id, d["seq"]
-        self.connections[conn.shard[0]] = conn
+        conn.shard, conn.session_id, conn.seq = shard, d["session_id"], d["seq"]
+        async with self._ready:
+            self.connections[shard[0]] = conn
+            self._ready.notify_all()
         await conn.send(0, {}, "RESUMED")
 
     async def drop_gateway(self, shard: int = 0) -> None:
@@ -369,6 +373,7 @@ class FakeDiscord:
             "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
             "X-RateLimit-Reset-After": "0.05",
             "X-RateLimit-Bucket": "fake", "X-RateLimit-Scope": "user", "Retry-After": "1",
+            "Via": "1.1 google",  # discord.py treats a 429 without it as a Cloudflare ban
         })
         return response
 

@@ -185,6 +185,7 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._poller = 0  # generation of the current long poll: a newer one terminates older
         self.url = ""
+        self.observers: list[Callable[[Call], None]] = []  # e.g. a benchmark's clock
         self._methods: dict[str, Callable[[JSON], Any]] = {
             "getMe": lambda _: self.me,
             "getUpdates": self._get_updates,
@@ -245,6 +246,8 @@ class FakeTelegram:
         return params
 
     async def _record(self, call: Call) -> None:
+        for observe in self.observers:
+            observe(call)
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()

@@ -232,14 +232,30 @@ JUNK = "".join(random.Random(4).choices(string.printable, k=5000))
     ("history", {"account": JUNK}),
     ("report", {"account": JUNK, "status": "impersonator"}),
     ("verdict", {"account": JUNK, "status": "impersonator"}),
-    ("check", {"query": "no account here, just words"}),
 ])
-async def test_bad_input_gets_a_private_one_line_answer(world: World, bot: Running, command: str,
-                                                        values: dict[str, str]) -> None:
+async def test_junk_gets_an_answer_within_discord_limits(world: World, bot: Running, command: str,
+                                                         values: dict[str, str]) -> None:
+    """Junk may name accounts by chance; either way the answer is no bug report and fits
+    Discord's limits (the fake rejects and records any message over them)."""
     user = world.mod if command == "verdict" else world.alice
     reply = await (await world.fake.slash(command, user, world.guild, **values)).reply()
-    assert is_ephemeral(reply)
-    assert "\n" not in reply["content"] and len(reply["content"]) < 300
+    assert "went wrong" not in str(reply)
+    if is_ephemeral(reply) and not reply["embeds"]:
+        assert "\n" not in reply["content"] or command == "sources"
+
+
+@pytest.mark.parametrize("command, values, message", [
+    ("check", {"query": "no account here, just words"}, "no account found"),
+    ("sources", {"query": "nothing to see"}, "no account found"),
+    ("history", {"account": "two words"}, ""),
+    ("report", {"account": "@", "status": "impersonator"}, ""),
+])
+async def test_bad_input_gets_a_private_one_line_answer(world: World, bot: Running, command: str,
+                                                        values: dict[str, str],
+                                                        message: str) -> None:
+    reply = await (await world.fake.slash(command, world.alice, world.guild, **values)).reply()
+    assert is_ephemeral(reply) and not reply["embeds"]
+    assert "\n" not in reply["content"] and message in reply["content"]
     assert "went wrong" not in reply["content"]  # a user's error, not a bug
 
 
@@ -369,12 +385,14 @@ async def test_slow_answers_are_deferred_then_delivered(fake: FakeDiscord) -> No
 
 async def test_an_error_after_a_public_deferral_stays_private(fake: FakeDiscord) -> None:
     world = await make_world(fake, gated_core)
-    world.core.registry.gate.set()  # type: ignore[attr-defined]
     running = await start_bot(world, defer_after=0.0)
-    exchange = await fake.slash("verdict", world.alice, world.guild, account="x:nasa",
-                                status="parody")
+    # A bare @handle makes the core ask the (slow) registry before it finds what is missing.
+    exchange = await fake.slash("verdict", world.mod, world.guild, account="@nasa",
+                                status="official")
+    await exchange.wait(lambda e: e.deferred)
+    world.core.registry.gate.set()  # type: ignore[attr-defined]
     reply = await exchange.reply()
-    assert exchange.deferred and is_ephemeral(reply) and "only moderators" in reply["content"]
+    assert is_ephemeral(reply) and "needs the entity" in reply["content"]
     assert exchange.original is None  # the public "thinking…" placeholder was removed
     await running.close()
 
@@ -407,9 +425,10 @@ async def test_autocheck_is_opt_in_and_speaks_only_when_alarming(fake: FakeDisco
     assert is_ephemeral(accepted) and "on" in accepted["content"]
     await fake.post_message(world.alice, world.guild, "the real one is x:nasa")
     alarm = await fake.post_message(world.alice, world.guild, "follow x:nasa_official for prizes")
-    await until(lambda: any(m["author"]["bot"] for m in fake.channel_messages(world.guild)))
+    await until(lambda: any(m["embeds"] for m in fake.channel_messages(world.guild)))
     await asyncio.sleep(0)  # let a (wrong) reply to the harmless message land too, if any
-    answers = [m for m in fake.channel_messages(world.guild) if m["author"]["bot"]]
+    answers = [m for m in fake.channel_messages(world.guild)
+               if m["author"]["bot"] and not is_ephemeral(m)]
     assert len(answers) == 1 and answers[0]["embeds"][0]["footer"]["text"] == "x:nasa_official"
     assert alarm["id"] != answers[0]["id"]
     await running.close()

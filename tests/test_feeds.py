@@ -158,6 +158,9 @@ async def test_new_items_appear_in_check_answers(engine: AsyncEngine, server: Fe
         "Fans run x.com/uriminzok",
         "Seoul blocks @uriminzok",
     ]
+    # A moderator cites a mention as the evidence of a verdict: its title and date are kept.
+    cited = await core.verdict("x:uriminzok unofficial https://live.example/2", OPERATOR)
+    assert cited.evidence == (after.mentions[0],)
 
 
 # --- fetching ----------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ def test_capital_i_for_small_l_is_a_homoglyph(index: LookalikeIndex) -> None:
 
 def test_cyrillic_idn_is_a_homoglyph_of_the_latin_domain(index: LookalikeIndex) -> None:
     found = index.find(site("xn--80ak6aa92e.com"))  # аррӏе.com
-    assert [(str(lk.target), lk.reason) for lk in found] == [("website:apple.com", Reason.HOMOGLYPH)]
+    assert [(str(lk.target), lk.reason) for lk in found] == [
+        ("website:apple.com", Reason.HOMOGLYPH)
+    ]
     assert 0 < found[0].score <= 1
 
 

@@ -79,8 +79,10 @@ def test_phishing_lookalikes_are_found_with_their_target(
         base_found[row["kind"]] += target in baseline.targets(row["lookalike"])
     print("\n| kind | rows | recall | eth-phishing-detect rule |\n| --- | --- | --- | --- |")
     for kind in sorted(total):
-        print(f"| {kind} | {total[kind]} | {found[kind] / total[kind]:.3f} "
-              f"| {base_found[kind] / total[kind]:.3f} |")
+        print(
+            f"| {kind} | {total[kind]} | {found[kind] / total[kind]:.3f} "
+            f"| {base_found[kind] / total[kind]:.3f} |"
+        )
     recall = found.total() / total.total()
     base_recall = base_found.total() / total.total()
     print(f"| all | {total.total()} | {recall:.3f} | {base_recall:.3f} |")
@@ -102,8 +104,10 @@ def test_legitimate_near_misses_rarely_raise_an_alarm(
         candidates += 1
         alarms += bool(index.find(ref, row["candidate"]))
         base_alarms += bool(baseline.targets(row["candidate"]))
-    print(f"\nfalse alarms on {candidates} legitimate near-misses: {alarms / candidates:.3f} "
-          f"(eth-phishing-detect rule: {base_alarms / candidates:.3f})")
+    print(
+        f"\nfalse alarms on {candidates} legitimate near-misses: {alarms / candidates:.3f} "
+        f"(eth-phishing-detect rule: {base_alarms / candidates:.3f})"
+    )
     assert candidates > 1000
     assert alarms / candidates <= 0.20
     assert alarms < base_alarms
@@ -114,8 +118,11 @@ def test_near_identical_handles_of_different_officials() -> None:
     both = LookalikeIndex()
     for row in pairs:
         for side in "ab":
-            both.add(AccountRef(row["platform"], row[f"handle_{side}"].lower()),
-                     row[f"entity_{side}"], row[f"handle_{side}"])
+            both.add(
+                AccountRef(row["platform"], row[f"handle_{side}"].lower()),
+                row[f"entity_{side}"],
+                row[f"handle_{side}"],
+            )
     flagged = 0
     for row in pairs:
         a = AccountRef(row["platform"], row["handle_a"].lower())
@@ -125,6 +132,8 @@ def test_near_identical_handles_of_different_officials() -> None:
         only_a = LookalikeIndex()
         only_a.add(a, row["entity_a"], row["handle_a"])
         flagged += any(lk.target == a for lk in only_a.find(b, row["handle_b"]))
-    print(f"\nwith only handle_a registered, handle_b flagged as its lookalike: "
-          f"{flagged} of {len(pairs)} pairs (informational)")
+    print(
+        f"\nwith only handle_a registered, handle_b flagged as its lookalike: "
+        f"{flagged} of {len(pairs)} pairs (informational)"
+    )
     assert len(pairs) > 50

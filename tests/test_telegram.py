@@ -238,7 +238,8 @@ async def test_a_moderator_sets_a_verdict_with_evidence_and_is_named_in_the_log(
 ) -> None:
     url = "https://example.org/kcna-statement"
     reply = await bot.fake.ask(
-        bot.group, bot.mod, f"/verdict x:fakedprk impersonator Government of North Korea (DPRK) {url}"
+        bot.group, bot.mod,
+        f"/verdict x:fakedprk impersonator Government of North Korea (DPRK) {url}",
     )
     assert reply.text.startswith("Recorded:") and "impersonator" in reply.text
     checked = await bot.fake.ask(bot.group, bot.ann, "/check x:fakedprk")
@@ -261,18 +262,18 @@ async def test_an_unknown_status_lists_the_valid_ones(bot: Harness) -> None:
 
 
 async def test_reports_queue_for_moderators_and_undo_reverts(bot: Harness) -> None:
-    queued = await bot.fake.ask(bot.group, bot.ann, "/report x:nasa_help impersonator asks for keys")
+    queued = await bot.fake.ask(bot.group, bot.ann, "/report x:nasa_help impersonator wants keys")
     assert "queued" in queued.text and "x:nasa_help" in queued.text
     refused = await bot.fake.ask(bot.group, bot.ann, "/reports")
     assert "only moderators" in refused.text
     listed = await bot.fake.ask(dm_of(bot, bot.mod), bot.mod, "/reports")
-    assert "x:nasa_help impersonator — asks for keys" in listed.text
+    assert "x:nasa_help impersonator — wants keys" in listed.text
     await bot.fake.ask(bot.group, bot.mod, "/verdict x:nasa_help impersonator NASA")
     undone = await bot.fake.ask(bot.group, bot.mod, "/undo x:nasa_help")
     assert undone.text.startswith("Undone.") and "x:nasa_help — unknown" in undone.text
 
 
-# --- auto-check ---------------------------------------------------------------------------------------
+# --- auto-check ---
 
 
 async def test_autocheck_is_for_admins_and_speaks_only_about_alarming_accounts(
@@ -324,7 +325,7 @@ async def test_inline_query_offers_the_answer_ready_to_send(bot: Harness) -> Non
     assert (await bot.fake.expect("answerInlineQuery")).params["results"] == []
 
 
-# --- re-registered handles ---------------------------------------------------------------------------
+# --- re-registered handles ---
 
 
 async def test_a_handle_now_owned_by_another_id_gets_a_notice(bot: Harness) -> None:
@@ -399,7 +400,7 @@ def free_port() -> int:
 async def test_webhook_mode_checks_the_secret_header(fake: FakeTelegram) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hooks/telegram"
-    config = config_for(fake, webhook_url=url, webhook_listen="127.0.0.1", webhook_port=port,
+    config = config_for(fake, webhook=True, webhook_url=url, webhook_listen="127.0.0.1", webhook_port=port,
                         webhook_secret="s3cret-token")
     async with start_bot(fake, config) as bot:
         registered = await fake.expect("setWebhook")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any
 
@@ -56,12 +57,13 @@ def register_handlers(app: TelegramApp) -> None:
 
 
 def build_application(core: Core, config: TelegramConfig) -> TelegramApp:
+    hide_token(config.token)  # before the Bot exists: it logs its URL when created
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.token)
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
-        .request(_request(config, config.request_timeout, pool=config.concurrency + 8))
+        .request(_request(config, config.request_timeout, pool=config.connections))
         .get_updates_request(_request(config, config.poll_timeout + config.request_timeout, 1))
         .concurrent_updates(InOrderPerChat(config.concurrency))
     )
@@ -87,6 +89,31 @@ def _request(config: TelegramConfig, read_timeout: float, pool: int) -> HTTPXReq
         pool_timeout=config.request_timeout,
         httpx_kwargs={"transport": transport},
     )
+
+
+# Loggers that write request URLs, which hold the token (the Bot logs its base URL at DEBUG).
+URL_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
+
+
+class RedactToken(logging.Filter):
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), ()
+        return True
+
+
+def hide_token(token: str) -> None:
+    """The token never reaches a log line written by the loggers that know it."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL at INFO
+    for name in URL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactToken) and f.token == token for f in logger.filters):
+            logger.addFilter(RedactToken(token))
 
 
 class InOrderPerChat(BaseUpdateProcessor):

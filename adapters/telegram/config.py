@@ -16,9 +16,11 @@ class TelegramConfig:
     throttle_count: int = 8  # commands per user ...
     throttle_seconds: float = 60.0  # ... in any window this long
     concurrency: int = 32  # updates handled at once (one chat's updates stay in order)
+    connections: int = 8  # HTTP connections to the Bot API (httpx's pool slows down past ~8)
     request_timeout: float = 10.0
     poll_timeout: int = 30  # long-polling seconds
-    webhook_url: str | None = None  # set: webhook mode instead of long polling
+    webhook: bool = False  # webhook mode (`isofficial run --webhook`) instead of long polling
+    webhook_url: str | None = None  # the public URL Telegram posts updates to
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
@@ -40,4 +42,7 @@ class TelegramConfig:
             for name in cls.__dataclass_fields__
             if name != "token" and getattr(settings, f"telegram_{name}", None) is not None
         }
+        values.setdefault("webhook", bool(values.get("webhook_url")))
+        if values["webhook"] and not values.get("webhook_url"):
+            raise ValueError("webhook mode needs ISOFFICIAL_TELEGRAM_WEBHOOK_URL")
         return cls(token=token, **values)

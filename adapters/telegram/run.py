@@ -29,12 +29,11 @@ async def serve(
     ready: asyncio.Event | None = None,
 ) -> None:
     """Answer until stop is set; ready is set once updates flow (polling or webhook listening)."""
-    hide_token(config.token)
     async with app:  # getMe, then on exit a clean shutdown
         await app.bot.set_my_commands(COMMANDS)
         updater = app.updater
         assert updater is not None
-        if config.webhook_url:
+        if config.webhook:
             await start_webhook(app, config)
         else:
             await updater.start_polling(
@@ -49,31 +48,6 @@ async def serve(
         finally:
             await updater.stop()
             await app.stop()
-
-
-# Loggers that write request URLs, which hold the token (the Bot logs its base URL at DEBUG).
-URL_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
-
-
-class RedactToken(logging.Filter):
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), ()
-        return True
-
-
-def hide_token(token: str) -> None:
-    """The token never reaches a log line written by the loggers that know it."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL at INFO
-    for name in URL_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactToken) and f.token == token for f in logger.filters):
-            logger.addFilter(RedactToken(token))
 
 
 async def start_webhook(

@@ -9,7 +9,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import Subquery, delete, func, insert, select, union, update
+from sqlalchemy import (
+    BindParameter,
+    Subquery,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.model import AccountRef, Evidence, IsOfficialError
@@ -300,6 +310,37 @@ def _item_row(uid: str, item: FeedItem, feed_id: int, now: datetime) -> dict[str
 # --- reading and retention -----------------------------------------------------------------
 
 
+def _newest(platform: BindParameter[str] | str) -> Subquery:
+    return (
+        select(item_mentions.c.item_id, item_mentions.c.published)
+        .where(
+            item_mentions.c.platform == platform,
+            item_mentions.c.handle_key == bindparam("handle"),
+        )
+        .order_by(item_mentions.c.published.desc())
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+
+
+# Built once: composing the statement per call costs more than running it.
+_NEWEST = union(select(_newest(bindparam("platform"))), select(_newest(ANY))).subquery()
+_RECENT = (
+    select(
+        feed_items.c.title,
+        feed_items.c.link,
+        feed_items.c.summary,
+        _NEWEST.c.published,
+        feeds.c.title.label("publisher"),
+        feeds.c.url.label("feed_url"),
+    )
+    .join(feed_items, feed_items.c.id == _NEWEST.c.item_id)
+    .join(feeds, feeds.c.id == feed_items.c.feed_id)
+    .order_by(_NEWEST.c.published.desc(), _NEWEST.c.item_id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 async def recent_mentions(
     engine_or_session: AsyncEngine | AsyncConnection | AsyncSession, ref: AccountRef, limit: int
 ) -> list[Evidence]:
@@ -308,39 +349,13 @@ async def recent_mentions(
     A bare `@handle` in an item names no platform: it is stored under `any` and counts as a
     mention of that handle on every platform. Each of the two lookups is one index range scan.
     """
-    newest = union(
-        select(_newest(ref.platform, ref.handle, limit)), select(_newest(ANY, ref.handle, limit))
-    ).subquery()
-    query = (
-        select(
-            feed_items.c.title,
-            feed_items.c.link,
-            feed_items.c.summary,
-            newest.c.published,
-            feeds.c.title.label("publisher"),
-            feeds.c.url.label("feed_url"),
-        )
-        .join(feed_items, feed_items.c.id == newest.c.item_id)
-        .join(feeds, feeds.c.id == feed_items.c.feed_id)
-        .order_by(newest.c.published.desc(), newest.c.item_id.desc())
-        .limit(limit)
-    )
+    params = {"platform": ref.platform, "handle": ref.handle, "limit": limit}
     if isinstance(engine_or_session, AsyncEngine):
         async with engine_or_session.connect() as conn:
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(_RECENT, params)).all()
     else:
-        rows = (await engine_or_session.execute(query)).all()
+        rows = (await engine_or_session.execute(_RECENT, params)).all()
     return [_evidence(row) for row in rows]
-
-
-def _newest(platform: str, handle: str, limit: int) -> Subquery:
-    return (
-        select(item_mentions.c.item_id, item_mentions.c.published)
-        .where(item_mentions.c.platform == platform, item_mentions.c.handle_key == handle)
-        .order_by(item_mentions.c.published.desc())
-        .limit(limit)
-        .subquery()
-    )
 
 
 def _evidence(row: AnyRow) -> Evidence:
