@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -24,14 +23,14 @@ from bench_lookalike import DATA, one_edit, synthetic_handles
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fake_telegram import TOKEN, Call, FakeTelegram, running_fake  # noqa: E402
+from fake_telegram import TOKEN, Call, FakeTelegram, running_fake
 
-from adapters.telegram.app import build_application  # noqa: E402
-from adapters.telegram.config import TelegramConfig  # noqa: E402
-from adapters.telegram.run import serve  # noqa: E402
-from bot.core import Core  # noqa: E402
-from bot.model import AccountRef, Asker, Correction, Status  # noqa: E402
-from knowledge.memory import MemoryRegistry  # noqa: E402
+from adapters.telegram.app import build_application
+from adapters.telegram.config import TelegramConfig
+from adapters.telegram.run import serve
+from bot.core import Core
+from bot.model import AccountRef, Asker, Correction, Status
+from knowledge.memory import MemoryRegistry
 
 STATUSES = [Status.OFFICIAL] * 6 + [Status.IMPERSONATOR, Status.UNOFFICIAL, Status.PARODY,
                                     Status.AFFILIATED]

@@ -8,8 +8,11 @@ from typing import NamedTuple
 import idna
 import tldextract
 
-# No network: the snapshot shipped inside tldextract is the list we use.
-_extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+# No network: the snapshot shipped inside tldextract is the list we use. Private suffixes count
+# (com.ru, github.io, blogspot.com): each name under them has its own owner.
+_extract = tldextract.TLDExtract(
+    suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+)
 
 
 class DomainParts(NamedTuple):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -29,15 +29,16 @@ BADGE: dict[Status, str] = {
 }
 LOOKALIKE_BADGE = "🚩"
 
+# How each status reads in a sentence; {entity} is the entity's name.
 _MEANING: dict[Status, str] = {
-    Status.OFFICIAL: "official account of",
-    Status.AFFILIATED: "affiliated with",
-    Status.UNOFFICIAL: "unofficial, not run by",
-    Status.PARODY: "parody of",
-    Status.IMPERSONATOR: "impersonates",
-    Status.COMPROMISED: "compromised account of",
-    Status.DEFUNCT: "defunct account of",
-    Status.UNKNOWN: "not in the registry",
+    Status.OFFICIAL: "official account of {entity}",
+    Status.AFFILIATED: "affiliated with {entity}",
+    Status.UNOFFICIAL: "unofficial, not run by {entity}",
+    Status.PARODY: "parody of {entity}",
+    Status.IMPERSONATOR: "impersonator, not {entity}",
+    Status.COMPROMISED: "compromised account of {entity}",
+    Status.DEFUNCT: "defunct account of {entity}",
+    Status.UNKNOWN: "unknown: not in the registry",
 }
 
 
@@ -52,10 +53,8 @@ def day(moment: datetime | None) -> str:
 def headline(answer: Answer) -> str:
     """`✅ x:nasa — official account of NASA`; lookalikes lead with a red flag."""
     badge = LOOKALIKE_BADGE if answer.lookalike_of else BADGE[answer.status]
-    meaning = _MEANING[answer.status]
-    if answer.entity and answer.status is not Status.UNKNOWN:
-        meaning = f"{meaning} {answer.entity}"
-    return f"{badge} {ref_text(answer.ref)} — {answer.status.value}: {meaning}"
+    meaning = _MEANING[answer.status].format(entity=answer.entity or "an unnamed entity")
+    return f"{badge} {ref_text(answer.ref)} — {meaning}"
 
 
 def lookalike_line(lookalike: Lookalike) -> str:
@@ -204,6 +203,3 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 def error_json(query: str, message: str) -> dict[str, Any]:
     return {"query": query, "error": message}
 
-
-def join_nonempty(parts: Iterable[str | None], sep: str = " ") -> str:
-    return sep.join(part for part in parts if part)

@@ -137,14 +137,15 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.exporter import write_export
+    from knowledge.exporter import export_rows, write_csv, write_json
 
     registry = await open_sql_registry(settings)
+    write = write_csv if args.format == "csv" else write_json
     if args.output:
         with args.output.open("w", encoding="utf-8", newline="") as out:
-            count = await write_export(registry, out, args.format)
+            count = await write(export_rows(registry), out)
     else:
-        count = await write_export(registry, sys.stdout, args.format)
+        count = await write(export_rows(registry), sys.stdout)
     print(f"exported {count} accounts", file=sys.stderr)
     return 0
 

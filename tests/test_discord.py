@@ -1,4 +1,4 @@
-"""The Discord adapter end to end: discord.py against a local fake Discord (real HTTP + websocket)."""
+"""The Discord adapter end to end: discord.py against a local fake Discord (HTTP + websocket)."""
 
 from __future__ import annotations
 
@@ -56,10 +56,10 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 async def make_world(fake: FakeDiscord, core_factory: Callable[..., Any] = memory_core) -> World:
     guild = fake.add_guild("news")
-    users = [fake.add_user("alice"), fake.add_user("mod"), fake.add_user("shy", dms_open=False),
-             fake.add_user("boss", manages_guild=True)]
-    core = await core_factory(frozenset({f"discord:{users[1].id}"}), SEED)
-    return World(fake, guild, *users, core)
+    alice, mod = fake.add_user("alice"), fake.add_user("mod")
+    shy, boss = fake.add_user("shy", dms_open=False), fake.add_user("boss", manages_guild=True)
+    core = await core_factory(frozenset({f"discord:{mod.id}"}), SEED)
+    return World(fake, guild, alice, mod, shy, boss, core)
 
 
 def settings_for(fake: FakeDiscord, **overrides: Any) -> Settings:
@@ -154,8 +154,8 @@ async def test_reconnects_and_resumes_after_gateway_loss(world: World) -> None:
     bot = await start_bot(world, discord_gateway=world.fake.gateway_url)
     await world.fake.drop_gateway()
     await until(lambda: world.fake.resumes == 1)
-    reply = await (await world.fake.slash("check", world.alice, world.guild, query="x:nasa")).reply()
-    assert reply["embeds"][0]["footer"]["text"] == "x:nasa"
+    exchange = await world.fake.slash("check", world.alice, world.guild, query="x:nasa")
+    assert (await exchange.reply())["embeds"][0]["footer"]["text"] == "x:nasa"
     await bot.close()
 
 
@@ -212,7 +212,8 @@ async def test_context_menu_checks_every_account_in_a_message(world: World, bot:
     fake = world.fake
     message = await fake.post_message(world.alice, world.guild,
                                       "is @uriminzok on twitter legit? and youtube.com/@nasa?")
-    reply = await (await fake.context_menu("Check accounts", message, world.mod, world.guild)).reply()
+    exchange = await fake.context_menu("Check accounts", message, world.mod, world.guild)
+    reply = await exchange.reply()
     footers = [e["footer"]["text"] for e in reply["embeds"]]
     assert footers == ["x:uriminzok", "youtube:nasa"]
     assert reply["embeds"][1]["color"] == LOOKALIKE_COLOUR.value  # cross-platform lookalike
@@ -278,11 +279,26 @@ async def test_sources_by_dm(world: World, bot: Running) -> None:
 
 
 async def test_sources_for_closed_dms_come_ephemerally(world: World, bot: Running) -> None:
-    reply = await (await world.fake.slash("sources", world.closed, world.guild,
-                                          query="x:uriminzok", dm=True)).reply()
-    assert is_ephemeral(reply)
-    assert "DMs are closed" in reply["content"] and ARTICLE.url in reply["content"]
+    exchange = await world.fake.slash("sources", world.closed, world.guild, query="x:uriminzok",
+                                      dm=True)
+    await exchange.wait(lambda e: len(e.messages) == 2)
+    note, listing = exchange.messages
+    assert is_ephemeral(note) and is_ephemeral(listing)
+    assert "DMs are closed" in note["content"] and ARTICLE.url in listing["content"]
     assert world.fake.dms_to(world.closed) == []
+
+
+async def test_long_answers_are_split_within_discord_limits(world: World, bot: Running) -> None:
+    ref = AccountRef("x", "nasa")
+    for n in range(40):  # forty dated sources: far more than one message holds
+        source = Evidence(url=f"https://example.org/nasa/{n}", title=f"NASA statement {n} " * 3)
+        await world.core.registry.apply(Correction(ref, Status.OFFICIAL, "NASA", source), "seed")
+    exchange = await world.fake.slash("sources", world.alice, world.guild, query="x:nasa")
+    await exchange.wait(lambda e: "example.org/nasa/39" in str(e.messages))
+    assert len(exchange.messages) > 1 and all(map(is_ephemeral, exchange.messages))
+    many = " ".join(f"x:account{n}" for n in range(15))
+    reply = await (await world.fake.slash("check", world.alice, world.guild, query=many)).reply()
+    assert len(reply["embeds"]) == 10  # Discord's cap; the fake checks the 6000-character budget
 
 
 # ---- moderators: /verdict, /history; anyone: /report -------------------------------------------
@@ -368,7 +384,7 @@ class GatedRegistry:
 
 async def gated_core(moderators: frozenset[str], seed: Sequence[Correction]) -> Core:
     core = await memory_core(moderators, seed)
-    return Core(GatedRegistry(core.registry), core.index, moderators)  # type: ignore[arg-type]
+    return Core(GatedRegistry(core.registry), core.index, moderators)
 
 
 async def test_slow_answers_are_deferred_then_delivered(fake: FakeDiscord) -> None:

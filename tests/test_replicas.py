@@ -83,13 +83,15 @@ async def test_a_verdict_set_through_one_replica_is_answered_by_the_other(
 async def test_concurrent_moderators_through_both_replicas_lose_nothing(
     replicas: list[Replica], seeded: SqlRegistry
 ) -> None:
-    accounts = [AccountRef("x", f"sharedbrand{n}") for n in range(3)]
+    brands = {AccountRef("x", "acmebank"): "Acme Bank", AccountRef("x", "globexcorp"): "Globex",
+              AccountRef("x", "initech"): "Initech"}
+    accounts = list(brands)
     statuses = [Status.OFFICIAL, Status.IMPERSONATOR, Status.PARODY, Status.AFFILIATED]
 
     async def moderator(m: int) -> None:
         for c in range(200):
             ref, status = accounts[(m + c) % len(accounts)], statuses[(m * 7 + c) % len(statuses)]
-            line = f"/verdict {ref} {status} Shared Brand {ref.handle[-1]} | m{m} c{c}"
+            line = f"/verdict {ref} {status} {brands[ref]} | m{m} c{c}"
             replica = replicas[(m + c) % 2]
             assert (await replica.ask(line, as_user=MODERATORS[m])).startswith("saved:")
 
@@ -107,7 +109,7 @@ async def test_concurrent_moderators_through_both_replicas_lose_nothing(
     async def both_agree() -> bool:  # each index: a lookalike warning iff the last write protects
         for ref in accounts:
             protected = finals[ref].status in (Status.OFFICIAL, Status.AFFILIATED)
-            lookalike = f"x:{ref.handle}x"
+            lookalike = f"x:{ref.handle}help"
             for replica in replicas:
                 warns = f"looks like {ref}" in await replica.ask(f"/check {lookalike}")
                 if warns != protected:

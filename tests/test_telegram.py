@@ -21,6 +21,7 @@ from adapters.telegram.config import TelegramConfig
 from adapters.telegram.handlers import CANT_DM, EXPIRED, SLOW_DOWN
 from adapters.telegram.render import MESSAGE_LIMIT, Payloads, pieces
 from adapters.telegram.run import serve
+from bot import render
 from bot.core import Core
 from bot.model import AccountRef, Answer, Asker, Certainty, Correction, Evidence, Status
 from knowledge.memory import MemoryRegistry
@@ -109,6 +110,12 @@ async def assert_silent(bot: Harness, chat: JSON) -> None:
     assert bot.fake.untaken() == []
 
 
+async def headline(bot: Harness, query: str) -> str:
+    """The core's own headline for query: the adapter must show it unchanged (escaping aside)."""
+    [answer] = await bot.core.check(query, Asker("telegram", "99"))
+    return render.headline(answer)
+
+
 def dm_of(bot: Harness, user: JSON) -> JSON:
     return bot.fake.chats[user["id"]]
 
@@ -124,7 +131,7 @@ async def test_start_gets_me_and_registers_every_command(bot: Harness) -> None:
 
 async def test_check_in_dm_answers_fully_with_sources_and_dates(bot: Harness) -> None:
     reply = await bot.fake.ask(dm_of(bot, bot.ann), bot.ann, "/check https://twitter.com/uriminzok")
-    assert "x:uriminzok — unofficial" in reply.text
+    assert await headline(bot, "x:uriminzok") in reply.text
     assert "Government of North Korea (DPRK)" in reply.text
     assert STATEMENT.url in reply.text and "2010-08-24" in reply.text
     assert reply.params["parse_mode"] == "HTML"
@@ -156,13 +163,14 @@ async def test_commands_for_another_bot_stay_silent(bot: Harness) -> None:
     await bot.fake.send(bot.group, bot.ann, "/check@SomeOtherBot x:nasa")
     await assert_silent(bot, bot.group)
     reply = await bot.fake.ask(bot.group, bot.ann, "/check@isofficial_test_bot x:nasa")
-    assert "official: official account of NASA" in reply.text
+    assert await headline(bot, "x:nasa") in reply.text
 
 
 async def test_check_sent_as_a_reply_checks_every_account_in_that_message(bot: Harness) -> None:
     post = await bot.fake.send(bot.group, bot.bob, "follow https://x.com/uriminzok and x:nasa")
     reply = await bot.fake.ask(bot.group, bot.ann, "/check", reply_to=post)
-    assert "x:uriminzok — unofficial" in reply.text and "x:nasa — official" in reply.text
+    assert await headline(bot, "x:uriminzok") in reply.text
+    assert await headline(bot, "x:nasa") in reply.text
 
 
 async def test_empty_check_gets_its_usage(bot: Harness) -> None:
@@ -243,7 +251,7 @@ async def test_a_moderator_sets_a_verdict_with_evidence_and_is_named_in_the_log(
     )
     assert reply.text.startswith("Recorded:") and "impersonator" in reply.text
     checked = await bot.fake.ask(bot.group, bot.ann, "/check x:fakedprk")
-    assert "x:fakedprk — impersonator" in checked.text
+    assert "x:fakedprk — impersonator" in checked.text  # the moderator's verdict holds
     history = await bot.fake.ask(bot.group, bot.ann, "/history x:fakedprk")
     assert "telegram:1 (@mod): unknown -> impersonator" in history.text and url in history.text
 
@@ -270,7 +278,7 @@ async def test_reports_queue_for_moderators_and_undo_reverts(bot: Harness) -> No
     assert "x:nasa_help impersonator — wants keys" in listed.text
     await bot.fake.ask(bot.group, bot.mod, "/verdict x:nasa_help impersonator NASA")
     undone = await bot.fake.ask(bot.group, bot.mod, "/undo x:nasa_help")
-    assert undone.text.startswith("Undone.") and "x:nasa_help — unknown" in undone.text
+    assert undone.text.startswith("Undone.") and await headline(bot, "x:nasa_help") in undone.text
 
 
 # --- auto-check ---
@@ -400,8 +408,8 @@ def free_port() -> int:
 async def test_webhook_mode_checks_the_secret_header(fake: FakeTelegram) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hooks/telegram"
-    config = config_for(fake, webhook=True, webhook_url=url, webhook_listen="127.0.0.1", webhook_port=port,
-                        webhook_secret="s3cret-token")
+    config = config_for(fake, webhook=True, webhook_url=url, webhook_listen="127.0.0.1",
+                        webhook_port=port, webhook_secret="s3cret-token")
     async with start_bot(fake, config) as bot:
         registered = await fake.expect("setWebhook")
         assert registered.params["url"] == url
@@ -443,3 +451,16 @@ def test_pieces_never_exceed_the_limit_nor_split_a_line() -> None:
     parts = pieces("\n".join(lines))
     assert len(parts) > 1 and all(len(part) <= MESSAGE_LIMIT for part in parts)
     assert "\n".join(parts).split("\n") == lines
+
+
+def test_config_reads_the_settings_and_refuses_webhook_mode_without_a_url() -> None:
+    from isofficial.settings import Settings
+
+    settings = Settings(telegram_token=TOKEN, telegram_base_url="http://127.0.0.1:1/bot")
+    config = TelegramConfig.from_settings(settings)
+    assert config.base_file_url == "http://127.0.0.1:1/file/bot" and not config.webhook
+    assert TOKEN not in repr(config)
+    with pytest.raises(ValueError, match="TELEGRAM_TOKEN"):
+        TelegramConfig.from_settings(Settings(telegram_token=None))
+    with pytest.raises(ValueError, match="WEBHOOK_URL"):
+        TelegramConfig.from_settings(settings.model_copy(update={"telegram_webhook": True}))

@@ -33,7 +33,7 @@ async def test_isofficial_run_answers_on_telegram_and_exits_cleanly_on_sigint(
             await fake.expect("setMyCommands", timeout=STARTUP_SECONDS)
             ann = fake.user(2, "Ann", "ann")
             reply = await fake.ask(fake.private(ann), ann, "/check https://twitter.com/uriminzok")
-            assert "x:uriminzok — unofficial" in reply.text
+            assert "x:uriminzok — unofficial" in reply.text, reply.text
             process.send_signal(signal.SIGINT)
             _, stderr = await asyncio.wait_for(process.communicate(), 15)
         finally:

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in Status
                   if s is not Status.UNKNOWN]
+DMS_CLOSED = 50007  # Discord: "Cannot send messages to this user"
 BUG_MESSAGE = "something went wrong on our side; it has been logged, please try again later"
 AUTOCHECK_CHOICES = [app_commands.Choice(name="on", value="on"),
                      app_commands.Choice(name="off", value="off")]
@@ -167,18 +168,18 @@ async def sources(interaction: discord.Interaction[Any], query: str, dm: bool = 
 
 
 async def _sources_by_dm(interaction: discord.Interaction[Any], text: str) -> out.Reply:
-    reply = await _sources(interaction, text)
-    pieces = [reply.content or "", *reply.more]
+    """The list in the asker's DMs; a member who does not accept DMs gets it privately here."""
+    listing = await _sources(interaction, text)
+    pieces = [listing.content or "", *listing.more]
     try:
         channel = await interaction.user.create_dm()
         for piece in pieces:
             await channel.send(piece, suppress_embeds=True)
     except discord.Forbidden as error:
-        if error.code != 50007:  # 50007: the member does not accept DMs from us
+        if error.code != DMS_CLOSED:
             raise
-        note = "your DMs are closed, so here they are privately:\n"
-        return out.Reply(note + pieces[0], ephemeral=True, more=pieces[1:]) if len(
-            note + pieces[0]) <= out.TEXT_LIMIT else out.Reply(note, ephemeral=True, more=pieces)
+        return out.Reply("your DMs are closed, so here they are, visible only to you:",
+                         ephemeral=True, more=pieces)
     return out.Reply(f"sent the sources to your DMs ({len(pieces)} message(s))", ephemeral=True)
 
 
@@ -272,7 +273,7 @@ def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) ->
 async def on_tree_error(interaction: discord.Interaction[Any],
                         error: app_commands.AppCommandError) -> None:
     """Errors raised before a handler runs (e.g. an option that does not convert)."""
-    log.warning("command failed before its handler: %r", error)
+    log.error("command failed outside its handler", exc_info=error)
     if not interaction.response.is_done():
         await send(interaction, out.refusal(BUG_MESSAGE))
 
