@@ -67,6 +67,7 @@ class Core:
         """One answer per account named in text (a bare @handle: one per platform holding it)."""
         named = find_accounts(text)[:MAX_ACCOUNTS_PER_QUERY]
         if not named:
+            parse_ref(text)  # raises the precise reason: a too-long handle, an unknown platform
             raise NoAccountFound(text)
         candidates = {account: self._candidates(account, asker) for account in named}
         records = await self.registry.find(
