@@ -86,7 +86,9 @@ async def reply(core: Core, line: str, asker: Asker) -> str:
         return f"sorry: {error}"
 
 
-async def chat(core: Core, asker: Asker, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+async def chat(
+    core: Core, asker: Asker, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout
+) -> None:
     interactive = stdin.isatty()
     if interactive:
         print(f"isofficial chat as {asker.key} — /help for commands, /quit to leave", file=out)

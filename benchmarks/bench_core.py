@@ -40,8 +40,16 @@ def write_csv(path: Path, handles: list[str]) -> None:
         out = csv.writer(file)
         out.writerow(["entity", "platform", "handle", "url", "verdict", "source_url"])
         for number, handle in enumerate(handles):
-            out.writerow([f"Entity {number // 2}", PLATFORM, handle, f"https://instagram.com/{handle}",
-                          "official", f"https://example.org/roster/{number // 1000}"])
+            out.writerow(
+                [
+                    f"Entity {number // 2}",
+                    PLATFORM,
+                    handle,
+                    f"https://instagram.com/{handle}",
+                    "official",
+                    f"https://example.org/roster/{number // 1000}",
+                ]
+            )
 
 
 async def measure(args: argparse.Namespace) -> None:
@@ -79,8 +87,10 @@ async def measure(args: argparse.Namespace) -> None:
     await registry.close()
 
     p50, brute_p50 = statistics.median(latencies), statistics.median(brute)
-    print(f"\n{args.n:,} official accounts (SQLite), {len(queries)} one-edit typo checks "
-          f"(brute force: first {len(brute)})\n")
+    print(
+        f"\n{args.n:,} official accounts (SQLite), {len(queries)} one-edit typo checks "
+        f"(brute force: first {len(brute)})\n"
+    )
     print("| measure | isofficial | brute-force rapidfuzz scan |")
     print("| --- | --- | --- |")
     print(f"| import | {args.n / imported:,.0f} rows/s ({imported:.1f} s) | |")

@@ -20,8 +20,8 @@ from bot.model import (
     Change,
     Correction,
     Evidence,
-    IsOfficialError,
     InvalidHandle,
+    IsOfficialError,
     NoAccountFound,
     NotAllowed,
     Report,
@@ -70,9 +70,7 @@ class Core:
             parse_ref(text)  # raises the precise reason: a too-long handle, an unknown platform
             raise NoAccountFound(text)
         candidates = {account: self._candidates(account, asker) for account in named}
-        records = await self.registry.find(
-            [ref for refs in candidates.values() for ref in refs]
-        )
+        records = await self.registry.find([ref for refs in candidates.values() for ref in refs])
         answers = []
         for account, refs in candidates.items():
             found = [ref for ref in refs if ref in records]
@@ -246,8 +244,9 @@ class Core:
             if mention.url == url:
                 return mention
         host = urlsplit(url).netloc.lower().removeprefix("www.")
-        return Evidence(url=url, title=note or f"cited by a moderator on {date.today()}",
-                        publisher=host or None)
+        return Evidence(
+            url=url, title=note or f"cited by a moderator on {date.today()}", publisher=host or None
+        )
 
     def _reindex(self, ref: AccountRef, record: AccountRecord | None) -> None:
         if record is not None and record.status in PROTECTED and record.entity:
@@ -258,5 +257,6 @@ class Core:
 
 def _who(asker: Asker) -> str:
     """How the change log names a person: `telegram:42 (@alice)`."""
-    return f"{asker.key} ({asker.name})" if asker.name and asker.name != asker.user_id else asker.key
-
+    return (
+        f"{asker.key} ({asker.name})" if asker.name and asker.name != asker.user_id else asker.key
+    )

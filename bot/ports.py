@@ -39,8 +39,7 @@ class Registry(Protocol):
         """Queue a suggestion; returns it with its id and time."""
         ...
 
-    async def open_reports(self, limit: int = 50) -> list[Report]:
-        ...
+    async def open_reports(self, limit: int = 50) -> list[Report]: ...
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
         """Recent feed items naming ref, newest first (empty until feeds are configured)."""

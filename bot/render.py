@@ -134,7 +134,9 @@ def history_text(ref: AccountRef, changes: Sequence[Change]) -> str:
 
 def report_text(report: Report) -> str:
     note = f" — {report.note}" if report.note else ""
-    return f"report #{report.id}: {ref_text(report.ref)} {report.status.value}{note} (by {report.by})"
+    return (
+        f"report #{report.id}: {ref_text(report.ref)} {report.status.value}{note} (by {report.by})"
+    )
 
 
 def split_message(text: str, limit: int) -> list[str]:
@@ -202,4 +204,3 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 def error_json(query: str, message: str) -> dict[str, Any]:
     return {"query": query, "error": message}
-

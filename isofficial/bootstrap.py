@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from importlib.resources import files
 
@@ -27,8 +28,10 @@ async def open_sql_registry(settings: Settings) -> SqlRegistry:
 async def load_starter_data(registry: SqlRegistry) -> None:
     for resource in sorted(files("knowledge.starter").iterdir(), key=lambda r: r.name):
         if resource.name.endswith(".yaml"):
-            with resource.open("rb") as stream:
-                result = await import_rows(registry, read_rows(stream, "yaml"), by=STARTER_BY)
+            text = resource.read_text(encoding="utf-8")
+            result = await import_rows(
+                registry, read_rows(io.StringIO(text), "yaml"), by=STARTER_BY
+            )
             if result.problems:  # shipped data must be valid: fail loudly in tests, not silently
                 raise RuntimeError(f"starter data {resource.name}: {result.problems[0]}")
 

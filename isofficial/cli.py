@@ -9,12 +9,11 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot import render
-from bot.core import Core
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
 from isofficial.bootstrap import build_core, open_sql_registry
 from isofficial.settings import Settings
@@ -59,8 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("reports", help="open suggestions from users")
 
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")
-    chat.add_argument("--as", dest="as_user", metavar="PLATFORM:ID",
-                      help="act as this chat user (default: the operator, a moderator)")
+    chat.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="PLATFORM:ID",
+        help="act as this chat user (default: the operator, a moderator)",
+    )
 
     run = sub.add_parser("run", help="start every adapter whose token is set")
     run.add_argument("--webhook", action="store_true", help="Telegram webhook mode")
@@ -105,8 +108,11 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
             answers = await core.check(query, _operator(None))
         except IsOfficialError as error:
             status = 1
-            _print(json.dumps(render.error_json(query, str(error)), ensure_ascii=False)
-                   if args.json else f"{query[:80]}: {error}")
+            _print(
+                json.dumps(render.error_json(query, str(error)), ensure_ascii=False)
+                if args.json
+                else f"{query[:80]}: {error}"
+            )
             continue
         for answer in answers:
             if args.json:
@@ -121,18 +127,24 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
 
     registry = await open_sql_registry(settings)
     name = "stdin" if args.file == "-" else Path(args.file).name
-    source = sys.stdin.buffer if args.file == "-" else Path(args.file)
+    source = sys.stdin if args.file == "-" else Path(args.file)
     result = await import_rows(
-        registry, read_rows(source, args.format), by=args.by or f"import:{name}",
-        skip_invalid=args.skip_invalid, dry_run=args.dry_run,
+        registry,
+        read_rows(source, args.format),
+        by=args.by or f"import:{name}",
+        skip_invalid=args.skip_invalid,
+        dry_run=args.dry_run,
     )
     for problem in result.problems:
         print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
     verb = "would write" if args.dry_run else "wrote"
     if result.problems and not (args.skip_invalid or args.dry_run):
         verb = "nothing written; would write"
-    print(f"{verb} {result.written} accounts, {result.unchanged} unchanged, "
-          f"{len(result.problems)} invalid rows", file=sys.stderr)
+    print(
+        f"{verb} {result.written} accounts, {result.unchanged} unchanged, "
+        f"{len(result.problems)} invalid rows",
+        file=sys.stderr,
+    )
     return 1 if result.problems else 0
 
 
@@ -153,7 +165,11 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
 async def _verdict(args: argparse.Namespace, settings: Settings) -> int:
     core = await build_core(settings)
     answer = await core.set_verdict(
-        args.ref, Status.parse(args.status), _operator(args.by), args.entity, args.note,
+        args.ref,
+        Status.parse(args.status),
+        _operator(args.by),
+        args.entity,
+        args.note,
         args.source,
     )
     _print(render.full_text([answer]))
@@ -214,7 +230,7 @@ async def _db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Awaitable[int]]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]] = {
     "check": _check,
     "import": _import,
     "export": _export,
@@ -251,8 +267,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as error:  # a bug or a broken environment: one line, details on demand
         log.debug("internal error", exc_info=True)
-        print(f"isofficial: {type(error).__name__}: {str(error)[:300]} "
-              "(set ISOFFICIAL_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"isofficial: {type(error).__name__}: {str(error)[:300]} "
+            "(set ISOFFICIAL_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -70,6 +70,7 @@ COLUMNS = (
     "source_quote",
     "platform_id",
 )
+_EMPTY_ROW = dict.fromkeys(COLUMNS, "")
 WRITE_CHUNK = 5_000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _HTTP = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)  # a host, no spaces
@@ -190,7 +191,7 @@ def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> 
     """The account a row describes; raises IsOfficialError (or ValueError) saying what is wrong."""
     if "__error__" in row:
         raise ValueError(row["__error__"])
-    get = {k: row.get(k, "").strip() for k in COLUMNS}
+    get = _EMPTY_ROW | {k: v.strip() for k, v in row.items()}
     status = Status.parse(get["verdict"]) if get["verdict"] else None
     if status is None:
         raise ValueError("missing verdict")
@@ -288,7 +289,7 @@ def plan_rows(
         account.lines.append(line)
         ref = account.ref
         known = planned.get(ref)
-        if ref in clashes:
+        if clashes and ref in clashes:
             clashes[ref].append((line, row, account))
         elif known is None:
             planned[ref] = account

@@ -5,8 +5,18 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-FORBIDDEN = {"telegram", "discord", "sqlalchemy", "aiohttp", "asyncpg", "aiosqlite", "alembic",
-             "knowledge", "adapters", "isofficial"}
+FORBIDDEN = {
+    "telegram",
+    "discord",
+    "sqlalchemy",
+    "aiohttp",
+    "asyncpg",
+    "aiosqlite",
+    "alembic",
+    "knowledge",
+    "adapters",
+    "isofficial",
+}
 CORE = Path(__file__).resolve().parents[1] / "bot"
 
 

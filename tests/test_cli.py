@@ -18,13 +18,16 @@ DPRK = "Government of North Korea (DPRK)"
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ISOFFICIAL_")}
-    return clean | {"ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'reg.sqlite3'}",
-                    "HOME": str(tmp_path)}
+    return clean | {
+        "ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'reg.sqlite3'}",
+        "HOME": str(tmp_path),
+    }
 
 
 def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([EXE, *args], input=stdin, capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [EXE, *args], input=stdin, capture_output=True, text=True, env=env, timeout=120, check=False
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done
 
@@ -43,10 +46,23 @@ def test_the_founding_case_on_a_fresh_registry(env: dict[str, str]) -> None:
 def test_check_json_has_the_interface_shape(env: dict[str, str]) -> None:
     done = run(env, "check", "--json", "is https://twitter.com/uriminzok official?")
     [line] = json_lines(done.stdout)
-    assert {"query", "platform", "handle", "status", "entity", "lookalike_of", "evidence",
-            "mentions", "reviewed_at"} <= set(line)
+    assert {
+        "query",
+        "platform",
+        "handle",
+        "status",
+        "entity",
+        "lookalike_of",
+        "evidence",
+        "mentions",
+        "reviewed_at",
+    } <= set(line)
     assert (line["platform"], line["handle"], line["status"], line["entity"]) == (
-        "x", "uriminzok", "unofficial", DPRK)
+        "x",
+        "uriminzok",
+        "unofficial",
+        DPRK,
+    )
     evidence = line["evidence"]
     assert isinstance(evidence, list)
     assert {"url", "title", "published"} <= set(evidence[0])
@@ -54,7 +70,9 @@ def test_check_json_has_the_interface_shape(env: dict[str, str]) -> None:
 
 
 def test_check_reads_stdin_and_reports_queries_without_accounts(env: dict[str, str]) -> None:
-    done = run(env, "check", "--json", stdin="x:uriminzok\nno account here\nfacebook.com/uriminzokkiri\n")
+    done = run(
+        env, "check", "--json", stdin="x:uriminzok\nno account here\nfacebook.com/uriminzokkiri\n"
+    )
     assert done.returncode == 1
     lines = json_lines(done.stdout)
     assert [line.get("status") for line in lines] == ["unofficial", None, "impersonator"]
@@ -62,8 +80,20 @@ def test_check_reads_stdin_and_reports_queries_without_accounts(env: dict[str, s
 
 
 def test_verdict_history_undo(env: dict[str, str]) -> None:
-    done = run(env, "verdict", "x:fakedprk", "impersonator", "--entity", DPRK,
-               "--source", "https://example.org/fake", "--note", "copies KCNA", "--by", "alice")
+    done = run(
+        env,
+        "verdict",
+        "x:fakedprk",
+        "impersonator",
+        "--entity",
+        DPRK,
+        "--source",
+        "https://example.org/fake",
+        "--note",
+        "copies KCNA",
+        "--by",
+        "alice",
+    )
     assert done.returncode == 0, done.stderr
     history = run(env, "history", "x:fakedprk").stdout
     assert "local:alice" in history and "unknown -> impersonator" in history
@@ -93,7 +123,9 @@ def test_import_reports_conflicts_and_writes_nothing(env: dict[str, str]) -> Non
     assert done.returncode == 1
     assert "RogerMarshallMD".lower() in done.stderr.lower()
     assert "nothing written" in done.stderr
-    assert json_lines(run(env, "check", "--json", "x:SenatorBaldwin").stdout)[0]["status"] == "unknown"
+    assert (
+        json_lines(run(env, "check", "--json", "x:SenatorBaldwin").stdout)[0]["status"] == "unknown"
+    )
     skipped = run(env, "import", str(source), "--skip-invalid")
     assert skipped.returncode == 1
     [line] = json_lines(run(env, "check", "--json", "x:SenatorBaldwin").stdout)
@@ -101,8 +133,16 @@ def test_import_reports_conflicts_and_writes_nothing(env: dict[str, str]) -> Non
 
 
 def test_export_is_importable_again(env: dict[str, str], tmp_path: Path) -> None:
-    run(env, "verdict", "x:fakedprk", "impersonator", "--entity", DPRK,
-        "--source", "https://example.org/fake")
+    run(
+        env,
+        "verdict",
+        "x:fakedprk",
+        "impersonator",
+        "--entity",
+        DPRK,
+        "--source",
+        "https://example.org/fake",
+    )
     dump = tmp_path / "dump.csv"
     assert run(env, "export", "--output", str(dump)).returncode == 0
     other = env | {"ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'other.sqlite3'}"}
@@ -110,15 +150,23 @@ def test_export_is_importable_again(env: dict[str, str], tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr
     before = run(env, "check", "--json", "x:fakedprk", "x:uriminzok").stdout
     after = run(other, "check", "--json", "x:fakedprk", "x:uriminzok").stdout
-    strip = lambda out: [{k: v for k, v in line.items() if k != "reviewed_at"}  # noqa: E731
-                         for line in json_lines(out)]
-    assert strip(before) == strip(after)
+    assert without_review_time(before) == without_review_time(after)
+
+
+def without_review_time(out: str) -> list[dict[str, object]]:
+    return [{k: v for k, v in line.items() if k != "reviewed_at"} for line in json_lines(out)]
 
 
 def test_chat_as_moderator_and_as_user(env: dict[str, str]) -> None:
-    operator = run(env, "chat", stdin="/verdict x:fakedprk impersonator Government of North Korea (DPRK)\n/check x:fakedprk\n")
+    operator = run(
+        env,
+        "chat",
+        stdin=f"/verdict x:fakedprk impersonator {DPRK}\n/check x:fakedprk\n",
+    )
     assert "saved" in operator.stdout and "impersonator" in operator.stdout
-    user = run(env, "chat", "--as", "telegram:7", stdin="/verdict x:other impersonator X\n@uriminzok\n")
+    user = run(
+        env, "chat", "--as", "telegram:7", stdin="/verdict x:other impersonator X\n@uriminzok\n"
+    )
     assert "only moderators" in user.stdout and "unofficial" in user.stdout
 
 

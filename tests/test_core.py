@@ -30,8 +30,13 @@ ARTICLE = Evidence("https://example.org/a", "North Korea denies link", "Example"
 @pytest.fixture
 async def core() -> Core:
     seed = [
-        Correction(AccountRef("x", "uriminzok"), Status.UNOFFICIAL, DPRK, ARTICLE,
-                   handle_as_written="uriminzok"),
+        Correction(
+            AccountRef("x", "uriminzok"),
+            Status.UNOFFICIAL,
+            DPRK,
+            ARTICLE,
+            handle_as_written="uriminzok",
+        ),
         Correction(AccountRef("youtube", "uriminzok"), Status.UNOFFICIAL, DPRK),
         Correction(AccountRef("x", "nasa"), Status.OFFICIAL, "NASA", handle_as_written="NASA"),
     ]
@@ -41,7 +46,10 @@ async def core() -> Core:
 async def test_founding_case_answers_unofficial_with_its_source(core: Core) -> None:
     [answer] = await core.check("is https://twitter.com/uriminzok official?", USER)
     assert (answer.ref, answer.status, answer.entity) == (
-        AccountRef("x", "uriminzok"), Status.UNOFFICIAL, DPRK)
+        AccountRef("x", "uriminzok"),
+        Status.UNOFFICIAL,
+        DPRK,
+    )
     assert answer.evidence == (ARTICLE,)
     assert answer.certainty is Certainty.SOURCED
 
@@ -56,7 +64,8 @@ async def test_unknown_account_is_unknown_and_lookalike_names_its_target(core: C
     [answer] = await core.check("x.com/nasa_official", USER)
     assert answer.status is Status.UNKNOWN
     assert [(lk.target, lk.reason) for lk in answer.lookalike_of] == [
-        (AccountRef("x", "nasa"), Reason.AFFIX)]
+        (AccountRef("x", "nasa"), Reason.AFFIX)
+    ]
     assert answer.alarming
 
 
@@ -81,7 +90,8 @@ async def test_only_moderators_change_the_registry(core: Core) -> None:
 
 async def test_verdict_by_chat_grammar_is_logged_with_who_and_source(core: Core) -> None:
     answer = await core.verdict(
-        f"x:fakedprk impersonator {DPRK} | copies KCNA https://example.org/fake", MOD)
+        f"x:fakedprk impersonator {DPRK} | copies KCNA https://example.org/fake", MOD
+    )
     assert (answer.status, answer.entity) == (Status.IMPERSONATOR, DPRK)
     assert [ev.url for ev in answer.evidence] == ["https://example.org/fake"]
     ref, changes = await core.history("x:fakedprk")
@@ -89,7 +99,10 @@ async def test_verdict_by_chat_grammar_is_logged_with_who_and_source(core: Core)
     [change] = changes
     assert change.by == "telegram:42 (@mod)"
     assert (change.old_status, change.new_status, change.note) == (
-        Status.UNKNOWN, Status.IMPERSONATOR, "copies KCNA")
+        Status.UNKNOWN,
+        Status.IMPERSONATOR,
+        "copies KCNA",
+    )
 
 
 async def test_unknown_status_lists_the_valid_ones(core: Core) -> None:
@@ -131,7 +144,10 @@ async def test_ambiguous_bare_handle_in_a_command_asks_which(core: Core) -> None
 async def test_reports_queue_for_moderators_only(core: Core) -> None:
     report = await core.report("x:fakedprk impersonator posts fake KCNA news", USER)
     assert (report.ref, report.status, report.by) == (
-        AccountRef("x", "fakedprk"), Status.IMPERSONATOR, "telegram:7")
+        AccountRef("x", "fakedprk"),
+        Status.IMPERSONATOR,
+        "telegram:7",
+    )
     assert await core.open_reports(MOD) == [report]
     with pytest.raises(NotAllowed):
         await core.open_reports(USER)
@@ -161,8 +177,9 @@ async def test_a_learned_platform_id_is_recorded(core: Core) -> None:
 async def test_a_cited_feed_mention_keeps_its_title_and_date(core: Core) -> None:
     from datetime import date
 
-    mention = Evidence("https://news.example/blocked", "Seoul blocks account", "Example News",
-                       date(2010, 8, 19))
+    mention = Evidence(
+        "https://news.example/blocked", "Seoul blocks account", "Example News", date(2010, 8, 19)
+    )
     core.registry.mention_items[AccountRef("x", "uriminzok")] = [mention]  # type: ignore[attr-defined]
     answer = await core.verdict(f"x:uriminzok unofficial {DPRK} {mention.url}", MOD)
     assert mention in answer.evidence

@@ -27,6 +27,7 @@ pytestmark = pytest.mark.postgres
 
 MODERATORS = [f"telegram:{n}" for n in range(1, 9)]
 PROPAGATION = 1.0  # seconds: the issue's bound for a change to reach every replica
+BULK_ROWS = 30_000
 ISOFFICIAL = Path(sys.executable).with_name("isofficial")
 
 
@@ -151,6 +152,14 @@ async def _writing_backend(conn: asyncpg.Connection, seconds: float) -> int | No
     return None
 
 
+async def _accounts_grown(conn: asyncpg.Connection, by: int) -> None:
+    """Wait until the accounts table has grown by `by` bytes: uncommitted rows take room too."""
+    size = "SELECT pg_total_relation_size('accounts')"
+    start = await conn.fetchval(size)
+    while await conn.fetchval(size) < start + by:
+        await asyncio.sleep(0.01)
+
+
 async def _gone(conn: asyncpg.Connection, pid: int) -> None:
     while await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
         await asyncio.sleep(0.05)
@@ -168,7 +177,7 @@ async def test_kill_9_during_a_large_import_leaves_the_registry_as_before(
     postgres_url: str, seeded: SqlRegistry, tmp_path: Path
 ) -> None:
     rows = tmp_path / "bulk.csv"
-    _write_rows(rows, 60_000)
+    _write_rows(rows, BULK_ROWS)
     dsn = make_url(postgres_url).set(drivername="postgresql").render_as_string(False)
     conn = await asyncpg.connect(dsn)
     try:
@@ -176,6 +185,7 @@ async def test_kill_9_during_a_large_import_leaves_the_registry_as_before(
         process = await _import(postgres_url, rows)
         writer = await _writing_backend(conn, seconds=120)
         assert writer is not None, "the import never started writing"
+        await asyncio.wait_for(_accounts_grown(conn, BULK_ROWS * 40), 120)  # well under way
         assert process.returncode is None, "the import ended before it could be killed"
         process.send_signal(signal.SIGKILL)
         assert await process.wait() == -signal.SIGKILL
@@ -186,8 +196,8 @@ async def test_kill_9_during_a_large_import_leaves_the_registry_as_before(
         again = await _import(postgres_url, rows)
         _, err = await again.communicate()
         assert again.returncode == 0, err.decode()
-        assert re.search(r"wrote 60000 accounts", err.decode())
+        assert re.search(rf"wrote {BULK_ROWS} accounts", err.decode())
         after = await _dump(conn)
-        assert len(after["accounts"]) == len(before["accounts"]) + 60_000
+        assert len(after["accounts"]) == len(before["accounts"]) + BULK_ROWS
     finally:
         await conn.close()
