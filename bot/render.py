@@ -80,7 +80,7 @@ def evidence_line(evidence: Evidence) -> str:
     """`2010-08-24 · Title — Publisher · https://…`"""
     when = evidence.published.isoformat() if evidence.published else "undated"
     who = f" — {evidence.publisher}" if evidence.publisher else ""
-    return f"{when} · {evidence.title}{who} · {evidence.url}"
+    return f"{when} · {evidence.title or evidence.url}{who} · {evidence.url}"
 
 
 def short_lines(answer: Answer) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import render
+from bot.core import Core
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
 from isofficial.bootstrap import build_core, open_sql_registry
 from isofficial.settings import Settings
@@ -141,7 +142,7 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
     if result.problems and not (args.skip_invalid or args.dry_run):
         verb = "nothing written; would write"
     print(
-        f"{verb} {result.written} accounts, {result.unchanged} unchanged, "
+        f"{verb} {result.written} rows, {result.unchanged} unchanged, "
         f"{len(result.problems)} invalid rows",
         file=sys.stderr,
     )
@@ -197,6 +198,7 @@ async def _reports(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from adapters.console import chat
+    from knowledge.notify import following_changes
 
     core = await build_core(settings)
     asker = _operator(None)
@@ -205,7 +207,8 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
         if not user_id:
             raise IsOfficialError("--as takes PLATFORM:ID, e.g. telegram:42")
         asker = Asker(platform=platform.lower(), user_id=user_id, is_private=True)
-    await chat(core, asker)
+    async with following_changes(settings.database_url, core.reload):
+        await chat(core, asker)
     return 0
 
 
@@ -214,7 +217,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.webhook:
         settings = settings.model_copy(update={"telegram_webhook": True})
-    return await serve(await build_core(settings), settings)
+    registry = await open_sql_registry(settings)
+    return await serve(await Core.start(registry, settings.moderators), registry, settings)
 
 
 async def _feeds(args: argparse.Namespace, settings: Settings) -> int:

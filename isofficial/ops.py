@@ -26,6 +26,7 @@ from prometheus_client import (
 
 from bot.core import Core, IdLookup
 from bot.model import AccountRef, Answer, Asker, IsOfficialError
+from bot.ports import Registry
 from isofficial.settings import Settings
 from knowledge.feeds.store import FeedStatus, list_feeds
 from knowledge.registry import SqlRegistry
@@ -103,9 +104,7 @@ class Probes:
     feeds: Callable[[], Awaitable[Sequence[FeedStatus]]] | None = None
 
     @classmethod
-    def of(cls, core: Core) -> Probes:
-        registry = core.registry
-
+    def of(cls, registry: Registry) -> Probes:
         async def answers() -> object:
             return await registry.find([PROBE_REF])
 
@@ -166,7 +165,7 @@ async def run_ops(
 ) -> None:
     """Serve /healthz and /metrics until stop is set."""
     host, port = address(settings)
-    runner = web.AppRunner(ops_app(Probes.of(core)), access_log=None)
+    runner = web.AppRunner(ops_app(Probes.of(core.registry)), access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

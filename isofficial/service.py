@@ -17,7 +17,9 @@ from bot.model import IsOfficialError
 from isofficial.logs import configure_logging
 from isofficial.ops import MeteredCore, adapter_failed, count_adapter_errors, run_ops
 from isofficial.settings import Settings
+from knowledge.feeds import run_feed_scheduler
 from knowledge.notify import is_postgres, listen_for_changes
+from knowledge.registry import SqlRegistry
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +41,24 @@ def _parts(
 
 
 def _operations(
-    core: Core, settings: Settings, stop: asyncio.Event
+    core: Core, registry: SqlRegistry, settings: Settings, stop: asyncio.Event
 ) -> dict[str, Coroutine[Any, Any, None]]:
     """The parts every replica runs next to its adapters."""
-    parts = {"ops": run_ops(core, settings, stop)}
+    parts = {
+        "ops": run_ops(core, settings, stop),
+        "feeds": run_feed_scheduler(
+            registry.engine,
+            interval=settings.feeds_interval_minutes * 60,
+            keep_days=settings.feeds_retention_days,
+            stop=stop,
+        ),
+    }
     if settings.database_url and is_postgres(settings.database_url):
         parts["changes"] = listen_for_changes(settings.database_url, core.reload, stop)
     return parts
 
 
-async def serve(core: Core, settings: Settings) -> int:
+async def serve(core: Core, registry: SqlRegistry, settings: Settings) -> int:
     configure_logging(settings)
     count_adapter_errors()
     core = MeteredCore.around(core)
@@ -61,7 +71,7 @@ async def serve(core: Core, settings: Settings) -> int:
         raise IsOfficialError(
             "nothing to run: set ISOFFICIAL_TELEGRAM_TOKEN and/or ISOFFICIAL_DISCORD_TOKEN"
         )
-    parts.update(_operations(core, settings, stop))
+    parts.update(_operations(core, registry, settings, stop))
     tasks = [asyncio.create_task(coro, name=name) for name, coro in parts.items()]
     log.warning("running: %s", ", ".join(parts))
     await asyncio.wait(

@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     discord_gateway: str | None = None
     discord_autocheck: bool = False  # asks Discord for the message-content intent
 
+    discord_shard_id: int | None = None  # this process's shard, Discord split over processes
+    discord_shard_count: int | None = None
+
+    ops_host: str = "127.0.0.1"  # /healthz and /metrics
+    ops_port: int = 9090  # 0: any free port
+    log_format: str = "json"  # json | text
+    log_level: str = "INFO"
+
     feeds_interval_minutes: float = 30.0
     feeds_retention_days: int = 30
 

@@ -56,6 +56,9 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+MIGRATION_LOCK = 0x150FF1C1A1  # any constant shared by every isofficial process
+
+
 @asynccontextmanager
 async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """One write transaction: committed when the block ends, rolled back if it raises."""
@@ -66,8 +69,13 @@ async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 async def upgrade_schema(engine: AsyncEngine) -> None:
-    """Apply every Alembic migration not yet applied (idempotent)."""
+    """Apply every Alembic migration not yet applied (idempotent).
+
+    On PostgreSQL replicas starting together take turns: a transaction-scoped advisory lock.
+    """
     async with writing(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         await conn.run_sync(_upgrade)
 
 
@@ -81,11 +89,16 @@ def _upgrade(connection: Connection) -> None:
 async def insert_many(
     conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    """INSERT rows (tuples in `columns` order) by the driver's executemany.
+    """INSERT rows (tuples in `columns` order) by the driver: COPY on PostgreSQL, else executemany.
 
     SQLAlchemy's per-row parameter processing costs more than SQLite's own insert, so a bulk
     import hands the driver values it takes as they are: see driver_time and driver_date.
     """
+    if conn.dialect.driver == "asyncpg":
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None
+        await raw.copy_records_to_table(table.name, records=rows, columns=list(columns))
+        return
     compiled = insert(table).inline().compile(dialect=conn.dialect, column_keys=list(columns))
     if list(compiled.positiontup or columns) != list(columns):
         raise ValueError(f"the driver expects the columns of {table.name} in another order")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.handles import parse_ref
@@ -43,6 +43,7 @@ from bot.model import (
 )
 from bot.platforms import ANY, normalize_handle, platform_named
 from knowledge.database import driver_date, driver_time, insert_many, writing
+from knowledge.notify import announce
 from knowledge.registry import (
     KEYS_PER_QUERY,
     SqlRegistry,
@@ -120,11 +121,16 @@ def read_rows(
     if isinstance(source, str | Path):
         path = Path(source)
         fmt = fmt or _format_of(path)
-        with path.open(encoding="utf-8-sig", newline="") as stream:
-            yield from read_rows(stream, fmt)
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as stream:
+                yield from read_rows(stream, fmt)
+        except OSError as error:
+            raise BadImportFile(f"cannot read {path.name}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise BadImportFile(f"{path.name} is not UTF-8 text") from None
         return
     if fmt is None:
-        text = source.read()
+        text = source.read().removeprefix("\ufeff")
         fmt = _sniff(text)
         source = io.StringIO(text)
     if fmt == "csv":
@@ -147,21 +153,26 @@ def _sniff(text: str) -> str:
     start = text.lstrip()[:1]
     if start in ("[", "{"):
         return "json"
-    header = text.lstrip().partition("\n")[0]
-    return "csv" if "," in header and ":" not in header.split(",")[0] else "yaml"
+    lines = (line.strip() for line in text.splitlines())
+    header = next((line for line in lines if line and not line.startswith("#")), "")
+    return "csv" if "," in header and ":" not in header else "yaml"
 
 
 def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(stream)
+    reader = csv.DictReader(stream, strict=True)
     if reader.fieldnames is None:
         return
+    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
     missing = {"platform", "verdict"} - set(reader.fieldnames)
     if missing:
         raise BadImportFile(f"the CSV header lacks {', '.join(sorted(missing))}")
     line = reader.line_num + 1
-    for row in reader:
-        yield line, {k: v or "" for k, v in row.items() if isinstance(k, str)}
-        line = reader.line_num + 1
+    try:
+        for row in reader:
+            yield line, {k: v or "" for k, v in row.items() if isinstance(k, str)}
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise BadImportFile(f"line {line}: not valid CSV: {error}") from None
 
 
 def _item_rows(stream: TextIO, fmt: str) -> Iterator[tuple[int, dict[str, str]]]:
@@ -390,10 +401,14 @@ async def import_rows(
             await conn.rollback()
             return ImportResult(written, unchanged, skipped, problems)
         at = datetime.now(UTC)
+        if conn.dialect.name == "postgresql":
+            # Plans cached while the tables were small would scan them whole once they grow.
+            await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
         for chunk in _chunked(new, WRITE_CHUNK):
             await _insert_accounts(conn, chunk, by, at)
         for account in grown:
             await _add_sources(conn, account, existing[account.ref], by)
+        await announce(conn, [account.ref for account in writes])
     return ImportResult(written, unchanged, skipped, problems)
 
 

@@ -40,12 +40,13 @@ class MemoryRegistry:
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
         old = self.records.get(correction.ref)
         evidence = old.evidence if old else ()
-        if correction.evidence and correction.evidence not in evidence:
-            evidence = (*evidence, correction.evidence)
+        if correction.evidence:  # a source cited again replaces its earlier copy
+            kept = tuple(ev for ev in evidence if ev.url != correction.evidence.url)
+            evidence = (*kept, correction.evidence)
         record = AccountRecord(
             ref=correction.ref,
             status=correction.status,
-            entity=correction.entity or (old.entity if old else None),
+            entity=correction.entity if correction.entity is not None or not old else old.entity,
             handle_as_written=correction.handle_as_written
             or (old.handle_as_written if old else correction.ref.handle),
             evidence=evidence,

@@ -24,6 +24,7 @@ from bot.model import AccountRef
 CHANNEL = "isofficial_changes"
 MAX_PAYLOAD = 7_900  # PostgreSQL refuses payloads of 8000 bytes or more
 RETRY_SECONDS = 1.0
+APPLICATION_NAME = "isofficial-listener"  # how pg_stat_activity shows the listening connection
 
 Reload = Callable[[list[AccountRef]], Awaitable[None]]
 log = logging.getLogger(__name__)
@@ -130,7 +131,7 @@ async def _listen_once(
     ready: asyncio.Event | None,
 ) -> int:
     """One connection's life: LISTEN, catch up, then wait for stop or the connection's loss."""
-    conn = await asyncpg.connect(dsn)
+    conn = await asyncpg.connect(dsn, server_settings={"application_name": APPLICATION_NAME})
     lost = asyncio.Event()
     try:
         conn.add_termination_listener(lambda _conn: lost.set())

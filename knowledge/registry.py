@@ -33,6 +33,8 @@ from bot.model import (
     Status,
 )
 from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
+from knowledge.feeds.store import recent_mentions
+from knowledge.notify import announce
 from knowledge.tables import accounts, changes, entities, evidence, reports
 
 __all__ = ["SqlRegistry", "default_database_url", "open_registry"]
@@ -117,6 +119,7 @@ class SqlRegistry:
             after = _corrected(before, correction, ref)
             await store(conn, ref, after)
             change = await _log(conn, ref, by, before, after, correction.note, correction.evidence)
+            await announce(conn, [ref])
             record = await _find_one(conn, ref)
         assert record is not None
         return record, change
@@ -132,6 +135,7 @@ class SqlRegistry:
             await store(conn, ref, restored)
             note = f"undo #{target.id}"
             change = await _log(conn, ref, by, before, restored, note, None, undoes=target.id)
+            await announce(conn, [ref])
             return await _find_one(conn, ref), change
 
     async def history(self, ref: AccountRef) -> list[Change]:
@@ -172,7 +176,7 @@ class SqlRegistry:
             ]
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
-        return []
+        return await recent_mentions(self.engine, ref, limit)
 
 
 # Reading

@@ -82,7 +82,7 @@ class Replica:
         request = {"id": request_id, "as": as_user, "line": line}
         self.process.stdin.write(json.dumps(request).encode() + b"\n")
         await self.process.stdin.drain()
-        return await answered
+        return str(await answered)
 
     async def _read(self) -> None:
         assert self.process.stdout is not None

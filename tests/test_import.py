@@ -232,10 +232,15 @@ def test_read_rows_by_extension_and_sniffing(tmp_path: Path) -> None:
         ("a.yaml", "a: [1", "not valid YAML"),
         ("a.json", '{"a": 1}', "must be a list"),
         ("a.csv", "entity,handle\nNASA,nasa\n", "lacks platform, verdict"),
+        ("a.csv", 'platform,verdict\nx,"a"b\n', "line 2: not valid CSV"),
+        ("missing.csv", None, "cannot read missing.csv"),
     ],
 )
-def test_unreadable_files_give_one_line(tmp_path: Path, name: str, text: str, message: str) -> None:
-    (tmp_path / name).write_text(text)
+def test_unreadable_files_give_one_line(
+    tmp_path: Path, name: str, text: str | None, message: str
+) -> None:
+    if text is not None:
+        (tmp_path / name).write_text(text)
     with pytest.raises(BadImportFile, match=message) as raised:
         list(read_rows(tmp_path / name))
     assert "\n" not in str(raised.value)

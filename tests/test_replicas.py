@@ -135,7 +135,7 @@ def _write_rows(path: Path, count: int) -> None:
 async def _dump(conn: asyncpg.Connection) -> dict[str, list[asyncpg.Record]]:
     """Every row of the registry's tables."""
     tables = ("entities", "accounts", "evidence", "changes", "reports")
-    return {t: await conn.fetch(f"SELECT * FROM {t} ORDER BY id") for t in tables}  # noqa: S608
+    return {t: await conn.fetch(f"SELECT * FROM {t} ORDER BY id") for t in tables}
 
 
 async def _writing_backend(conn: asyncpg.Connection, seconds: float) -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
+import knowledge.feeds.tables  # noqa: F401  (its tables join the metadata)
 from knowledge.tables import metadata
 
 config = context.config
