@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -20,6 +22,7 @@ from bot.model import (
     Change,
     Correction,
     Evidence,
+    FeedsNotConfigured,
     InvalidHandle,
     IsOfficialError,
     NoAccountFound,
@@ -27,33 +30,56 @@ from bot.model import (
     Report,
     Status,
 )
-from bot.platforms import ANY, PLATFORMS, normalize_handle
-from bot.ports import Registry
+from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
+from bot.ports import ChatPreferences, FeedCatalog, FeedState, Registry
+
+log = logging.getLogger(__name__)
 
 # A message naming more accounts than this is answered for the first ones only.
 MAX_ACCOUNTS_PER_QUERY = 10
 MENTIONS_PER_ANSWER = 5
+SUGGESTIONS_MAX = 100
 
 # Looks up an account's current numeric id on its platform (None: unknown or unreachable).
 IdLookup = Callable[[AccountRef], Awaitable[str | None]]
 
 
 class Core:
+    # Auto-check reads a chat's choice on every message: it is cached this long, so a switch
+    # made through another replica is seen within it (this replica's own switches at once).
+    preferences_ttl = 60.0
+
     def __init__(
-        self, registry: Registry, index: LookalikeIndex, moderators: frozenset[str] = frozenset()
+        self,
+        registry: Registry,
+        index: LookalikeIndex,
+        moderators: frozenset[str] = frozenset(),
+        feeds: FeedCatalog | None = None,
+        preferences: ChatPreferences | None = None,
     ) -> None:
+        """feeds None: feed commands say feeds are not configured. preferences None: chats'
+        choices are kept in this process only (lost on restart)."""
         self.registry = registry
         self.index = index
         self.moderators = moderators
+        self.feeds = feeds
+        self.preferences = preferences
+        self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
 
     @classmethod
-    async def start(cls, registry: Registry, moderators: frozenset[str] = frozenset()) -> Core:
+    async def start(
+        cls,
+        registry: Registry,
+        moderators: frozenset[str] = frozenset(),
+        feeds: FeedCatalog | None = None,
+        preferences: ChatPreferences | None = None,
+    ) -> Core:
         """A core whose lookalike index holds every protected account of the registry."""
         index = LookalikeIndex()
         async for batch in registry.protected():
             for ref, entity in batch:
                 index.add(ref, entity)
-        return cls(registry, index, moderators)
+        return cls(registry, index, moderators, feeds, preferences)
 
     def is_moderator(self, asker: Asker) -> bool:
         """The local command line is the operator; chat users must be listed moderators."""
@@ -92,6 +118,39 @@ class Core:
         return await self.registry.add_report(
             Report(ref=ref, status=parsed.status, by=_who(by), note=parsed.note)
         )
+
+    async def suggest(self, text: str, limit: int = 25) -> list[tuple[AccountRef, str | None]]:
+        """Registered accounts for autocomplete, with their entities: `na`, `@na`, `x:na` or a
+        part of an entity's name, any case."""
+        typed = text.strip()[:SUGGESTIONS_MAX]
+        limit = max(1, min(limit, SUGGESTIONS_MAX))
+        word, colon, rest = typed.partition(":")
+        platform = ALIASES.get(word.casefold()) if colon else None
+        if platform is not None:
+            return await self.registry.search(rest.strip().lstrip("@"), limit, platform)
+        return await self.registry.search(typed.lstrip("@"), limit)
+
+    # --- chat preferences (the adapter decides who may switch: chat admins, Manage Server) --
+
+    async def autocheck_enabled(self, platform: str, chat_id: str) -> bool:
+        """Whether a chat (Telegram chat, Discord server) opted into auto-check; cheap to ask."""
+        key = (platform, chat_id)
+        cached = self._autocheck.get(key)
+        now = time.monotonic()
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        if self.preferences is None:
+            return False
+        on = await self.preferences.autocheck(platform, chat_id)
+        self._autocheck[key] = (on, now + self.preferences_ttl)
+        return on
+
+    async def set_autocheck(self, chat_id: str, on: bool, by: Asker) -> None:
+        """Record a chat's choice, naming who made it; the adapter checked they may."""
+        if self.preferences is not None:
+            await self.preferences.set_autocheck(by.platform, chat_id, on, _who(by))
+        kept = self.preferences_ttl if self.preferences is not None else float("inf")
+        self._autocheck[(by.platform, chat_id)] = (on, time.monotonic() + kept)
 
     # --- moderators ---------------------------------------------------------------------
 
@@ -148,6 +207,18 @@ class Core:
         self._require_moderator(by)
         return await self.registry.open_reports()
 
+    async def add_feed(self, url: str, by: Asker) -> FeedState:
+        feed = await self._feed_catalog(by).add_feed(url)
+        log.info("feed %s added by %s", feed.url, _who(by))
+        return feed
+
+    async def list_feeds(self, by: Asker) -> Sequence[FeedState]:
+        return await self._feed_catalog(by).list_feeds()
+
+    async def remove_feed(self, url: str, by: Asker) -> None:
+        await self._feed_catalog(by).remove_feed(url)
+        log.info("feed %s removed by %s", url.strip(), _who(by))
+
     async def reload(self, refs: list[AccountRef]) -> None:
         """Bring the index up to date with changes another process made to these accounts."""
         records = await self.registry.find(refs)
@@ -162,6 +233,12 @@ class Core:
     def _require_moderator(self, asker: Asker) -> None:
         if not self.is_moderator(asker):
             raise NotAllowed(_who(asker))
+
+    def _feed_catalog(self, by: Asker) -> FeedCatalog:
+        self._require_moderator(by)  # refuse first: a refusal reveals nothing
+        if self.feeds is None:
+            raise FeedsNotConfigured()
+        return self.feeds
 
     def _candidates(self, account: NamedAccount, asker: Asker) -> list[AccountRef]:
         """The refs an account may mean; the first is the one to answer when none is registered."""
@@ -253,6 +330,14 @@ class Core:
             self.index.add(ref, record.entity, record.handle_as_written)
         else:
             self.index.remove(ref)
+
+
+def feed_line(feed: FeedState) -> str:
+    """`https://… · last success 2026-11-28 12:00 · 12 items · last error: …` (plain text)."""
+    success = feed.last_success.strftime("%Y-%m-%d %H:%M") if feed.last_success else "never"
+    error = f" · last error: {feed.last_error}" if feed.last_error else ""
+    title = f"{feed.title} — " if feed.title else ""
+    return f"{title}{feed.url} · last success {success} · {feed.item_count} items{error}"
 
 
 def _who(asker: Asker) -> str:

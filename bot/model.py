@@ -219,3 +219,8 @@ class NotAllowed(IsOfficialError):
 
 class NothingToUndo(IsOfficialError):
     pass
+
+
+class FeedsNotConfigured(IsOfficialError):
+    def __init__(self) -> None:
+        super().__init__("feeds are not configured on this bot: the operator has to set them up")

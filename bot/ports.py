@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from typing import Protocol
 
 from bot.model import AccountRecord, AccountRef, Change, Correction, Evidence, Report
@@ -43,4 +44,53 @@ class Registry(Protocol):
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
         """Recent feed items naming ref, newest first (empty until feeds are configured)."""
+        ...
+
+    async def search(
+        self, prefix: str, limit: int = 25, platform: str | None = None
+    ) -> list[tuple[AccountRef, str | None]]:
+        """Registered accounts for autocomplete, each with its entity, case-insensitively:
+        handle keys starting with prefix first (by key), then entity names starting with it,
+        then entity names containing it (by name). With a platform: its handle keys only."""
+        ...
+
+
+class ChatPreferences(Protocol):
+    """What a chat (a Telegram chat, a Discord server) opted into; kept across restarts."""
+
+    async def autocheck(self, platform: str, chat_id: str) -> bool:
+        """Whether the chat opted into auto-check (False when it never said)."""
+        ...
+
+    async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
+        """Record the chat's choice and who made it."""
+        ...
+
+
+class FeedState(Protocol):
+    """One feed of the feed list, with how its last refreshes went."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def last_success(self) -> datetime | None: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def item_count(self) -> int: ...
+
+
+class FeedCatalog(Protocol):
+    """The list of feeds whose items are searched for mentions (errors: IsOfficialError)."""
+
+    async def add_feed(self, url: str) -> FeedState:
+        """Add an http(s) feed; refused with a one-line reason if bad or already listed."""
+        ...
+
+    async def list_feeds(self) -> Sequence[FeedState]: ...
+
+    async def remove_feed(self, url: str) -> None:
+        """Remove a listed feed and the items only it brought."""
         ...

@@ -1,4 +1,4 @@
-"""An in-memory Registry: the port's reference behaviour, for tests and demos."""
+"""In-memory Registry and ChatPreferences: the ports' reference behaviour, for tests and demos."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class MemoryRegistry:
         self.reports: list[Report] = []
         self.mention_items: dict[AccountRef, list[Evidence]] = {}
         self.before: dict[int, AccountRecord | None] = {}  # state before each change, for undo
+        self.resolved: set[int] = set()  # ids of reports a verdict answered
         self._ids = itertools.count(1)
 
     async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
@@ -55,6 +56,7 @@ class MemoryRegistry:
             reviewed=_now(),
         )
         change = self._log(record.ref, old, record, by, correction.note, correction.evidence, None)
+        self.resolved |= {r.id for r in self.reports if r.ref == record.ref and r.id is not None}
         return record, change
 
     async def undo(self, ref: AccountRef, by: str) -> tuple[AccountRecord | None, Change]:
@@ -82,10 +84,27 @@ class MemoryRegistry:
         return stored
 
     async def open_reports(self, limit: int = 50) -> list[Report]:
-        return list(reversed(self.reports))[:limit]
+        return [r for r in reversed(self.reports) if r.id not in self.resolved][:limit]
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
         return self.mention_items.get(ref, [])[:limit]
+
+    async def search(
+        self, prefix: str, limit: int = 25, platform: str | None = None
+    ) -> list[tuple[AccountRef, str | None]]:
+        key = prefix.strip().lower()
+        by_handle = sorted(
+            (r for r in self.records.values() if platform in (None, r.ref.platform)),
+            key=lambda r: (r.ref.handle.lower(), r.ref.platform),
+        )
+        found = [(r.ref, r.entity) for r in by_handle if r.ref.handle.lower().startswith(key)]
+        if key and platform is None:
+            named = [(r.entity.lower(), r) for r in self.records.values() if r.entity]
+            by_name = sorted(
+                ((not name.startswith(key), name, r.ref), r) for name, r in named if key in name
+            )
+            found += [(r.ref, r.entity) for _, r in by_name]
+        return list(dict.fromkeys(found))[:limit]
 
     def _log(
         self,
@@ -121,3 +140,14 @@ class MemoryRegistry:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class MemoryChatPreferences:
+    def __init__(self) -> None:
+        self.autochecks: dict[tuple[str, str], tuple[bool, str]] = {}  # -> (on, switched by)
+
+    async def autocheck(self, platform: str, chat_id: str) -> bool:
+        return self.autochecks.get((platform, chat_id), (False, ""))[0]
+
+    async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
+        self.autochecks[(platform, chat_id)] = (on, by)

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -35,12 +35,13 @@ from bot.model import (
 from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
 from knowledge.feeds.store import recent_mentions
 from knowledge.notify import announce
-from knowledge.tables import accounts, changes, entities, evidence, reports
+from knowledge.tables import accounts, changes, chat_preferences, entities, evidence, reports
 
-__all__ = ["SqlRegistry", "default_database_url", "open_registry"]
+__all__ = ["SqlChatPreferences", "SqlRegistry", "default_database_url", "open_registry"]
 
 Snapshot = dict[str, Any]  # an account as JSON, stored in changes.before
 KEYS_PER_QUERY = 500
+LAST_CHAR = "\U0010ffff"  # a noncharacter: no handle has it, so key + LAST_CHAR ends key's range
 T = TypeVar("T")
 AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1)
 
@@ -119,6 +120,11 @@ class SqlRegistry:
             after = _corrected(before, correction, ref)
             await store(conn, ref, after)
             change = await _log(conn, ref, by, before, after, correction.note, correction.evidence)
+            await conn.execute(  # reviewed now: its reports need no more review
+                update(reports)
+                .where(*_is(reports, ref), reports.c.resolved.is_(False))
+                .values(resolved=True)
+            )
             await announce(conn, [ref])
             record = await _find_one(conn, ref)
         assert record is not None
@@ -177,6 +183,41 @@ class SqlRegistry:
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
         return await recent_mentions(self.engine, ref, limit)
+
+    async def search(
+        self, prefix: str, limit: int = 25, platform: str | None = None
+    ) -> list[tuple[AccountRef, str | None]]:
+        key = prefix.strip().lower()
+        async with self.engine.connect() as conn:
+            found = await _search_handles(conn, key, limit, platform)
+            if key and platform is None and len(found) < limit:
+                found += await _search_entities(conn, key, limit)
+        return list(dict.fromkeys(found))[:limit]
+
+
+class SqlChatPreferences:
+    """Chats' preferences on the registry's database: implements bot.ports.ChatPreferences."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def autocheck(self, platform: str, chat_id: str) -> bool:
+        query = select(chat_preferences.c.autocheck).where(
+            chat_preferences.c.platform == platform, chat_preferences.c.chat_id == chat_id
+        )
+        async with self.engine.connect() as conn:
+            return bool(await conn.scalar(query))
+
+    async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
+        values = {"autocheck": on, "changed_by": by[:200], "changed_at": datetime.now(UTC)}
+        async with writing(self.engine) as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            upsert = dialect.insert(chat_preferences).values(
+                platform=platform, chat_id=chat_id, **values
+            )
+            await conn.execute(
+                upsert.on_conflict_do_update(index_elements=["platform", "chat_id"], set_=values)
+            )
 
 
 # Reading
@@ -254,6 +295,51 @@ def _record(rows: Sequence[AnyRow]) -> AccountRecord:
 
 async def _find_one(conn: AsyncConnection, ref: AccountRef) -> AccountRecord | None:
     return (await _find(conn, [ref])).get(ref)
+
+
+def _lower_key(conn: AsyncConnection) -> Any:
+    """lower(handle_key) as ix_accounts_handle_lower holds it: in byte order on both databases."""
+    lowered = func.lower(accounts.c.handle_key)
+    return lowered.collate("C") if conn.dialect.name == "postgresql" else lowered
+
+
+async def _search_handles(
+    conn: AsyncConnection, key: str, limit: int, platform: str | None
+) -> list[tuple[AccountRef, str | None]]:
+    """Accounts whose handle key starts with key (lower case): one index range, in key order."""
+    lowered = _lower_key(conn)
+    query = (
+        select(accounts.c.platform, accounts.c.handle_key, entities.c.name)
+        .select_from(accounts.outerjoin(entities))
+        .where(lowered >= key, lowered < key + LAST_CHAR)
+        .order_by(lowered, accounts.c.platform)
+        .limit(limit)
+    )
+    if platform is not None:
+        query = query.where(accounts.c.platform == platform)
+    rows = await conn.execute(query)
+    return [(AccountRef(r.platform, r.handle_key), r.name) for r in rows]
+
+
+async def _search_entities(
+    conn: AsyncConnection, key: str, limit: int
+) -> list[tuple[AccountRef, str | None]]:
+    """Accounts of entities whose name starts with key, then of those whose name contains it."""
+    name = func.lower(entities.c.name)
+    query = (
+        select(accounts.c.platform, accounts.c.handle_key, entities.c.name)
+        .select_from(entities.join(accounts))
+        .where(name.contains(key, autoescape=True))
+        .order_by(
+            case((name.startswith(key, autoescape=True), 0), else_=1),
+            name,
+            accounts.c.platform,
+            accounts.c.handle_key,
+        )
+        .limit(limit)
+    )
+    rows = await conn.execute(query)
+    return [(AccountRef(r.platform, r.handle_key), r.name) for r in rows]
 
 
 def _change(row: AnyRow) -> Change:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 
 metadata = MetaData(
@@ -78,7 +79,11 @@ accounts = Table(
     Column("reviewed_at", UtcDateTime),
     UniqueConstraint("platform", "handle_key"),
     Index(None, "platform_id"),
+    Index(None, "entity_id"),  # an entity's accounts (autocomplete by entity name)
 )
+# Autocomplete: handle keys by prefix, any case, as a range scan. The migration builds it with
+# COLLATE "C" on PostgreSQL, so that byte order (SQLite's own) makes prefix ranges exact.
+Index("ix_accounts_handle_lower", func.lower(accounts.c.handle_key))
 
 evidence = Table(
     "evidence",
@@ -128,6 +133,18 @@ reports = Table(
     Column("note", Text),
     Column("by", String(200), nullable=False),
     Column("at", UtcDateTime, nullable=False),
-    Column("resolved", Boolean, nullable=False, default=False),
+    Column("resolved", Boolean, nullable=False, default=False),  # set by a verdict on the account
     Index(None, "resolved", "id"),
+    Index(None, "platform", "handle_key"),
+)
+
+# What each chat (a Telegram chat, a Discord server) opted into, and who last switched it.
+chat_preferences = Table(
+    "chat_preferences",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("chat_id", String(100), primary_key=True),
+    Column("autocheck", Boolean, nullable=False),
+    Column("changed_by", String(200), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
 )

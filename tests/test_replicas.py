@@ -196,7 +196,7 @@ async def test_kill_9_during_a_large_import_leaves_the_registry_as_before(
         again = await _import(postgres_url, rows)
         _, err = await again.communicate()
         assert again.returncode == 0, err.decode()
-        assert re.search(rf"wrote {BULK_ROWS} accounts", err.decode())
+        assert re.search(rf"wrote {BULK_ROWS} rows", err.decode())
         after = await _dump(conn)
         assert len(after["accounts"]) == len(before["accounts"]) + BULK_ROWS
     finally:
