@@ -10,9 +10,10 @@ from bot.core import Core
 from bot.model import Correction
 from isofficial.settings import Settings
 from knowledge.database import default_database_url
+from knowledge.feeds.store import SqlFeedCatalog
 from knowledge.importer import import_rows, read_rows
-from knowledge.memory import MemoryRegistry
-from knowledge.registry import SqlRegistry, open_registry
+from knowledge.memory import MemoryChatPreferences, MemoryRegistry
+from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
 
 STARTER_BY = "starter data"
 
@@ -37,7 +38,15 @@ async def load_starter_data(registry: SqlRegistry) -> None:
 
 
 async def build_core(settings: Settings) -> Core:
-    return await Core.start(await open_sql_registry(settings), settings.moderators)
+    return await core_on(await open_sql_registry(settings), settings)
+
+
+async def core_on(registry: SqlRegistry, settings: Settings) -> Core:
+    """A core on an opened registry, its feed list and chat preferences on the same database."""
+    engine = registry.engine
+    return await Core.start(
+        registry, settings.moderators, SqlFeedCatalog(engine), SqlChatPreferences(engine)
+    )
 
 
 async def memory_core(
@@ -47,4 +56,4 @@ async def memory_core(
     registry = MemoryRegistry()
     for correction in seed:
         await registry.apply(correction, by="seed")
-    return await Core.start(registry, moderators)
+    return await Core.start(registry, moderators, preferences=MemoryChatPreferences())

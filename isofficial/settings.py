@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     telegram_webhook_listen: str = "0.0.0.0"
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str | None = Field(default=None, repr=False)
+    telegram_rate_limit: bool = True  # ~30 messages/s overall, 20/min per group; 429 retried
+    telegram_throttle_count: int = 8  # commands per user ...
+    telegram_throttle_seconds: float = 60.0  # ... in any window this long
+    telegram_concurrency: int = 32  # updates handled at once (one chat's stay in order)
+    telegram_connections: int = 8
+    telegram_request_timeout: float = 10.0
+    telegram_poll_timeout: int = 30
 
     discord_token: str | None = Field(default=None, repr=False)
     discord_api_base: str = "https://discord.com/api/v10"

@@ -22,8 +22,9 @@ from bot.model import (
     Status,
 )
 from knowledge.database import writing
-from knowledge.registry import SqlRegistry, open_registry
-from knowledge.tables import accounts, metadata
+from knowledge.memory import MemoryRegistry
+from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
+from knowledge.tables import accounts, chat_preferences, metadata
 
 NASA = AccountRef("x", "nasa")
 ARTICLE = Evidence(
@@ -249,3 +250,93 @@ async def test_concurrent_applies_on_postgres_lose_nothing(postgres_url: str) ->
         assert await conn.scalar(select(func.count()).select_from(accounts)) == 2
     for opened in registries:
         await opened.close()
+
+
+# --- reports resolved by verdicts, search, chat preferences ---
+
+
+async def test_a_verdict_resolves_the_accounts_open_reports(registry: SqlRegistry) -> None:
+    help_desk, other = AccountRef("x", "nasa_help"), AccountRef("x", "other")
+    for who in ("telegram:7", "discord:9"):
+        await registry.add_report(Report(help_desk, Status.IMPERSONATOR, who))
+    kept = await registry.add_report(Report(other, Status.PARODY, "telegram:7"))
+    await registry.apply(Correction(help_desk, Status.IMPERSONATOR, "NASA"), by="telegram:42")
+    assert await registry.open_reports() == [kept]
+    later = await registry.add_report(Report(help_desk, Status.OFFICIAL, "telegram:8"))
+    assert await registry.open_reports() == [later, kept]  # a new report needs a new review
+
+
+SEARCHABLE = [
+    (AccountRef("x", "nasa"), "NASA"),
+    (AccountRef("x", "nasa_kids"), "NASA"),
+    (AccountRef("youtube", "UCLA_BEfRrMf6VkxTgnS_HQ"), "NASA"),
+    (AccountRef("telegram", "nasanews"), None),
+    (AccountRef("x", "esa"), "European Space Agency"),
+    (AccountRef("telegram", "spacenews"), "Space News"),
+    (AccountRef("x", "n%a_b"), "Percent 100%"),
+    (AccountRef("website", "example.org"), "Example"),
+]
+
+
+async def searchable(registry: SqlRegistry | MemoryRegistry) -> None:
+    for ref, entity in SEARCHABLE:
+        status = Status.OFFICIAL if entity else Status.UNOFFICIAL
+        await registry.apply(Correction(ref, status, entity), by="test")
+
+
+async def test_search_handle_prefixes_first_then_entity_names(registry: SqlRegistry) -> None:
+    await searchable(registry)
+    refs = [str(ref) for ref, _ in await registry.search("nasa")]
+    assert refs == ["x:nasa", "x:nasa_kids", "telegram:nasanews", "youtube:UCLA_BEfRrMf6VkxTgnS_HQ"]
+    assert await registry.search("SPACE") == [
+        (AccountRef("telegram", "spacenews"), "Space News"),  # handle, then name prefix (same)
+        (AccountRef("x", "esa"), "European Space Agency"),  # name contains
+    ]
+    assert [str(r) for r, _ in await registry.search("ucla_b")] == ["youtube:UCLA_BEfRrMf6VkxTgnS_HQ"]
+    assert [str(r) for r, _ in await registry.search("na", platform="telegram")] == [
+        "telegram:nasanews"
+    ]
+    assert await registry.search("nasa", limit=2) == [
+        (AccountRef("x", "nasa"), "NASA"),
+        (AccountRef("x", "nasa_kids"), "NASA"),
+    ]
+    assert [str(r) for r, _ in await registry.search("n%")] == ["x:n%a_b"]  # no wildcards
+    assert [str(r) for r, _ in await registry.search("100%")] == ["x:n%a_b"]
+    assert await registry.search("nobody") == []
+
+
+@pytest.mark.parametrize("typed", ["", "n", "na", "nasa_", "e", "ex", "s", "a", "ws", "%", "_"])
+async def test_search_agrees_with_the_memory_registry(registry: SqlRegistry, typed: str) -> None:
+    reference = MemoryRegistry()
+    await searchable(registry)
+    await searchable(reference)
+    for limit in (1, 3, 25):
+        assert await registry.search(typed, limit) == await reference.search(typed, limit)
+        for platform in ("x", "telegram"):
+            assert await registry.search(typed, limit, platform) == await reference.search(
+                typed, limit, platform
+            )
+
+
+async def test_chat_preferences_survive_reopening(database_url: str) -> None:
+    first = await open_registry(database_url)
+    preferences = SqlChatPreferences(first.engine)
+    assert not await preferences.autocheck("telegram", "-100500")  # never said: off
+    await preferences.set_autocheck("telegram", "-100500", True, "telegram:2 (@ann)")
+    await preferences.set_autocheck("discord", "-100500", False, "discord:9")
+    await first.close()
+
+    again = await open_registry(database_url)
+    preferences = SqlChatPreferences(again.engine)
+    assert await preferences.autocheck("telegram", "-100500")
+    assert not await preferences.autocheck("discord", "-100500")  # chats are per platform
+    await preferences.set_autocheck("telegram", "-100500", False, "telegram:1 (@mod)")
+    assert not await preferences.autocheck("telegram", "-100500")
+    async with again.engine.connect() as conn:
+        rows = (await conn.execute(select(chat_preferences).order_by("platform"))).all()
+    await again.close()
+    assert [(r.platform, r.autocheck, r.changed_by) for r in rows] == [
+        ("discord", False, "discord:9"),
+        ("telegram", False, "telegram:1 (@mod)"),
+    ]
+    assert all(r.changed_at.tzinfo is not None for r in rows)

@@ -83,13 +83,18 @@ def same_commands(local: list[dict[str, Any]], remote: list[dict[str, Any]]) -> 
 
 
 class IsOfficialClient(discord.AutoShardedClient):
-    """Sharded as Discord advises; commands registered and synced in setup_hook."""
+    """Sharded as Discord advises, or only `shard_ids` of `shard_count` when the bot is split
+    over processes; commands registered and synced in setup_hook."""
 
     def __init__(self, context: BotContext, *, autocheck: bool, gateway: str | None = None,
-                 guild_ready_timeout: float = 2.0) -> None:
+                 guild_ready_timeout: float = 2.0, shard_ids: list[int] | None = None,
+                 shard_count: int | None = None) -> None:
+        only: dict[str, Any] = {}  # discord.py wants both or neither
+        if shard_ids is not None:
+            only = {"shard_ids": shard_ids, "shard_count": shard_count}
         super().__init__(intents=intents(autocheck), guild_ready_timeout=guild_ready_timeout,
                          chunk_guilds_at_startup=False,
-                         allowed_mentions=discord.AllowedMentions.none())
+                         allowed_mentions=discord.AllowedMentions.none(), **only)
         self.context = context
         self.autocheck = autocheck
         self.gateway = yarl.URL(gateway) if gateway else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, cast
 
 import discord
@@ -17,7 +17,6 @@ from discord import app_commands
 from discord.utils import MISSING
 
 from adapters.discord import render as out
-from adapters.discord.suggestions import AccountSuggestions
 from bot.core import Core
 from bot.model import Asker, IsOfficialError, Status
 
@@ -29,6 +28,9 @@ DMS_CLOSED = 50007  # Discord: "Cannot send messages to this user"
 BUG_MESSAGE = "something went wrong on our side; it has been logged, please try again later"
 AUTOCHECK_CHOICES = [app_commands.Choice(name="on", value="on"),
                      app_commands.Choice(name="off", value="off")]
+FEED_ACTIONS = [app_commands.Choice(name=a, value=a) for a in ("list", "add", "remove")]
+CHOICE_LIMIT = 25  # Discord shows at most 25 choices
+ENTITY_SCAN = 100  # accounts read to find up to 25 distinct entities
 
 
 @dataclass
@@ -36,9 +38,7 @@ class BotContext:
     """What handlers need, reached through `interaction.client.context`."""
 
     core: Core
-    suggestions: AccountSuggestions
     defer_after: float = 1.5  # seconds before deferring; Discord's deadline is 3
-    autocheck_guilds: set[int] = field(default_factory=set)  # opted in by Manage Server members
 
 
 class HasContext(Protocol):
@@ -119,21 +119,26 @@ async def _sources(interaction: discord.Interaction[Any], text: str) -> out.Repl
 # ---- autocomplete ------------------------------------------------------------------------------
 
 
-def _choices(values: list[str], typed: str) -> list[app_commands.Choice[str]]:
-    """Matches first; what the user typed stays available (Discord caps names at 100)."""
+def _choices(labelled: dict[str, str], typed: str) -> list[app_commands.Choice[str]]:
+    """Matches (value -> label) after what the user typed, which stays available; Discord caps
+    values at 100 characters and labels are cut to fit."""
     typed = typed.strip()
-    ordered = dict.fromkeys(([typed] if typed and typed not in values else []) + values)
-    return [app_commands.Choice(name=v, value=v) for v in ordered if len(v) <= 100][:25]
+    ordered = ({typed: typed} if typed and typed not in labelled else {}) | labelled
+    return [app_commands.Choice(name=out.fit(label, 100), value=value)
+            for value, label in ordered.items() if len(value) <= 100][:CHOICE_LIMIT]
 
 
 async def account_autocomplete(interaction: discord.Interaction[Any],
                                typed: str) -> list[app_commands.Choice[str]]:
-    return _choices(context_of(interaction).suggestions.accounts(typed), typed)
+    found = await context_of(interaction).core.suggest(typed, CHOICE_LIMIT)
+    labelled = {str(ref): f"{ref} · {entity}" if entity else str(ref) for ref, entity in found}
+    return _choices(labelled, typed)
 
 
 async def entity_autocomplete(interaction: discord.Interaction[Any],
                               typed: str) -> list[app_commands.Choice[str]]:
-    return _choices(context_of(interaction).suggestions.entities(typed), typed)
+    found = await context_of(interaction).core.suggest(typed, ENTITY_SCAN)
+    return _choices({entity: entity for _, entity in found if entity}, typed)
 
 
 # ---- the commands ------------------------------------------------------------------------------
@@ -198,10 +203,8 @@ async def verdict(interaction: discord.Interaction[Any], account: str, status: s
 
 async def _verdict(interaction: discord.Interaction[Any], account: str, status: str,
                    entity: str | None, note: str | None, source: str | None) -> out.Reply:
-    context = context_of(interaction)
-    answer = await context.core.set_verdict(account, Status.parse(status), asker_of(interaction),
-                                            entity, note, source)
-    context.suggestions.add(str(answer.ref), answer.entity)
+    answer = await context_of(interaction).core.set_verdict(
+        account, Status.parse(status), asker_of(interaction), entity, note, source)
     return out.check_reply([answer])
 
 
@@ -241,28 +244,49 @@ async def _report(interaction: discord.Interaction[Any], account: str, status: s
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 async def autocheck(interaction: discord.Interaction[Any], mode: str) -> None:
-    await send(interaction, _autocheck(interaction, mode))
+    await respond(interaction, _autocheck(interaction, mode), ephemeral=True)
 
 
-def _autocheck(interaction: discord.Interaction[Any], mode: str) -> out.Reply:
+async def _autocheck(interaction: discord.Interaction[Any], mode: str) -> out.Reply:
     # Discord hides the command from others, but server admins can override that: check here too.
     if interaction.guild_id is None or not interaction.permissions.manage_guild:
         return out.refusal("only members with Manage Server can change auto-check")
-    guilds = context_of(interaction).autocheck_guilds
-    if mode == "on":
-        guilds.add(interaction.guild_id)
-    elif mode == "off":
-        guilds.discard(interaction.guild_id)
-    else:
+    if mode not in ("on", "off"):
         return out.refusal(f"unknown mode {mode[:40]!r}: use on or off")
+    await context_of(interaction).core.set_autocheck(str(interaction.guild_id), mode == "on",
+                                                     asker_of(interaction))
     return out.Reply(f"auto-check is {mode} for this server", ephemeral=True)
+
+
+@app_commands.command(name="feeds", description="Moderators: the news feeds searched for mentions")
+@app_commands.describe(action="list the feeds, add one or remove one",
+                       url="the feed's http(s) address (for add and remove)")
+@app_commands.choices(action=FEED_ACTIONS)
+async def feeds(interaction: discord.Interaction[Any], action: str, url: str | None = None) -> None:
+    await respond(interaction, _feeds(interaction, action, url), ephemeral=True)
+
+
+async def _feeds(interaction: discord.Interaction[Any], action: str,
+                 url: str | None) -> out.Reply:
+    core, asker = context_of(interaction).core, asker_of(interaction)
+    if action == "list":
+        return out.feeds_reply(await core.list_feeds(asker))
+    if action not in ("add", "remove"):
+        return out.refusal(f"unknown action {action[:40]!r}: use list, add or remove")
+    if not url or not url.strip():
+        return out.refusal(f"/feeds {action} needs the feed's URL")
+    if action == "add":
+        return out.feed_added_reply(await core.add_feed(url, asker))
+    await core.remove_feed(url, asker)
+    return out.Reply(out.fit(f"removed {url.strip()} from the feeds", out.TEXT_LIMIT),
+                     ephemeral=True)
 
 
 def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) -> None:
     """Every command, in one place. /autocheck exists only when the operator enabled it (it needs
     the privileged message-content intent)."""
     commands: list[app_commands.Command[Any, Any, None] | app_commands.ContextMenu] = [
-        check, check_message, sources, verdict, history, report]
+        check, check_message, sources, verdict, history, report, feeds]
     if autocheck_enabled:
         commands.append(autocheck)
     for command in commands:
@@ -281,7 +305,9 @@ async def on_tree_error(interaction: discord.Interaction[Any],
 async def autocheck_message(context: BotContext, message: discord.Message) -> None:
     """Reply, unasked, only when a message names an alarming account."""
     guild = message.guild
-    if message.author.bot or guild is None or guild.id not in context.autocheck_guilds:
+    if message.author.bot or guild is None:
+        return
+    if not await context.core.autocheck_enabled("discord", str(guild.id)):  # cached: cheap
         return
     asker = Asker(platform="discord", user_id=str(message.author.id),
                   chat_id=str(message.channel.id), is_private=False, name=message.author.name)

@@ -9,7 +9,9 @@ import discord
 from discord.utils import escape_markdown
 
 from bot import render
+from bot.core import feed_line
 from bot.model import AccountRef, Answer, Change, Report, Status
+from bot.ports import FeedState
 
 MAX_EMBEDS = 10  # per message
 EMBEDS_TOTAL = 5900  # Discord allows 6000 characters across a message's embeds
@@ -102,3 +104,14 @@ def report_reply(report: Report) -> Reply:
 def refusal(message: str) -> Reply:
     """A one-line error or refusal: only the asker sees it."""
     return Reply(fit(escape_markdown(message), TEXT_LIMIT), ephemeral=True)
+
+
+def feeds_reply(feeds: Sequence[FeedState]) -> Reply:
+    if not feeds:
+        return Reply("no feeds yet: add one with `/feeds add`", ephemeral=True)
+    return text_reply("\n".join(feed_line(feed) for feed in feeds), ephemeral=True)
+
+
+def feed_added_reply(feed: FeedState) -> Reply:
+    text = f"added {feed_line(feed)}; its items are read at the next refresh"
+    return Reply(fit(escape_markdown(text), TEXT_LIMIT), ephemeral=True)

@@ -7,9 +7,20 @@ import contextlib
 
 from adapters.discord.client import IsOfficialClient, discord_endpoints
 from adapters.discord.commands import BotContext
-from adapters.discord.suggestions import AccountSuggestions
 from bot.core import Core
 from isofficial.settings import Settings
+
+
+def shards_of(settings: Settings) -> tuple[list[int] | None, int | None]:
+    """(shard_ids, shard_count): this process's one shard, or (None, None) for all of them."""
+    shard, count = settings.discord_shard_id, settings.discord_shard_count
+    if shard is None and count is None:
+        return None, None
+    if shard is None or count is None:
+        raise ValueError("set both ISOFFICIAL_DISCORD_SHARD_ID and ISOFFICIAL_DISCORD_SHARD_COUNT")
+    if not 0 <= shard < count:
+        raise ValueError(f"ISOFFICIAL_DISCORD_SHARD_ID must be 0 to {count - 1}, not {shard}")
+    return [shard], count
 
 
 async def run_discord(core: Core, settings: Settings, stop: asyncio.Event, *,
@@ -17,10 +28,11 @@ async def run_discord(core: Core, settings: Settings, stop: asyncio.Event, *,
     """Serve Discord until stop is set; a failure to log in or connect is raised."""
     if not settings.discord_token:
         raise ValueError("ISOFFICIAL_DISCORD_TOKEN is not set")
-    context = BotContext(core, await AccountSuggestions.load(core.registry), defer_after)
-    client = IsOfficialClient(context, autocheck=settings.discord_autocheck,
+    shard_ids, shard_count = shards_of(settings)
+    client = IsOfficialClient(BotContext(core, defer_after), autocheck=settings.discord_autocheck,
                               gateway=settings.discord_gateway,
-                              guild_ready_timeout=guild_ready_timeout)
+                              guild_ready_timeout=guild_ready_timeout,
+                              shard_ids=shard_ids, shard_count=shard_count)
     with discord_endpoints(settings.discord_api_base, settings.discord_gateway):
         async with client:
             running = asyncio.create_task(client.start(settings.discord_token))

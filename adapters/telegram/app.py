@@ -49,6 +49,7 @@ def register_handlers(app: TelegramApp) -> None:
             CommandHandler("undo", h.undo, NEW_MESSAGES),
             CommandHandler("reports", h.reports, NEW_MESSAGES),
             CommandHandler("autocheck", h.autocheck, NEW_MESSAGES),
+            CommandHandler("feeds", h.feeds, NEW_MESSAGES),
             MessageHandler(GROUP_CHATTER, h.autocheck_message),
             InlineQueryHandler(h.inline_query),
         ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -33,8 +34,9 @@ from adapters.telegram.render import (
 )
 from adapters.telegram.throttle import Admission, Throttle
 from bot import render
-from bot.core import Core, IdLookup
+from bot.core import Core, IdLookup, feed_line
 from bot.model import AccountRef, Answer, Asker, IsOfficialError
+from bot.ports import FeedState
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -46,6 +48,7 @@ COMMANDS = [
     BotCommand("report", "Suggest a verdict: /report <account> <status> [note]"),
     BotCommand("verdict", "Moderators: /verdict <account> <status> [entity] [| note] [url]"),
     BotCommand("autocheck", "Admins: /autocheck on|off, warn about bad accounts posted here"),
+    BotCommand("feeds", "Moderators: /feeds list | add <url> | remove <url>"),
     BotCommand("help", "What I can do"),
 ]
 HELP = """I answer one question: <b>is this account official?</b>
@@ -57,10 +60,11 @@ HELP = """I answer one question: <b>is this account official?</b>
 /autocheck on|off (chat admins) I reply when someone posts an impersonator, unofficial,
 compromised or lookalike account, and stay silent otherwise
 Moderators: /verdict &lt;account&gt; &lt;status&gt; [entity] [| note] [url],
-/undo &lt;account&gt;, /reports
+/undo &lt;account&gt;, /reports, /feeds list | add &lt;url&gt; | remove &lt;url&gt;
 Inline: type @{username} &lt;account&gt; in any chat."""
 VERDICT_USAGE = "Usage: /verdict &lt;account&gt; &lt;status&gt; [entity] [| note] [url]"
 USAGE = "Usage: /{command} &lt;link, @handle or platform:handle&gt;"
+FEEDS_USAGE = "Usage: /feeds list | add &lt;feed url&gt; | remove &lt;feed url&gt;"
 SLOW_DOWN = "You're asking faster than I can answer. Please wait a minute, then try again."
 EXPIRED = "That link has expired. Send /sources followed by the account here instead."
 CANT_DM = "I can't write to you first: tap the button, press Start, and I'll send the sources."
@@ -75,7 +79,6 @@ class Services:
     core: Core
     throttle: Throttle
     payloads: Payloads = field(default_factory=Payloads)
-    autocheck_chats: set[int] = field(default_factory=set)  # in memory: lost on restart
 
 
 def services(context: Context) -> Services:
@@ -274,25 +277,24 @@ async def reports(update: Update, context: Context) -> None:
 async def autocheck(update: Update, context: Context) -> None:
     """`/autocheck on|off`: chat administrators opt their group in or out."""
     message = message_of(update)
-    chats = services(context).autocheck_chats
+    core, chat_id = services(context).core, str(message.chat.id)
     if is_private(message):
         await reply(message, "Auto-check is for groups: add me to one, send /autocheck on there.")
         return
     wanted = command_args(message).lower()
     if wanted not in ("on", "off"):
-        now = "on" if message.chat.id in chats else "off"
+        now = "on" if await core.autocheck_enabled("telegram", chat_id) else "off"
         await reply(message, f"Usage: /autocheck on|off (it is {now} here)")
         return
     if not await is_chat_admin(context.bot, message):
         await reply(message, "Only this chat's administrators can turn auto-check on or off.")
         return
+    await core.set_autocheck(chat_id, wanted == "on", asker_of(update))
     if wanted == "on":
-        chats.add(message.chat.id)
         await reply(message, "Auto-check is on: I'll reply when someone posts an impersonator, "
                              "unofficial, compromised or lookalike account, and stay silent "
                              "otherwise.")
     else:
-        chats.discard(message.chat.id)
         await reply(message, "Auto-check is off.")
 
 
@@ -304,15 +306,40 @@ async def is_chat_admin(bot: Bot, message: Message) -> bool:
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
+async def feeds(update: Update, context: Context) -> None:
+    """Moderators: `/feeds list | add <url> | remove <url>` (the core refuses anyone else)."""
+    message = message_of(update)
+    core, asker = services(context).core, asker_of(update)
+    action, _, url = command_args(message).partition(" ")
+    action, url = action.lower(), url.strip()
+    if action in ("", "list"):
+        await reply(message, feeds_html(await core.list_feeds(asker)))
+    elif action == "add" and url:
+        feed = await core.add_feed(url, asker)
+        await reply(message, f"Added {escape(feed_line(feed))}\nIts items are read at the next "
+                             "refresh.")
+    elif action == "remove" and url:
+        await core.remove_feed(url, asker)
+        await reply(message, f"Removed {escape(url)} from the feeds.")
+    else:
+        await reply(message, FEEDS_USAGE)
+
+
+def feeds_html(feeds: Sequence[FeedState]) -> str:
+    if not feeds:
+        return "No feeds yet: add one with /feeds add &lt;feed url&gt;"
+    return "\n".join(escape(feed_line(feed)) for feed in feeds)
+
+
 # --- the rest -----------------------------------------------------------------------------------
 
 
 async def autocheck_message(update: Update, context: Context) -> None:
     """In opted-in groups: reply to alarming accounts only; everything else stays silent."""
     message = message_of(update)
-    if message.chat.id not in services(context).autocheck_chats:
-        return
     core = services(context).core
+    if not await core.autocheck_enabled("telegram", str(message.chat.id)):  # cached: cheap
+        return
     try:
         answers = await core.check(linked_text(message), asker_of(update),
                                    current_id_lookup(context.bot))

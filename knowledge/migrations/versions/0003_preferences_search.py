@@ -28,7 +28,8 @@ def upgrade() -> None:
     op.create_index("ix_accounts_entity_id", "accounts", ["entity_id"])
     # Byte order on both databases (SQLite compares bytes): prefix ranges are then exact.
     collate = ' COLLATE "C"' if op.get_bind().dialect.name == "postgresql" else ""
-    op.create_index("ix_accounts_handle_lower", "accounts", [sa.text(f"lower(handle_key){collate}")])
+    lowered = sa.text(f"lower(handle_key){collate}")
+    op.create_index("ix_accounts_handle_lower", "accounts", [lowered])
     op.create_index("ix_reports_platform_handle_key", "reports", ["platform", "handle_key"])
 
 
