@@ -31,7 +31,8 @@ from knowledge.tables import accounts, entities
 
 PLATFORMS = ("x", "instagram", "telegram", "youtube")
 WORDS = ("agency", "ministry", "news", "space", "bank", "club", "party", "army", "police")
-Search = Callable[[str, int], Awaitable[list[tuple[AccountRef, str | None]]]]
+Search = Callable[[str, int], Awaitable[list[tuple[AccountRef, str | None]]]]  # search(text, limit)
+Cleanup = Callable[[], Awaitable[None]]
 
 
 def world(n: int, seed: int) -> list[tuple[AccountRef, str]]:
@@ -63,8 +64,12 @@ def queries(rows: list[tuple[AccountRef, str]], count: int, seed: int) -> list[s
     return typed + [rng.choice(WORDS)[: rng.randint(2, 6)] for _ in range(count // 4)]
 
 
-async def timed(search: Search, typed: list[str]) -> tuple[list[float], list[object]]:
-    times, answers = [], []
+Suggestions = list[tuple[AccountRef, str | None]]
+
+
+async def timed(search: Search, typed: list[str]) -> tuple[list[float], list[Suggestions]]:
+    times: list[float] = []
+    answers: list[Suggestions] = []
     for text in typed:
         start = time.perf_counter()
         answers.append(await search(text, 25))
@@ -72,7 +77,7 @@ async def timed(search: Search, typed: list[str]) -> tuple[list[float], list[obj
     return times, answers
 
 
-async def postgres_url(base: str) -> tuple[str, Callable[[], Awaitable[None]]]:
+async def postgres_url(base: str) -> tuple[str, Cleanup]:
     url = make_url(base)
     name = f"isofficial_bench_{uuid.uuid4().hex[:8]}"
     admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -96,7 +101,7 @@ async def main(args: argparse.Namespace) -> None:
     brute_times, expected = await timed(memory.search, typed)
     table = [("python scan (baseline)", brute_times)]
     sqlite = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp()) / 'search.sqlite3'}"
-    targets = [("sqlite", sqlite, None)]
+    targets: list[tuple[str, str, Cleanup | None]] = [("sqlite", sqlite, None)]
     if args.postgres:
         url, drop = await postgres_url(args.postgres)
         targets.append(("postgresql", url, drop))

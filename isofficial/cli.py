@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import render
-from bot.core import Core
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
-from isofficial.bootstrap import build_core, open_sql_registry
+from isofficial.bootstrap import build_core, core_on, open_sql_registry
 from isofficial.settings import Settings
 
 log = logging.getLogger("isofficial")
@@ -218,7 +217,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.webhook:
         settings = settings.model_copy(update={"telegram_webhook": True})
     registry = await open_sql_registry(settings)
-    return await serve(await Core.start(registry, settings.moderators), registry, settings)
+    return await serve(await core_on(registry, settings), registry, settings)
 
 
 async def _feeds(args: argparse.Namespace, settings: Settings) -> int:

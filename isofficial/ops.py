@@ -62,7 +62,7 @@ class MeteredCore(Core):
 
     @classmethod
     def around(cls, core: Core) -> MeteredCore:
-        return cls(core.registry, core.index, core.moderators)
+        return cls(core.registry, core.index, core.moderators, core.feeds, core.preferences)
 
     async def check(
         self, text: str, asker: Asker, current_id: IdLookup | None = None

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core import Core
+from bot.core import Core, feed_line
 from bot.model import (
     AccountRef,
     Asker,
     Certainty,
     Correction,
     Evidence,
+    FeedsNotConfigured,
     IsOfficialError,
     NoAccountFound,
     NotAllowed,
@@ -19,7 +20,11 @@ from bot.model import (
     Status,
     UnknownStatus,
 )
-from isofficial.bootstrap import memory_core
+from isofficial.bootstrap import core_on, memory_core
+from isofficial.settings import Settings
+from knowledge.feeds.errors import FeedError
+from knowledge.memory import MemoryChatPreferences
+from knowledge.registry import open_registry
 
 DPRK = "Government of North Korea (DPRK)"
 MOD = Asker("telegram", "42", chat_id="-100", is_private=False, name="@mod")
@@ -183,3 +188,113 @@ async def test_a_cited_feed_mention_keeps_its_title_and_date(core: Core) -> None
     core.registry.mention_items[AccountRef("x", "uriminzok")] = [mention]  # type: ignore[attr-defined]
     answer = await core.verdict(f"x:uriminzok unofficial {DPRK} {mention.url}", MOD)
     assert mention in answer.evidence
+
+
+async def test_a_verdict_takes_the_accounts_reports_off_the_queue(core: Core) -> None:
+    await core.report("x:nasa_help impersonator asks for keys", USER)
+    other = await core.report("x:fakedprk impersonator", USER)
+    await core.verdict("x:nasa_help impersonator NASA", MOD)
+    assert await core.open_reports(MOD) == [other]
+
+
+# --- autocomplete ---
+
+
+@pytest.mark.parametrize(
+    ("typed", "first"),
+    [
+        ("na", "x:nasa"),
+        ("@NA", "x:nasa"),
+        ("x:na", "x:nasa"),
+        ("twitter:NA", "x:nasa"),  # an alias names the platform
+        ("youtube:uri", "youtube:uriminzok"),
+        ("korea", "x:uriminzok"),  # part of the entity's name
+    ],
+)
+async def test_suggest_finds_registered_accounts(core: Core, typed: str, first: str) -> None:
+    found = await core.suggest(typed)
+    assert str(found[0][0]) == first
+
+
+async def test_suggest_limits_and_keeps_to_the_named_platform(core: Core) -> None:
+    assert await core.suggest("x:uri") == [(AccountRef("x", "uriminzok"), DPRK)]
+    assert len(await core.suggest("", limit=2)) == 2
+    assert await core.suggest("nobody") == []
+
+
+# --- chat preferences ---
+
+
+class CountingPreferences(MemoryChatPreferences):
+    """The memory store, counting reads (auto-check asks on every message)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def autocheck(self, platform: str, chat_id: str) -> bool:
+        self.reads += 1
+        return await super().autocheck(platform, chat_id)
+
+
+async def test_autocheck_is_recorded_with_who_and_read_from_a_cache(core: Core) -> None:
+    store = CountingPreferences()
+    one = Core(core.registry, core.index, core.moderators, preferences=store)
+    assert not await one.autocheck_enabled("telegram", "-100")  # never said: off
+    await one.set_autocheck("-100", True, MOD)
+    assert store.autochecks == {("telegram", "-100"): (True, "telegram:42 (@mod)")}
+    for _ in range(100):
+        assert await one.autocheck_enabled("telegram", "-100")
+    assert not await one.autocheck_enabled("discord", "-100")  # chats are per platform
+    assert store.reads == 2  # one per chat, not one per message
+
+    restarted = Core(core.registry, core.index, core.moderators, preferences=store)
+    assert await restarted.autocheck_enabled("telegram", "-100")
+
+
+async def test_another_replicas_switch_is_seen_once_the_cache_expires(core: Core) -> None:
+    store = MemoryChatPreferences()
+    mine, theirs = (Core(core.registry, core.index, preferences=store) for _ in range(2))
+    mine.preferences_ttl = 0.0
+    assert not await mine.autocheck_enabled("telegram", "-100")
+    await theirs.set_autocheck("-100", True, USER)
+    assert await mine.autocheck_enabled("telegram", "-100")
+
+
+async def test_without_a_store_autocheck_lasts_as_long_as_the_process(core: Core) -> None:
+    bare = Core(core.registry, core.index)
+    await bare.set_autocheck("-100", True, USER)
+    assert await bare.autocheck_enabled("telegram", "-100")
+    assert not await Core(core.registry, core.index).autocheck_enabled("telegram", "-100")
+
+
+# --- feeds ---
+
+
+async def test_feed_commands_are_for_moderators_and_need_feeds(core: Core) -> None:
+    with pytest.raises(NotAllowed):
+        await core.list_feeds(USER)
+    with pytest.raises(FeedsNotConfigured, match="not configured"):
+        await core.add_feed("https://example.org/feed.xml", MOD)
+
+
+async def test_moderators_add_list_and_remove_feeds(database_url: str) -> None:
+    registry = await open_registry(database_url)
+    settings = Settings(_env_file=None, moderators=frozenset({"telegram:42"}))  # type: ignore[call-arg]
+    sql = await core_on(registry, settings)
+    url = "https://news.example/feed.xml"
+    with pytest.raises(NotAllowed):
+        await sql.add_feed(url, USER)
+    added = await sql.add_feed(f"  {url} ", MOD)
+    assert (added.url, added.item_count, added.last_success) == (url, 0, None)
+    assert "news.example/feed.xml · last success never · 0 items" in feed_line(added)
+    with pytest.raises(FeedError, match="already in the feed list"):
+        await sql.add_feed(url, MOD)
+    with pytest.raises(FeedError, match="not a feed URL"):
+        await sql.add_feed("ftp://news.example/feed", MOD)
+    assert [feed.url for feed in await sql.list_feeds(MOD)] == [url]
+    with pytest.raises(FeedError, match="no feed"):
+        await sql.remove_feed("https://elsewhere.example/", MOD)
+    await sql.remove_feed(url, MOD)
+    assert await sql.list_feeds(MOD) == []
+    await registry.close()

@@ -6,8 +6,9 @@ import asyncio
 import random
 import string
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -21,6 +22,9 @@ from bot.core import Core
 from bot.model import AccountRecord, AccountRef, Correction, Evidence, Status
 from isofficial.bootstrap import memory_core
 from isofficial.settings import Settings
+from knowledge.feeds.store import SqlFeedCatalog
+from knowledge.memory import MemoryChatPreferences
+from knowledge.registry import open_registry
 
 ARTICLE = Evidence(
     url="https://www.nknews.org/2010/08/uriminzok-fans/", title="Fans ran the accounts",
@@ -120,7 +124,7 @@ async def test_start_syncs_commands_identifies_and_heartbeats(world: World, bot:
     assert fake.command_puts == 1
     names = {(c["type"], c["name"]) for c in fake.commands}
     assert names == {(1, "check"), (1, "sources"), (1, "verdict"), (1, "history"),
-                     (1, "report"), (3, "Check accounts")}
+                     (1, "report"), (1, "feeds"), (3, "Check accounts")}
     status = next(o for o in fake.command("verdict")["options"] if o["name"] == "status")
     assert {c["value"] for c in status["choices"]} == {s.value for s in Status} - {"unknown"}
     assert all(o.get("description") for c in fake.commands if c["type"] == 1 for o in c["options"])
@@ -363,6 +367,63 @@ async def test_autocomplete_suggests_registered_accounts_and_entities(world: Wor
     assert "x:nasa" in [c["value"] for c in checks]
 
 
+async def test_autocomplete_searches_the_registry_as_it_is_now(world: World, bot: Running) -> None:
+    fake = world.fake
+    # Set after the bot started, by another process: a startup list would not know it.
+    await world.core.registry.apply(
+        Correction(AccountRef("telegram", "kcna_watch"), Status.UNOFFICIAL, "KCNA Watch"), "cli")
+    accounts = await fake.autocomplete("check", "query", world.alice, world.guild, query="kcna")
+    assert [(c["value"], c["name"]) for c in accounts] == [
+        ("kcna", "kcna"), ("telegram:kcna_watch", "telegram:kcna_watch · KCNA Watch")]
+    by_entity = await fake.autocomplete("history", "account", world.alice, world.guild,
+                                        account="north korea")
+    assert [c["value"] for c in by_entity] == ["north korea", "x:uriminzok"]
+    entities = await fake.autocomplete("verdict", "entity", world.mod, world.guild,
+                                       account="x:new", entity="korea")
+    assert [c["value"] for c in entities] == ["korea", "Government of North Korea (DPRK)"]
+
+
+# ---- feeds ---------------------------------------------------------------------------------------
+
+
+async def test_feeds_are_refused_privately_to_members_and_unconfigured_said(world: World,
+                                                                            bot: Running) -> None:
+    refused = await (await world.fake.slash("feeds", world.alice, world.guild,
+                                            action="list")).reply()
+    assert is_ephemeral(refused) and "only moderators" in refused["content"]
+    unset = await (await world.fake.slash("feeds", world.mod, world.guild, action="add",
+                                          url="https://news.example/feed.xml")).reply()
+    assert is_ephemeral(unset) and "not configured" in unset["content"]
+
+
+async def test_moderators_manage_feeds(fake: FakeDiscord, tmp_path: Path) -> None:
+    registry = await open_registry(f"sqlite+aiosqlite:///{tmp_path / 'registry.sqlite3'}")
+
+    async def with_feeds(moderators: frozenset[str], seed: Sequence[Correction]) -> Core:
+        core = await memory_core(moderators, seed)
+        return Core(core.registry, core.index, moderators, SqlFeedCatalog(registry.engine))
+
+    world = await make_world(fake, with_feeds)
+    running = await start_bot(world)
+    url = "https://news.example/feed_1.xml"
+
+    async def feeds(**options: str) -> dict[str, Any]:
+        reply = await (await fake.slash("feeds", world.mod, world.guild, **options)).reply()
+        assert is_ephemeral(reply)
+        return reply
+
+    assert "no feeds yet" in (await feeds(action="list"))["content"]
+    assert "added" in (await feeds(action="add", url=url))["content"]
+    assert "already in the feed list" in (await feeds(action="add", url=url))["content"]
+    assert "not a feed URL" in (await feeds(action="add", url="file:///etc/passwd"))["content"]
+    assert "needs the feed's URL" in (await feeds(action="remove"))["content"]
+    assert "/feed_1.xml · last success never" in (await feeds(action="list"))["content"]
+    assert "removed" in (await feeds(action="remove", url=url))["content"]
+    assert "unknown action" in (await feeds(action="banana"))["content"]
+    await running.close()
+    await registry.close()
+
+
 # ---- deferral and the 3-second deadline ---------------------------------------------------------
 
 
@@ -450,6 +511,24 @@ async def test_autocheck_is_opt_in_and_speaks_only_when_alarming(fake: FakeDisco
     await running.close()
 
 
+async def test_autocheck_survives_a_restart(fake: FakeDiscord) -> None:
+    world = await make_world(fake)
+    running = await start_bot(world, discord_autocheck=True)
+    accepted = await (await fake.slash("autocheck", world.manager, world.guild, mode="on")).reply()
+    assert "on" in accepted["content"]
+    await running.close()
+    store = world.core.preferences
+    assert isinstance(store, MemoryChatPreferences)
+    who = f"discord:{world.manager.id} (boss)"
+    assert store.autochecks == {("discord", str(world.guild.id)): (True, who)}
+
+    fresh = await Core.start(world.core.registry, world.core.moderators, preferences=store)
+    running = await start_bot(replace(world, core=fresh), discord_autocheck=True)
+    await fake.post_message(world.alice, world.guild, "follow x:nasa_official for prizes")
+    await until(lambda: any(m["embeds"] for m in fake.channel_messages(world.guild)))
+    await running.close()
+
+
 async def test_sharded_bot_answers_in_every_shard(fake: FakeDiscord) -> None:
     fake.shard_count = 2
     world = await make_world(fake)
@@ -461,3 +540,39 @@ async def test_sharded_bot_answers_in_every_shard(fake: FakeDiscord) -> None:
         reply = await (await fake.slash("check", world.alice, guild, query="x:nasa")).reply()
         assert reply["embeds"][0]["footer"]["text"] == "x:nasa"
     await running.close()
+
+
+async def test_one_process_per_shard(fake: FakeDiscord) -> None:
+    fake.shard_count = 2
+    world = await make_world(fake)
+    while fake.shard_of(second := fake.add_guild("other")) == fake.shard_of(world.guild):
+        pass
+    first = await start_process(world, shard=1)
+    assert [i["shard"] for i in fake.identified] == [[1, 2]]  # only its own shard
+    other = await start_process(world, shard=0)
+    await fake.wait_ready()
+    assert sorted(i["shard"][0] for i in fake.identified) == [0, 1]
+    for guild in (world.guild, second):
+        reply = await (await fake.slash("check", world.alice, guild, query="x:nasa")).reply()
+        assert reply["embeds"][0]["footer"]["text"] == "x:nasa"
+    await other.close()  # the reverse order of start: each restores discord.py's endpoints
+    await first.close()
+
+
+async def start_process(world: World, shard: int) -> Running:
+    # Given its shard count, discord.py skips GET /gateway/bot: it connects to the configured
+    # gateway (else Discord's default), never to an announced one.
+    settings = settings_for(world.fake, discord_shard_id=shard, discord_shard_count=2,
+                            discord_gateway=world.fake.gateway_url)
+    running = Running(world, settings, 1.5)
+    await until(lambda: shard in world.fake.connections)
+    return running
+
+
+@pytest.mark.parametrize(("shard", "count", "error"), [
+    (1, None, "set both"), (None, 2, "set both"), (2, 2, "must be 0 to 1")])
+async def test_a_half_configured_shard_is_refused(world: World, shard: int | None,
+                                                  count: int | None, error: str) -> None:
+    settings = settings_for(world.fake, discord_shard_id=shard, discord_shard_count=count)
+    with pytest.raises(ValueError, match=error):
+        await run_discord(world.core, settings, asyncio.Event())

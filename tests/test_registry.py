@@ -292,7 +292,8 @@ async def test_search_handle_prefixes_first_then_entity_names(registry: SqlRegis
         (AccountRef("telegram", "spacenews"), "Space News"),  # handle, then name prefix (same)
         (AccountRef("x", "esa"), "European Space Agency"),  # name contains
     ]
-    assert [str(r) for r, _ in await registry.search("ucla_b")] == ["youtube:UCLA_BEfRrMf6VkxTgnS_HQ"]
+    [(channel, _)] = await registry.search("ucla_b")  # a channel id keeps its case
+    assert channel == AccountRef("youtube", "UCLA_BEfRrMf6VkxTgnS_HQ")
     assert [str(r) for r, _ in await registry.search("na", platform="telegram")] == [
         "telegram:nasanews"
     ]

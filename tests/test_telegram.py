@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -24,7 +25,10 @@ from adapters.telegram.run import serve
 from bot import render
 from bot.core import Core
 from bot.model import AccountRef, Answer, Asker, Certainty, Correction, Evidence, Status
+from bot.ports import ChatPreferences, FeedCatalog
+from knowledge.feeds.store import SqlFeedCatalog
 from knowledge.memory import MemoryRegistry
+from knowledge.registry import SqlChatPreferences, open_registry
 
 MODERATOR_ID = 1
 STATEMENT = Evidence(
@@ -55,12 +59,14 @@ class Harness:
     group: JSON
 
 
-async def seeded_core(seed: Sequence[Correction] = SEED,
-                      registry: MemoryRegistry | None = None) -> tuple[Core, MemoryRegistry]:
+async def seeded_core(seed: Sequence[Correction] = SEED, registry: MemoryRegistry | None = None,
+                      feeds: FeedCatalog | None = None,
+                      preferences: ChatPreferences | None = None) -> tuple[Core, MemoryRegistry]:
     registry = registry or MemoryRegistry()
     for correction in seed:
         await registry.apply(correction, by="seed")
-    return await Core.start(registry, frozenset({f"telegram:{MODERATOR_ID}"})), registry
+    moderators = frozenset({f"telegram:{MODERATOR_ID}"})
+    return await Core.start(registry, moderators, feeds, preferences), registry
 
 
 def config_for(fake: FakeTelegram, **changes: object) -> TelegramConfig:
@@ -78,8 +84,9 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 @asynccontextmanager
 async def start_bot(fake: FakeTelegram, config: TelegramConfig,
-                    registry: MemoryRegistry | None = None) -> AsyncIterator[Harness]:
-    core, registry = await seeded_core(registry=registry)
+                    registry: MemoryRegistry | None = None, feeds: FeedCatalog | None = None,
+                    preferences: ChatPreferences | None = None) -> AsyncIterator[Harness]:
+    core, registry = await seeded_core(registry=registry, feeds=feeds, preferences=preferences)
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve(build_application(core, config), config, stop, ready))
     await asyncio.wait_for(ready.wait(), 10)
@@ -277,6 +284,8 @@ async def test_reports_queue_for_moderators_and_undo_reverts(bot: Harness) -> No
     listed = await bot.fake.ask(dm_of(bot, bot.mod), bot.mod, "/reports")
     assert "x:nasa_help impersonator — wants keys" in listed.text
     await bot.fake.ask(bot.group, bot.mod, "/verdict x:nasa_help impersonator NASA")
+    reviewed = await bot.fake.ask(dm_of(bot, bot.mod), bot.mod, "/reports")
+    assert reviewed.text == "No open reports."  # the verdict answered it
     undone = await bot.fake.ask(bot.group, bot.mod, "/undo x:nasa_help")
     assert undone.text.startswith("Undone.") and await headline(bot, "x:nasa_help") in undone.text
 
@@ -317,6 +326,55 @@ async def test_an_anonymous_admin_may_switch_autocheck(bot: Harness) -> None:
     await bot.fake.send(bot.group, anonymous, "/autocheck on", sender_chat=bot.group)
     reply = await bot.fake.expect("sendMessage", chat_id=bot.group["id"])
     assert "Auto-check is on" in reply.text
+
+
+async def test_autocheck_survives_a_restart(fake: FakeTelegram, tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'registry.sqlite3'}"
+    registry = await open_registry(database)
+    async with start_bot(fake, config_for(fake),
+                         preferences=SqlChatPreferences(registry.engine)) as bot:
+        fake.join(bot.group, bot.ann, "administrator")
+        assert "Auto-check is on" in (await fake.ask(bot.group, bot.ann, "/autocheck on")).text
+    await registry.close()
+
+    registry = await open_registry(database)  # a new process: nothing kept but the database
+    async with start_bot(fake, config_for(fake),
+                         preferences=SqlChatPreferences(registry.engine)) as bot:
+        warned = await fake.ask(bot.group, bot.bob, "is https://x.com/uriminzok legit?")
+        assert "unofficial" in warned.text
+        status = await fake.ask(bot.group, bot.bob, "/autocheck")
+        assert "it is on here" in status.text
+    await registry.close()
+
+
+# --- feeds ---
+
+
+async def test_moderators_manage_feeds_by_command(fake: FakeTelegram, tmp_path: Path) -> None:
+    registry = await open_registry(f"sqlite+aiosqlite:///{tmp_path / 'registry.sqlite3'}")
+    url = "https://news.example/feed.xml?a=1&b=<2>"
+    async with start_bot(fake, config_for(fake), feeds=SqlFeedCatalog(registry.engine)) as bot:
+        dm = dm_of(bot, bot.mod)
+        refused = await fake.ask(bot.group, bot.ann, f"/feeds add {url}")
+        assert "only moderators" in refused.text
+        assert (await fake.ask(dm, bot.mod, "/feeds")).text.startswith("No feeds yet")
+        added = await fake.ask(dm, bot.mod, f"/feeds add {url}")
+        assert added.text.startswith("Added") and url in added.text  # escaped, then parsed
+        again = await fake.ask(dm, bot.mod, f"/feeds add {url}")
+        assert "already in the feed list" in again.text
+        bad = await fake.ask(dm, bot.mod, "/feeds add ftp://news.example/feed")
+        assert "not a feed URL" in bad.text
+        listed = await fake.ask(dm, bot.mod, "/feeds list")
+        assert url in listed.text and "last success never · 0 items" in listed.text
+        assert "Usage: /feeds" in (await fake.ask(dm, bot.mod, "/feeds remove")).text
+        assert "Removed" in (await fake.ask(dm, bot.mod, f"/feeds remove {url}")).text
+        assert (await fake.ask(dm, bot.mod, "/feeds list")).text.startswith("No feeds yet")
+    await registry.close()
+
+
+async def test_feeds_not_configured_is_said_plainly(bot: Harness) -> None:
+    reply = await bot.fake.ask(dm_of(bot, bot.mod), bot.mod, "/feeds list")
+    assert "feeds are not configured" in reply.text
 
 
 # --- inline mode ---

@@ -146,7 +146,7 @@ def _feed_line(row: FeedStatus) -> str:
 
 
 class SqlFeedCatalog:
-    """The feed list for the core (moderators' chat commands): see FeedCatalog in the report."""
+    """The feed list for the core (moderators' chat commands): implements bot.ports.FeedCatalog."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
