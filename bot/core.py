@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -96,12 +97,23 @@ class Core:
             parse_ref(text)  # raises the precise reason: a too-long handle, an unknown platform
             raise NoAccountFound(text)
         candidates = {account: self._candidates(account, asker) for account in named}
-        records = await self.registry.find([ref for refs in candidates.values() for ref in refs])
+        # Accounts named with their platform: their mentions are read while the registry is.
+        certain = [refs[0] for refs in candidates.values() if len(refs) == 1]
+        records, mentions = await asyncio.gather(
+            self.registry.find([ref for refs in candidates.values() for ref in refs]),
+            self._mentions(certain),
+        )
         answers = []
         for account, refs in candidates.items():
             found = [ref for ref in refs if ref in records]
             for ref in found or refs[:1]:
-                answers.append(await self._answer(text, account, ref, records.get(ref), current_id))
+                if ref not in mentions:
+                    mentions |= await self._mentions([ref])
+                answers.append(
+                    await self._answer(
+                        text, account, ref, records.get(ref), current_id, mentions[ref]
+                    )
+                )
         return answers
 
     async def sources(self, text: str, asker: Asker) -> list[Answer]:
@@ -274,8 +286,10 @@ class Core:
         ref: AccountRef,
         record: AccountRecord | None,
         current_id: IdLookup | None,
+        mentions: tuple[Evidence, ...] | None = None,
     ) -> Answer:
-        mentions = tuple(await self.registry.mentions(ref, MENTIONS_PER_ANSWER))
+        if mentions is None:
+            mentions = (await self._mentions([ref]))[ref]
         if record is None:
             written = account.written if account else ref.handle
             lookalikes = self.index.find(ref, written)
@@ -294,6 +308,12 @@ class Core:
             note=record.note,
             notices=notices,
         )
+
+    async def _mentions(self, refs: list[AccountRef]) -> dict[AccountRef, tuple[Evidence, ...]]:
+        found = await asyncio.gather(
+            *(self.registry.mentions(r, MENTIONS_PER_ANSWER) for r in refs)
+        )
+        return {ref: tuple(items) for ref, items in zip(refs, found, strict=True)}
 
     async def _id_notices(
         self, record: AccountRecord, account: NamedAccount | None, current_id: IdLookup | None
