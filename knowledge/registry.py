@@ -12,12 +12,26 @@ advisory lock on the account's key, so no change is lost and the log gets every 
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, case, delete, exists, func, insert, or_, select, text, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -79,8 +93,28 @@ async def open_registry(url: str) -> SqlRegistry:
 class SqlRegistry:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # SQLite: the per-check lookups share one autocommit connection, which saves a pool
+        # checkout, a BEGIN and a ROLLBACK (each a thread hop in aiosqlite) on every check.
+        self._reader: AsyncConnection | None = None
+        self._reader_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one short read; every statement sees the latest committed data."""
+        if self.engine.dialect.name != "sqlite":
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        async with self._reader_lock:
+            if self._reader is None:
+                conn = await self.engine.connect()
+                self._reader = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield self._reader
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         await self.engine.dispose()
 
     async def count(self) -> int:
@@ -92,7 +126,7 @@ class SqlRegistry:
             return await conn.scalar(select(accounts.c.id).limit(1)) is None
 
     async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
-        async with self.engine.connect() as conn:
+        async with self.reading() as conn:
             return await find_in(conn, refs)
 
     async def protected(self, batch: int = 10_000) -> AsyncIterator[list[tuple[AccountRef, str]]]:
@@ -182,7 +216,8 @@ class SqlRegistry:
             ]
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
-        return await recent_mentions(self.engine, ref, limit)
+        async with self.reading() as conn:
+            return await recent_mentions(conn, ref, limit)
 
     async def search(
         self, prefix: str, limit: int = 25, platform: str | None = None
@@ -261,17 +296,28 @@ async def account_ids(conn: AsyncConnection, refs: Sequence[AccountRef]) -> dict
     return ids
 
 
+# Built once: a check usually names one account, and building the join costs more than the query.
+_RECORDS = (
+    select(*_RECORD_COLUMNS, *_EVIDENCE_COLUMNS)
+    .select_from(accounts.outerjoin(entities).outerjoin(evidence))
+    .order_by(accounts.c.id, evidence.c.id)
+)
+_ONE_RECORD = _RECORDS.where(
+    accounts.c.platform == bindparam("platform"), accounts.c.handle_key == bindparam("key")
+)
+
+
 async def _find(
     conn: AsyncConnection, refs: Sequence[AccountRef]
 ) -> dict[AccountRef, AccountRecord]:
-    query = (
-        select(*_RECORD_COLUMNS, *_EVIDENCE_COLUMNS)
-        .select_from(accounts.outerjoin(entities).outerjoin(evidence))
-        .where(refs_clause(refs))
-        .order_by(accounts.c.id, evidence.c.id)
-    )
+    if len(refs) == 1:
+        result = await conn.execute(
+            _ONE_RECORD, {"platform": refs[0].platform, "key": refs[0].handle}
+        )
+    else:
+        result = await conn.execute(_RECORDS.where(refs_clause(refs)))
     rows_by_account: dict[int, list[AnyRow]] = defaultdict(list)
-    for row in await conn.execute(query):
+    for row in result:
         rows_by_account[row.id].append(row)
     records = (_record(rows) for rows in rows_by_account.values())
     return {record.ref: record for record in records}

@@ -80,6 +80,21 @@ async def test_apply_then_find(registry: SqlRegistry) -> None:
     assert not await registry.is_empty() and await registry.count() == 1
 
 
+async def test_reads_see_what_another_process_committed(database_url: str) -> None:
+    """Another process's registry on the same database: its write is read at once, never a
+    stale snapshot (SQLite reads share one autocommit connection)."""
+    reader, writer = await open_registry(database_url), await open_registry(database_url)
+    try:
+        assert await reader.find([NASA]) == {}
+        record, _ = await writer.apply(official(), by="telegram:42")
+        assert await reader.find([NASA]) == {NASA: record}
+        await writer.undo(NASA, by="telegram:42")
+        assert await reader.find([NASA]) == {}
+    finally:
+        await reader.close()
+        await writer.close()
+
+
 async def test_find_many_refs_across_platforms(registry: SqlRegistry) -> None:
     refs = [AccountRef(p, f"name{i}") for p in ("x", "youtube", "facebook") for i in range(700)]
     for ref in refs[::50]:
