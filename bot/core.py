@@ -352,14 +352,6 @@ class Core:
             self.index.remove(ref)
 
 
-def feed_line(feed: FeedState) -> str:
-    """`https://… · last success 2026-11-28 12:00 · 12 items · last error: …` (plain text)."""
-    success = feed.last_success.strftime("%Y-%m-%d %H:%M") if feed.last_success else "never"
-    error = f" · last error: {feed.last_error}" if feed.last_error else ""
-    title = f"{feed.title} — " if feed.title else ""
-    return f"{title}{feed.url} · last success {success} · {feed.item_count} items{error}"
-
-
 def _who(asker: Asker) -> str:
     """How the change log names a person: `telegram:42 (@alice)`."""
     return (

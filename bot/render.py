@@ -16,6 +16,7 @@ from bot.model import (
     Report,
     Status,
 )
+from bot.ports import FeedState
 
 BADGE: dict[Status, str] = {
     Status.OFFICIAL: "✅",
@@ -204,3 +205,11 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 def error_json(query: str, message: str) -> dict[str, Any]:
     return {"query": query, "error": message}
+
+
+def feed_line(feed: FeedState) -> str:
+    """`https://… · last success 2026-11-28 12:00 · 12 items · last error: …`"""
+    success = feed.last_success.strftime("%Y-%m-%d %H:%M") if feed.last_success else "never"
+    error = f" · last error: {feed.last_error}" if feed.last_error else ""
+    title = f"{feed.title} — " if feed.title else ""
+    return f"{title}{feed.url} · last success {success} · {feed.item_count} items{error}"

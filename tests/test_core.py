@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core import Core, feed_line
+from bot.core import Core
 from bot.model import (
     AccountRef,
     Asker,
@@ -20,6 +20,7 @@ from bot.model import (
     Status,
     UnknownStatus,
 )
+from bot.render import feed_line
 from isofficial.bootstrap import core_on, memory_core
 from isofficial.settings import Settings
 from knowledge.feeds.errors import FeedError

@@ -9,9 +9,9 @@ import discord
 from discord.utils import escape_markdown
 
 from bot import render
-from bot.core import feed_line
 from bot.model import AccountRef, Answer, Change, Report, Status
 from bot.ports import FeedState
+from bot.render import feed_line
 
 MAX_EMBEDS = 10  # per message
 EMBEDS_TOTAL = 5900  # Discord allows 6000 characters across a message's embeds

@@ -34,9 +34,10 @@ from adapters.telegram.render import (
 )
 from adapters.telegram.throttle import Admission, Throttle
 from bot import render
-from bot.core import Core, IdLookup, feed_line
+from bot.core import Core, IdLookup
 from bot.model import AccountRef, Answer, Asker, IsOfficialError
 from bot.ports import FeedState
+from bot.render import feed_line
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

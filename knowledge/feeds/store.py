@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.model import AccountRef, Evidence, IsOfficialError
 from bot.platforms import ANY
+from bot.render import feed_line
 from knowledge.database import writing
 from knowledge.feeds.errors import FeedError
 from knowledge.feeds.fetch import Fetched
@@ -136,13 +137,7 @@ def format_feed_list(rows: Sequence[FeedStatus]) -> str:
     """`feeds list`: one line per feed with its last success, item count and last error."""
     if not rows:
         return "no feeds yet: add one with `isofficial feeds add URL`"
-    return "\n".join(_feed_line(row) for row in rows)
-
-
-def _feed_line(row: FeedStatus) -> str:
-    success = row.last_success.strftime("%Y-%m-%d %H:%M") if row.last_success else "never"
-    error = f" · last error: {row.last_error}" if row.last_error else ""
-    return f"{row.url} · last success {success} · {row.item_count} items{error}"
+    return "\n".join(feed_line(row) for row in rows)
 
 
 class SqlFeedCatalog:
