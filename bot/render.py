@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -69,7 +70,9 @@ def certainty_line(answer: Answer) -> str:
     if answer.certainty is Certainty.SOURCED:
         count = len(answer.evidence)
         sources = f"{count} source" + ("s" if count != 1 else "")
-        return f"how sure: sourced ({sources}), reviewed {day(answer.reviewed)}"
+        dates = [ev.published for ev in answer.evidence if ev.published]
+        newest = f", newest {max(dates).isoformat()}" if dates else ""
+        return f"how sure: sourced ({sources}{newest}), reviewed {day(answer.reviewed)}"
     if answer.certainty is Certainty.UNSOURCED:
         return f"how sure: registered without a source, reviewed {day(answer.reviewed)}"
     if answer.certainty is Certainty.HEURISTIC:
@@ -85,19 +88,30 @@ def evidence_line(evidence: Evidence) -> str:
 
 
 def short_lines(answer: Answer) -> list[str]:
-    """What a group sees: verdict, warnings, how sure. No links."""
+    """What a group sees: verdict, why (the note's first sentence), warnings, how sure. No links."""
     lines = [headline(answer)]
+    if answer.note:
+        lines.append(f"  {gist(answer.note)}")
     lines += [f"  {LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
     lines += [f"  ⚠️ {notice}" for notice in answer.notices]
     lines.append(f"  {certainty_line(answer)}")
     return lines
 
 
+def gist(note: str, limit: int = 200) -> str:
+    """A note's first sentence, short enough for a group chat."""
+    first = re.split(r"(?<=[.!?])\s", note.strip(), maxsplit=1)[0]
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
 def full_lines(answer: Answer) -> list[str]:
     """What a DM or the console sees: everything, with every source and date."""
     lines = short_lines(answer)
-    if answer.note:
-        lines.append(f"  note: {answer.note}")
+    if answer.note:  # the rest of the note after what the short answer showed
+        note, shown = answer.note.strip(), gist(answer.note)
+        rest = note.removeprefix(shown).strip() if note.startswith(shown) else note
+        if rest:
+            lines.append(f"  {rest}")
     if answer.evidence:
         lines.append("  sources:")
         lines += [f"    {evidence_line(ev)}" for ev in answer.evidence]
