@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from importlib.resources import files
 
 from bot.core import Core
+from bot.lookalike import LookalikeIndex
 from bot.model import Correction
 from isofficial.settings import Settings
 from knowledge.database import default_database_url
@@ -37,16 +38,17 @@ async def load_starter_data(registry: SqlRegistry) -> None:
                 raise RuntimeError(f"starter data {resource.name}: {result.problems[0]}")
 
 
-async def build_core(settings: Settings) -> Core:
-    return await core_on(await open_sql_registry(settings), settings)
+async def build_core(settings: Settings, lookalikes: bool = True) -> Core:
+    """lookalikes False: skip reading every official account into the lookalike index, for
+    commands that never match lookalikes (verdict, history, undo: seconds on a huge registry)."""
+    return await core_on(await open_sql_registry(settings), settings, lookalikes)
 
 
-async def core_on(registry: SqlRegistry, settings: Settings) -> Core:
+async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = True) -> Core:
     """A core on an opened registry, its feed list and chat preferences on the same database."""
     engine = registry.engine
-    return await Core.start(
-        registry, settings.moderators, SqlFeedCatalog(engine), SqlChatPreferences(engine)
-    )
+    parts = (registry, settings.moderators, SqlFeedCatalog(engine), SqlChatPreferences(engine))
+    return await Core.start(*parts) if lookalikes else Core(parts[0], LookalikeIndex(), *parts[1:])
 
 
 async def memory_core(

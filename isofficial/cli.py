@@ -163,7 +163,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _verdict(args: argparse.Namespace, settings: Settings) -> int:
-    core = await build_core(settings)
+    core = await build_core(settings, lookalikes=False)
     answer = await core.set_verdict(
         args.ref,
         Status.parse(args.status),
@@ -177,19 +177,19 @@ async def _verdict(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _history(args: argparse.Namespace, settings: Settings) -> int:
-    core = await build_core(settings)
+    core = await build_core(settings, lookalikes=False)
     _print(render.history_text(*await core.history(args.ref)))
     return 0
 
 
 async def _undo(args: argparse.Namespace, settings: Settings) -> int:
-    core = await build_core(settings)
+    core = await build_core(settings, lookalikes=False)
     _print(render.full_text([await core.undo(args.ref, _operator(args.by))]))
     return 0
 
 
 async def _reports(args: argparse.Namespace, settings: Settings) -> int:
-    core = await build_core(settings)
+    core = await build_core(settings, lookalikes=False)
     reports = await core.open_reports(_operator(None))
     _print("\n".join(map(render.report_text, reports)) or "no open reports")
     return 0
