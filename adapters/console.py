@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
@@ -21,6 +22,7 @@ HELP = """commands:
   /reports            open suggestions (moderators)
   /help, /quit"""
 
+log = logging.getLogger(__name__)
 Handler = Callable[[Core, str, Asker], Awaitable[str]]
 
 
@@ -45,7 +47,7 @@ async def _undo(core: Core, args: str, asker: Asker) -> str:
 
 
 async def _report(core: Core, args: str, asker: Asker) -> str:
-    return "thanks, queued for moderators: " + render.report_text(await core.report(args, asker))
+    return render.report_queued(await core.report(args, asker))
 
 
 async def _reports(core: Core, args: str, asker: Asker) -> str:
@@ -84,6 +86,9 @@ async def reply(core: Core, line: str, asker: Asker) -> str:
         return await handler(core, args.strip(), asker)
     except IsOfficialError as error:
         return f"sorry: {error}"
+    except Exception:  # a bug or a broken database: keep the session, log the details
+        log.exception("console command failed: %s", line[:80])
+        return "sorry, something went wrong on my side (details in the log)"
 
 
 async def chat(

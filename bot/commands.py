@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 from bot.model import IsOfficialError, Status
 
 _URL = re.compile(r"https?://\S+$", re.IGNORECASE)
-VERDICT_USAGE = "usage: /verdict <account> <status> [entity] [| note] [source url]"
-REPORT_USAGE = "usage: /report <account> <status> [note]"
+VERDICT_USAGE = "Usage: /verdict <account> <status> [entity] [| note] [source url]"
+REPORT_USAGE = "Usage: /report <account> <status> [note]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,33 +103,39 @@ class Core:
             self.registry.find([ref for refs in candidates.values() for ref in refs]),
             self._mentions(certain),
         )
-        answers = []
-        for account, refs in candidates.items():
-            found = [ref for ref in refs if ref in records]
-            for ref in found or refs[:1]:
-                if ref not in mentions:
-                    mentions |= await self._mentions([ref])
-                answers.append(
-                    await self._answer(
-                        text, account, ref, records.get(ref), current_id, mentions[ref]
-                    )
-                )
-        return answers
+        # A bare @handle: every platform holding it, or the default platform when none does.
+        answered = {
+            account: [ref for ref in refs if ref in records] or refs[:1]
+            for account, refs in candidates.items()
+        }
+        unread = [ref for refs in answered.values() for ref in refs if ref not in mentions]
+        mentions |= await self._mentions(unread)
+        return [
+            await self._answer(text, account, ref, records.get(ref), current_id, mentions[ref])
+            for account, refs in answered.items()
+            for ref in refs
+        ]
 
     async def sources(self, text: str, asker: Asker) -> list[Answer]:
         """The same answers as check: each carries every evidence link and recent mention."""
         return await self.check(text, asker)
 
     async def history(self, text: str) -> tuple[AccountRef, list[Change]]:
-        ref = await self._one_ref(text)
+        ref = await self._one_ref(parse_ref(text))
         return ref, await self.registry.history(ref)
 
     async def report(self, args: str, by: Asker) -> Report:
+        """The chat form: `<account> <status> [note]`."""
         parsed = parse_report(args)
-        ref = await self._one_ref(parsed.account)
-        return await self.registry.add_report(
-            Report(ref=ref, status=parsed.status, by=_who(by), note=parsed.note)
-        )
+        return await self.file_report(parsed.account, parsed.status, by, parsed.note)
+
+    async def file_report(
+        self, account: str, status: Status, by: Asker, note: str | None = None
+    ) -> Report:
+        """Queue a suggestion about the one account that `account` names."""
+        ref = await self._one_ref(parse_ref(account))
+        report = Report(ref=ref, status=status, by=_who(by), note=note)
+        return await self.registry.add_report(report)
 
     async def suggest(self, text: str, limit: int = 25) -> list[tuple[AccountRef, str | None]]:
         """Registered accounts for autocomplete, with their entities: `na`, `@na`, `x:na` or a
@@ -156,6 +162,19 @@ class Core:
         on = await self.preferences.autocheck(platform, chat_id)
         self._autocheck[key] = (on, now + self.preferences_ttl)
         return on
+
+    async def alarms(
+        self, chat_id: str, text: str, asker: Asker, current_id: IdLookup | None = None
+    ) -> list[Answer]:
+        """What auto-check says about a chat message: its alarming answers; none when the chat
+        has not opted in or the message names no account (ordinary chatter)."""
+        if not await self.autocheck_enabled(asker.platform, chat_id):
+            return []
+        try:
+            answers = await self.check(text, asker, current_id)
+        except IsOfficialError:
+            return []
+        return [answer for answer in answers if answer.alarming]
 
     async def set_autocheck(self, chat_id: str, on: bool, by: Asker) -> None:
         """Record a chat's choice, naming who made it; the adapter checked they may."""
@@ -196,7 +215,7 @@ class Core:
         """A verdict on the one account that `account` names, with an optional source link."""
         self._require_moderator(by)
         named = parse_ref(account)
-        ref = await self._one_ref(account)
+        ref = await self._one_ref(named)
         correction = Correction(
             ref=ref,
             status=status,
@@ -210,13 +229,13 @@ class Core:
 
     async def undo(self, text: str, by: Asker) -> Answer:
         self._require_moderator(by)
-        ref = await self._one_ref(text)
+        ref = await self._one_ref(parse_ref(text))
         record, _ = await self.registry.undo(ref, _who(by))
         self._reindex(ref, record)
         return await self._answer(text, None, ref, record, None)
 
     async def open_reports(self, by: Asker) -> list[Report]:
-        self._require_moderator(by)
+        self._require_moderator(by, "read the reports")
         return await self.registry.open_reports()
 
     async def add_feed(self, url: str, by: Asker) -> FeedState:
@@ -242,12 +261,12 @@ class Core:
 
     # --- the parts --------------------------------------------------------------------------
 
-    def _require_moderator(self, asker: Asker) -> None:
+    def _require_moderator(self, asker: Asker, action: str = "change the registry") -> None:
         if not self.is_moderator(asker):
-            raise NotAllowed(_who(asker))
+            raise NotAllowed(_who(asker), action)
 
     def _feed_catalog(self, by: Asker) -> FeedCatalog:
-        self._require_moderator(by)  # refuse first: a refusal reveals nothing
+        self._require_moderator(by, "manage the feeds")  # refuse first: it reveals nothing
         if self.feeds is None:
             raise FeedsNotConfigured()
         return self.feeds
@@ -267,16 +286,16 @@ class Core:
             raise InvalidHandle(f"{account.written[:40]!r} is no valid handle on any platform")
         return refs
 
-    async def _one_ref(self, text: str) -> AccountRef:
+    async def _one_ref(self, named: NamedAccount) -> AccountRef:
         """The single account a command names; a bare @handle must be unambiguous."""
-        named = parse_ref(text)
         refs = self._candidates(named, OPERATOR)
         if named.ref.platform != ANY:
             return refs[0]
-        registered = [ref for ref in refs if ref in await self.registry.find(refs)]
+        records = await self.registry.find(refs)
+        registered = [ref for ref in refs if ref in records]
         if len(registered) > 1:
             where = ", ".join(str(ref) for ref in registered)
-            raise IsOfficialError(f"{text.strip()} is registered as {where}: name one of them")
+            raise IsOfficialError(f"@{named.written} is registered as {where}: name one of them")
         return (registered or refs)[0]
 
     async def _answer(

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.domains import split_domain
-from bot.model import AccountRef, InvalidHandle, IsOfficialError, NoAccountFound, UnknownPlatform
+from bot.model import AccountRef, InvalidHandle, IsOfficialError, NoAccountFound
 from bot.platforms import ALIASES, ANY, YOUTUBE_CHANNEL, normalize_handle, platform_named
 
 MAX_SCAN = 10_000  # characters of a message looked at; chat messages are shorter
@@ -261,7 +261,7 @@ def _account_in_url(url: str) -> _Found | None:
         segments
         and segments[0].startswith("@")
         and domain
-        and domain.registrable not in (NOT_FEDIVERSE)
+        and domain.registrable not in NOT_FEDIVERSE
     ):
         user, _, instance = segments[0][1:].partition("@")  # /@user, or /@user@home on a mirror
         return _Found("mastodon", f"{user}@{instance or written_host}")
@@ -389,7 +389,7 @@ def find_accounts(text: str) -> list[NamedAccount]:
     ]
 
 
-_WHOLE_PREFIXED = re.compile(r"(?P<word>[A-Za-z][A-Za-z0-9]{0,30}):(?!//)\s*(?P<handle>\S.*)")
+_WHOLE_PREFIXED = re.compile(r"(?P<word>[A-Za-z][A-Za-z0-9]{0,30}):(?!//)\s*(?P<handle>.*)")
 
 
 def parse_ref(text: str) -> NamedAccount:
@@ -397,11 +397,7 @@ def parse_ref(text: str) -> NamedAccount:
     ref = _INVISIBLE.sub("", text).strip()
     if not ref or len(ref) > 2000:
         raise NoAccountFound(ref)
-    if whole := _WHOLE_PREFIXED.fullmatch(ref):
-        if whole["word"].casefold() not in ALIASES:
-            raise UnknownPlatform(
-                f"unknown platform {whole['word']!r}: use one of {', '.join(ALIASES)}"
-            )
+    if _WHOLE_PREFIXED.fullmatch(ref):  # an unknown platform word raises UnknownPlatform
         return _named(_prefixed(ref))
     if not re.search(r"\s", ref) and (ref[0].isalnum() or ref[0] in "@/"):
         found = _single(ref)

@@ -193,9 +193,8 @@ class IsOfficialError(Exception):
 class NoAccountFound(IsOfficialError):
     def __init__(self, text: str) -> None:
         shown = text if len(text) <= 60 else text[:57] + "..."
-        super().__init__(
-            f"no account found in {shown!r}: paste a profile link, @handle or platform:handle"
-        )
+        where = f"no account found in {shown!r}" if text.strip() else "name an account"
+        super().__init__(f"{where}: paste a profile link, @handle or platform:handle")
 
 
 class InvalidHandle(IsOfficialError):
@@ -208,13 +207,13 @@ class UnknownPlatform(IsOfficialError):
 
 class UnknownStatus(IsOfficialError):
     def __init__(self, word: str) -> None:
-        valid = ", ".join(s.value for s in Status)
+        valid = ", ".join(s.value for s in Status if s is not Status.UNKNOWN)
         super().__init__(f"unknown status {word[:40]!r}: use one of {valid}")
 
 
 class NotAllowed(IsOfficialError):
-    def __init__(self, who: str) -> None:
-        super().__init__(f"only moderators can change the registry ({who} is not one)")
+    def __init__(self, who: str, action: str = "change the registry") -> None:
+        super().__init__(f"only moderators can {action} ({who} is not one)")
 
 
 class NothingToUndo(IsOfficialError):

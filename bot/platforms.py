@@ -74,8 +74,13 @@ def platform_named(word: str) -> str:
 # --- keys ---------------------------------------------------------------------------------------
 
 
+def _handle_word(platform: str) -> str:
+    """`x handle`, or just `handle` when the platform was not named."""
+    return "handle" if platform == ANY else f"{platform} handle"
+
+
 def _invalid(platform: str, handle: str, rule: str) -> InvalidHandle:
-    return InvalidHandle(f"{handle[:40]!r} is no valid {platform} handle: {rule}")
+    return InvalidHandle(f"{handle[:40]!r} is no valid {_handle_word(platform)}: {rule}")
 
 
 def _ascii_rule(platform: str, pattern: str, rule: str) -> Callable[[str], str]:
@@ -261,7 +266,7 @@ def normalize_handle(platform: str, handle: str) -> str:
     if platform != "youtube":  # a YouTube `@` marks a handle, not a channel id
         written = written.removeprefix("@")
     if not written:
-        raise InvalidHandle(f"empty {platform} handle")
+        raise InvalidHandle(f"empty {_handle_word(platform)}")
     return key(written)
 
 

@@ -44,10 +44,6 @@ _MEANING: dict[Status, str] = {
 }
 
 
-def ref_text(ref: AccountRef) -> str:
-    return f"{ref.platform}:{ref.handle}"
-
-
 def day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment else "undated"
 
@@ -56,12 +52,12 @@ def headline(answer: Answer) -> str:
     """`✅ x:nasa — official account of NASA`; lookalikes lead with a red flag."""
     badge = LOOKALIKE_BADGE if answer.lookalike_of else BADGE[answer.status]
     meaning = _MEANING[answer.status].format(entity=answer.entity or "an unnamed entity")
-    return f"{badge} {ref_text(answer.ref)} — {meaning}"
+    return f"{badge} {answer.ref} — {meaning}"
 
 
 def lookalike_line(lookalike: Lookalike) -> str:
     return (
-        f"looks like {ref_text(lookalike.target)} ({lookalike.entity}): "
+        f"looks like {lookalike.target} ({lookalike.entity}): "
         f"{lookalike.reason.value}, score {lookalike.score:.2f}"
     )
 
@@ -81,20 +77,21 @@ def certainty_line(answer: Answer) -> str:
 
 
 def evidence_line(evidence: Evidence) -> str:
-    """`2010-08-24 · Title — Publisher · https://…`"""
+    """`2010-08-24 · Title — Publisher · https://…`; the link alone when it has neither."""
     when = evidence.published.isoformat() if evidence.published else "undated"
-    who = f" — {evidence.publisher}" if evidence.publisher else ""
-    return f"{when} · {evidence.title or evidence.url}{who} · {evidence.url}"
+    label = " — ".join(part for part in (evidence.title, evidence.publisher) if part)
+    return f"{when} · {label} · {evidence.url}" if label else f"{when} · {evidence.url}"
 
 
-def short_lines(answer: Answer) -> list[str]:
-    """What a group sees: verdict, why (the note's first sentence), warnings, how sure. No links."""
-    lines = [headline(answer)]
+def details(answer: Answer, full: bool = False) -> list[str]:
+    """What follows the headline: why (the note; its first sentence unless full), warnings, how
+    sure. Every adapter shows these, in a group, a DM or an embed."""
+    lines = []
     if answer.note:
-        lines.append(f"  {gist(answer.note)}")
-    lines += [f"  {LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
-    lines += [f"  ⚠️ {notice}" for notice in answer.notices]
-    lines.append(f"  {certainty_line(answer)}")
+        lines.append(answer.note.strip() if full else gist(answer.note))
+    lines += [f"{LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
+    lines += [f"⚠️ {notice}" for notice in answer.notices]
+    lines.append(certainty_line(answer))
     return lines
 
 
@@ -104,14 +101,14 @@ def gist(note: str, limit: int = 200) -> str:
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
 
 
+def short_lines(answer: Answer) -> list[str]:
+    """What a group sees: verdict, why (the note's first sentence), warnings, how sure. No links."""
+    return [headline(answer), *(f"  {line}" for line in details(answer))]
+
+
 def full_lines(answer: Answer) -> list[str]:
-    """What a DM or the console sees: everything, with every source and date."""
-    lines = short_lines(answer)
-    if answer.note:  # the rest of the note after what the short answer showed
-        note, shown = answer.note.strip(), gist(answer.note)
-        rest = note.removeprefix(shown).strip() if note.startswith(shown) else note
-        if rest:
-            lines.append(f"  {rest}")
+    """What a DM or the console sees: everything, the whole note, every source and date."""
+    lines = [headline(answer), *(f"  {line}" for line in details(answer, full=True))]
     if answer.evidence:
         lines.append("  sources:")
         lines += [f"    {evidence_line(ev)}" for ev in answer.evidence]
@@ -143,14 +140,19 @@ def change_line(change: Change) -> str:
 
 def history_text(ref: AccountRef, changes: Sequence[Change]) -> str:
     if not changes:
-        return f"{ref_text(ref)}: no changes recorded"
-    return "\n".join([f"history of {ref_text(ref)}, newest first:", *map(change_line, changes)])
+        return f"{ref}: no changes recorded"
+    return "\n".join([f"history of {ref}, newest first:", *map(change_line, changes)])
+
+
+def report_queued(report: Report) -> str:
+    """The reporter's confirmation, the same on every platform."""
+    return f"Thanks, queued: moderators will review it.\n{report_text(report)}"
 
 
 def report_text(report: Report) -> str:
     note = f" — {report.note}" if report.note else ""
     return (
-        f"report #{report.id}: {ref_text(report.ref)} {report.status.value}{note} (by {report.by})"
+        f"report #{report.id}: {report.ref} {report.status.value}{note} (by {report.by})"
     )
 
 

@@ -299,3 +299,38 @@ async def test_moderators_add_list_and_remove_feeds(database_url: str) -> None:
     await sql.remove_feed(url, MOD)
     assert await sql.list_feeds(MOD) == []
     await registry.close()
+
+
+class CountedFinds:
+    """The in-memory registry, counting its find() calls."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.finds = inner, 0
+
+    async def find(self, refs: list[AccountRef]) -> object:
+        self.finds += 1
+        return await self.inner.find(refs)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+async def test_a_command_on_a_bare_handle_reads_the_registry_once(core: Core) -> None:
+    counted = CountedFinds(core.registry)
+    moderated = Core(counted, core.index, core.moderators)  # type: ignore[arg-type]
+    with pytest.raises(IsOfficialError, match="x:uriminzok, youtube:uriminzok: name one"):
+        await moderated.history("@uriminzok")
+    assert counted.finds == 1
+    await moderated.undo("@nasa", MOD)
+    assert counted.finds == 2
+
+
+async def test_autocheck_alarms_only_in_opted_in_chats_and_only_about_bad_accounts(
+    core: Core,
+) -> None:
+    text = "follow x.com/uriminzok and x.com/NASA, not x.com/nasa_official"
+    assert await core.alarms("-100", text, USER) == []  # the chat never opted in
+    await core.set_autocheck("-100", True, MOD)
+    alarming = await core.alarms("-100", text, USER)
+    assert [str(answer.ref) for answer in alarming] == ["x:uriminzok", "x:nasa_official"]
+    assert await core.alarms("-100", "good morning: x:", USER) == []  # chatter stays silent

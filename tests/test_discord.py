@@ -191,6 +191,7 @@ async def test_check_answers_with_a_coloured_embed_and_sources_button(world: Wor
     assert embed["color"] == COLOUR[Status.UNOFFICIAL].value
     assert "unofficial" in embed["title"] and "North Korea" in embed["title"]
     assert embed["footer"]["text"] == "x:uriminzok"
+    assert "fan-run" in embed["description"]  # why, as a group sees it on Telegram
     assert buttons(reply) == [SOURCES_BUTTON_ID]
     assert ARTICLE.url not in str(reply)  # links only on request
 
@@ -199,7 +200,7 @@ async def test_check_warns_about_a_lookalike(world: World, bot: Running) -> None
     exchange = await world.fake.slash("check", world.alice, world.guild, query="x:nasa_official")
     embed = (await exchange.reply())["embeds"][0]
     assert embed["color"] == LOOKALIKE_COLOUR.value
-    assert "Lookalike" in embed["description"] and "x:nasa" in embed["description"]
+    assert "looks like x:nasa (NASA)" in embed["description"]
 
 
 async def test_sources_button_answers_privately_with_every_link(world: World, bot: Running) -> None:
@@ -344,6 +345,15 @@ async def test_report_is_queued_for_moderators(world: World, bot: Running) -> No
     reports = await world.core.registry.open_reports()
     assert [(str(r.ref), r.status, r.note) for r in reports] == [
         ("x:nasa_0", Status.IMPERSONATOR, "giveaway scam")]
+
+
+async def test_report_takes_an_account_written_in_words(world: World, bot: Running) -> None:
+    reply = await (await world.fake.slash("report", world.alice, world.guild,
+                                          account="@nasa_0 on instagram",
+                                          status="impersonator")).reply()
+    assert is_ephemeral(reply) and "instagram:nasa" in reply["content"]
+    [queued] = await world.core.registry.open_reports()
+    assert (str(queued.ref), queued.status) == ("instagram:nasa_0", Status.IMPERSONATOR)
 
 
 async def test_history_of_an_unchanged_account(world: World, bot: Running) -> None:

@@ -315,6 +315,22 @@ def test_a_handle_the_platform_does_not_allow_is_invalid(platform: str, handle: 
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x:", "empty x handle"),
+        ("twitter: ", "empty x handle"),
+        ("@", "empty handle"),
+        ("@" + "a" * 65, "is no valid handle: 1-64"),  # a bare handle names no platform
+        ("note:", "unknown platform 'note'"),
+    ],
+)
+def test_a_bad_command_account_says_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises((InvalidHandle, UnknownPlatform), match=message) as error:
+        parse_ref(text)
+    assert "any" not in str(error.value)
+
+
 def test_platform_names_and_aliases() -> None:
     assert [
         platform_named(w) for w in ("Twitter", "tw", "yt", "FB", "ig", "insta", "tg", "bsky")

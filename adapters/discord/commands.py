@@ -232,9 +232,9 @@ async def report(interaction: discord.Interaction[Any], account: str, status: st
 
 async def _report(interaction: discord.Interaction[Any], account: str, status: str,
                   note: str | None) -> out.Reply:
-    Status.parse(status)  # a clear message before the grammar sees a bad word
-    args = " ".join(part for part in (account.strip(), status, note) if part)
-    return out.report_reply(await context_of(interaction).core.report(args, asker_of(interaction)))
+    queued = await context_of(interaction).core.file_report(
+        account, Status.parse(status), asker_of(interaction), note)
+    return out.report_reply(queued)
 
 
 @app_commands.command(name="autocheck",
@@ -307,15 +307,9 @@ async def autocheck_message(context: BotContext, message: discord.Message) -> No
     guild = message.guild
     if message.author.bot or guild is None:
         return
-    if not await context.core.autocheck_enabled("discord", str(guild.id)):  # cached: cheap
-        return
     asker = Asker(platform="discord", user_id=str(message.author.id),
                   chat_id=str(message.channel.id), is_private=False, name=message.author.name)
-    try:
-        answers = await context.core.check(message.content, asker)
-    except IsOfficialError:
-        return  # no account named: stay quiet
-    alarming = [answer for answer in answers if answer.alarming]
+    alarming = await context.core.alarms(str(guild.id), message.content, asker)
     if alarming:
         reply = out.check_reply(alarming)
         await message.reply(reply.content, embeds=list(reply.embeds), view=SourcesView(),

@@ -52,14 +52,11 @@ def colour(answer: Answer) -> discord.Colour:
 
 
 def answer_embed(answer: Answer, budget: int) -> discord.Embed:
-    """Verdict, lookalike warning, notices and how sure; the footer names the account exactly,
-    so the Sources button can find it again from the message alone."""
-    footer = render.ref_text(answer.ref)
+    """What a group sees (verdict, why, warnings, how sure); the footer names the account
+    exactly, so the Sources button can find it again from the message alone."""
+    footer = str(answer.ref)
     title = fit(escape_markdown(render.headline(answer)), TITLE_LIMIT)
-    lines = [f"🚩 **Lookalike:** {escape_markdown(render.lookalike_line(lk))}"
-             for lk in answer.lookalike_of]
-    lines += [f"⚠️ {escape_markdown(notice)}" for notice in answer.notices]
-    lines.append(escape_markdown(render.certainty_line(answer)))
+    lines = map(escape_markdown, render.details(answer))
     description = fit("\n".join(lines), max(budget - len(title) - len(footer), 20))
     embed = discord.Embed(title=title, description=description, colour=colour(answer))
     return embed.set_footer(text=footer)
@@ -97,8 +94,7 @@ def history_reply(ref: AccountRef, changes: Sequence[Change]) -> Reply:
 
 
 def report_reply(report: Report) -> Reply:
-    text = f"thanks, moderators will review it: {render.report_text(report)}"
-    return Reply(fit(escape_markdown(text), TEXT_LIMIT), ephemeral=True)
+    return Reply(fit(escape_markdown(render.report_queued(report)), TEXT_LIMIT), ephemeral=True)
 
 
 def refusal(message: str) -> Reply:

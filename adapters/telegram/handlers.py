@@ -26,14 +26,15 @@ from adapters.telegram.render import (
     Payloads,
     answers_html,
     escape,
-    history_html,
     pieces,
     report_html,
     reports_html,
     sources_button,
+    text_html,
 )
 from adapters.telegram.throttle import Admission, Throttle
 from bot import render
+from bot.commands import REPORT_USAGE, VERDICT_USAGE
 from bot.core import Core, IdLookup
 from bot.model import AccountRef, Answer, Asker, IsOfficialError
 from bot.ports import FeedState
@@ -63,7 +64,6 @@ compromised or lookalike account, and stay silent otherwise
 Moderators: /verdict &lt;account&gt; &lt;status&gt; [entity] [| note] [url],
 /undo &lt;account&gt;, /reports, /feeds list | add &lt;url&gt; | remove &lt;url&gt;
 Inline: type @{username} &lt;account&gt; in any chat."""
-VERDICT_USAGE = "Usage: /verdict &lt;account&gt; &lt;status&gt; [entity] [| note] [url]"
 USAGE = "Usage: /{command} &lt;link, @handle or platform:handle&gt;"
 FEEDS_USAGE = "Usage: /feeds list | add &lt;feed url&gt; | remove &lt;feed url&gt;"
 SLOW_DOWN = "You're asking faster than I can answer. Please wait a minute, then try again."
@@ -238,7 +238,7 @@ async def verdict(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, VERDICT_USAGE)
+        await reply(message, escape(VERDICT_USAGE))
         return
     answer = await services(context).core.verdict(args, asker_of(update))
     await reply(message, "Recorded:\n" + answers_html([answer], full=True))
@@ -246,7 +246,11 @@ async def verdict(update: Update, context: Context) -> None:
 
 async def undo(update: Update, context: Context) -> None:
     message = message_of(update)
-    answer = await services(context).core.undo(command_args(message), asker_of(update))
+    args = command_args(message)
+    if not args:
+        await reply(message, USAGE.format(command="undo"))
+        return
+    answer = await services(context).core.undo(args, asker_of(update))
     await reply(message, "Undone. Now:\n" + answers_html([answer], full=True))
 
 
@@ -257,14 +261,14 @@ async def history(update: Update, context: Context) -> None:
         await reply(message, USAGE.format(command="history"))
         return
     ref, changes = await services(context).core.history(args)
-    await reply(message, history_html(render.history_text(ref, changes)))
+    await reply(message, text_html(render.history_text(ref, changes)))
 
 
 async def report(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, "Usage: /report &lt;account&gt; &lt;status&gt; [note]")
+        await reply(message, escape(REPORT_USAGE))
         return
     queued = await services(context).core.report(args, asker_of(update))
     await reply(message, report_html(queued))
@@ -338,15 +342,10 @@ def feeds_html(feeds: Sequence[FeedState]) -> str:
 async def autocheck_message(update: Update, context: Context) -> None:
     """In opted-in groups: reply to alarming accounts only; everything else stays silent."""
     message = message_of(update)
-    core = services(context).core
-    if not await core.autocheck_enabled("telegram", str(message.chat.id)):  # cached: cheap
-        return
-    try:
-        answers = await core.check(linked_text(message), asker_of(update),
-                                   current_id_lookup(context.bot))
-    except IsOfficialError:
-        return  # ordinary chatter
-    alarming = [answer for answer in answers if answer.alarming]
+    alarming = await services(context).core.alarms(
+        str(message.chat.id), linked_text(message), asker_of(update),
+        current_id_lookup(context.bot),
+    )
     if alarming:
         await send_answers(message, context, alarming)
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import render
-from bot.model import Answer, Change, Report
+from bot.model import Answer, Report
 
 MESSAGE_LIMIT = 4096  # characters after entity parsing; HTML is never shorter: splitting it is safe
 LINE_LIMIT = 600  # visible characters per line: escaped (x6 at worst) it still fits one message
@@ -43,22 +43,19 @@ def answers_html(answers: Sequence[Answer], full: bool) -> str:
     return ("\n\n" if full else "\n").join(blocks)
 
 
-def history_html(text: str) -> str:
+def text_html(text: str) -> str:
+    """Plain text as HTML, line by line (each line clipped to fit one message)."""
     return "\n".join(map(escape, text.split("\n")))
 
 
 def report_html(report: Report) -> str:
-    return "Thanks, queued for the moderators:\n" + escape(render.report_text(report))
+    return text_html(render.report_queued(report))
 
 
 def reports_html(reports: Sequence[Report]) -> str:
     if not reports:
         return "No open reports."
     return "\n".join(escape(render.report_text(report)) for report in reports)
-
-
-def changes_html(changes: Sequence[Change]) -> str:
-    return "\n".join(escape(render.change_line(change)) for change in changes)
 
 
 def pieces(html_text: str) -> list[str]:
