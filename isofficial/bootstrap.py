@@ -46,9 +46,10 @@ async def build_core(settings: Settings, lookalikes: bool = True) -> Core:
 
 async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = True) -> Core:
     """A core on an opened registry, its feed list and chat preferences on the same database."""
-    engine = registry.engine
-    parts = (registry, settings.moderators, SqlFeedCatalog(engine), SqlChatPreferences(engine))
-    return await Core.start(*parts) if lookalikes else Core(parts[0], LookalikeIndex(), *parts[1:])
+    feeds, preferences = SqlFeedCatalog(registry.engine), SqlChatPreferences(registry.engine)
+    if not lookalikes:
+        return Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences)
+    return await Core.start(registry, settings.moderators, feeds, preferences)
 
 
 async def memory_core(

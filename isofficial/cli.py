@@ -149,15 +149,13 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _export(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.exporter import export_rows, write_csv, write_json
+    from knowledge.exporter import WRITERS, export_file, export_rows
 
     registry = await open_sql_registry(settings)
-    write = write_csv if args.format == "csv" else write_json
     if args.output:
-        with args.output.open("w", encoding="utf-8", newline="") as out:
-            count = await write(export_rows(registry), out)
+        count = await export_file(export_rows(registry), args.format, args.output)
     else:
-        count = await write(export_rows(registry), sys.stdout)
+        count = await WRITERS[args.format](export_rows(registry), sys.stdout)
     print(f"exported {count} accounts", file=sys.stderr)
     return 0
 

@@ -21,9 +21,7 @@ async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:
             await remove_feed(engine, args.url)
             print(f"removed {args.url}")
         elif action == "list":
-            print(
-                format_feed_list(await list_feeds(engine)) or "no feeds: add one with feeds add URL"
-            )
+            print(format_feed_list(await list_feeds(engine)))
         else:
             reports = await refresh_all(engine, keep_days=settings.feeds_retention_days)
             print("\n".join(report.line() for report in reports) or "no feeds to refresh")

@@ -61,23 +61,20 @@ class MaskingFormatter(logging.Formatter):
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every configured secret: tokens, the webhook secret, the database password."""
-    found = [
-        getattr(settings, name, None)
-        for name in ("telegram_token", "discord_token", "telegram_webhook_secret")
-    ]
+    found = [settings.telegram_token, settings.discord_token, settings.telegram_webhook_secret]
     if settings.database_url:
         found.append(make_url(settings.database_url).password)
-    return [s for s in found if isinstance(s, str) and s]
+    return [s for s in found if s]
 
 
 def configure_logging(settings: Settings, stream: TextIO = sys.stderr) -> None:
     """Replace the root handlers: JSON lines (ISOFFICIAL_LOG_FORMAT=json, the default) or text."""
     secrets = secrets_of(settings)
-    as_json = str(getattr(settings, "log_format", "json")).lower() != "text"
+    as_json = settings.log_format.lower() != "text"
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter(secrets) if as_json else MaskingFormatter(secrets))
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(str(getattr(settings, "log_level", "INFO")).upper())
+    root.setLevel(settings.log_level.upper())

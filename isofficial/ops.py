@@ -31,8 +31,6 @@ from isofficial.settings import Settings
 from knowledge.feeds.store import FeedStatus, list_feeds
 from knowledge.registry import SqlRegistry
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 9090
 HEALTH_TIMEOUT = 3.0
 PROBE_REF = AccountRef("x", "healthz")  # any ref: the point is a round trip to the database
 
@@ -153,22 +151,14 @@ def _why(error: BaseException) -> str:
     return "timed out" if isinstance(error, TimeoutError) else f"{type(error).__name__}: {error}"
 
 
-def address(settings: Settings) -> tuple[str, int]:
-    """ISOFFICIAL_OPS_HOST (default 127.0.0.1) and ISOFFICIAL_OPS_PORT (default 9090)."""
-    host = getattr(settings, "ops_host", None) or DEFAULT_HOST
-    port = getattr(settings, "ops_port", None)
-    return str(host), int(port if port is not None else DEFAULT_PORT)
-
-
 async def run_ops(
     core: Core, settings: Settings, stop: asyncio.Event, started: asyncio.Event | None = None
 ) -> None:
     """Serve /healthz and /metrics until stop is set."""
-    host, port = address(settings)
     runner = web.AppRunner(ops_app(Probes.of(core.registry)), access_log=None)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, settings.ops_host, settings.ops_port)
         await site.start()
         bound = runner.addresses[0]
         log.info("ops endpoints listening", extra={"host": bound[0], "port": bound[1]})
@@ -193,10 +183,10 @@ def adapter_failed(name: str) -> None:
 
 def probe(settings: Settings) -> int:
     """0 if the local /healthz answers ok, else 1 with the reason on stderr."""
-    host, port = address(settings)
+    host = settings.ops_host
     if host in ("0.0.0.0", "::", ""):
         host = "127.0.0.1"
-    url = f"http://{host}:{port}/healthz"
+    url = f"http://{host}:{settings.ops_port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=HEALTH_TIMEOUT + 2) as response:
             ok = response.status == 200

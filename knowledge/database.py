@@ -12,13 +12,18 @@ import platformdirs
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Table, event, insert
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.model import IsOfficialError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option that makes an SQLite transaction take the write lock up front (BEGIN
 # IMMEDIATE): a deferred one that reads and then writes fails when another writer got in between.
 WRITE = "isofficial_write"
+DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")  # the async drivers we ship
+URL_FORMS = "use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE"
 
 
 def default_database_url() -> str:
@@ -27,17 +32,31 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-def make_engine(url: str, **options: Any) -> AsyncEngine:
+def make_engine(url: str) -> AsyncEngine:
     """An async engine; for SQLite: its directory created, WAL, foreign keys, busy timeout."""
-    parsed = make_url(url)
+    parsed = _supported(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, **options)
+        return create_async_engine(parsed)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, **options)
+        try:
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise IsOfficialError(f"cannot create the database's directory: {error}") from None
+    engine = create_async_engine(parsed)
     event.listen(engine.sync_engine, "connect", _sqlite_connect)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
+
+
+def _supported(url: str) -> URL:
+    """The parsed URL if it names a database and driver we ship; one clear line otherwise."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise IsOfficialError(f"the database URL cannot be parsed; {URL_FORMS}") from None
+    if parsed.drivername not in DRIVERS:
+        raise IsOfficialError(f"unsupported database URL {parsed.drivername}://...; {URL_FORMS}")
+    return parsed
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import select
@@ -111,3 +113,16 @@ async def write_json(rows: AsyncIterator[dict[str, str]], out: TextIO) -> int:
 
 
 WRITERS = {"csv": write_csv, "json": write_json}
+
+
+async def export_file(rows: AsyncIterator[dict[str, str]], fmt: str, path: Path) -> int:
+    """Rows written to path whole or not at all: into a file beside it, renamed over it at the
+    end, so an error or a kill midway leaves the previous file as it was."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            count = await WRITERS[fmt](rows, out)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count

@@ -45,10 +45,10 @@ from bot.platforms import ANY, normalize_handle, platform_named
 from knowledge.database import driver_date, driver_time, insert_many, writing
 from knowledge.notify import announce
 from knowledge.registry import (
-    KEYS_PER_QUERY,
     SqlRegistry,
     account_ids,
     change_values,
+    chunks,
     entity_ids,
     evidence_json,
     find_in,
@@ -404,7 +404,7 @@ async def import_rows(
         if conn.dialect.name == "postgresql":
             # Plans cached while the tables were small would scan them whole once they grow.
             await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        for chunk in _chunked(new, WRITE_CHUNK):
+        for chunk in chunks(new, WRITE_CHUNK):
             await _insert_accounts(conn, chunk, by, at)
         for account in grown:
             await _add_sources(conn, account, existing[account.ref], by)
@@ -444,12 +444,8 @@ def _against_registry(
     return new, grown, unchanged
 
 
-def _chunked(items: list[Planned], size: int) -> Iterator[list[Planned]]:
-    return (items[i : i + size] for i in range(0, len(items), size))
-
-
 async def _insert_accounts(
-    conn: AsyncConnection, chunk: list[Planned], by: str, at: datetime
+    conn: AsyncConnection, chunk: Sequence[Planned], by: str, at: datetime
 ) -> None:
     """Accounts, their evidence and one change each, by the driver's executemany."""
     names = await entity_ids(conn, (a.entity for a in chunk if a.entity))
@@ -554,7 +550,6 @@ def _first(account: Planned) -> Evidence | None:
 
 __all__ = [
     "COLUMNS",
-    "KEYS_PER_QUERY",
     "BadImportFile",
     "ImportResult",
     "import_rows",

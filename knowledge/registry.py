@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -246,8 +246,7 @@ class SqlChatPreferences:
     async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
         values = {"autocheck": on, "changed_by": by[:200], "changed_at": datetime.now(UTC)}
         async with writing(self.engine) as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            upsert = dialect.insert(chat_preferences).values(
+            upsert = _dialect_insert(conn, chat_preferences).values(
                 platform=platform, chat_id=chat_id, **values
             )
             await conn.execute(
@@ -262,7 +261,7 @@ def _is(table: Any, ref: AccountRef) -> tuple[Any, Any]:
     return table.c.platform == ref.platform, table.c.handle_key == ref.handle
 
 
-def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     return (items[i : i + size] for i in range(0, len(items), size))
 
 
@@ -281,7 +280,7 @@ async def find_in(
 ) -> dict[AccountRef, AccountRecord]:
     """The registered records among refs, read on conn (a few hundred refs per query)."""
     found: dict[AccountRef, AccountRecord] = {}
-    for chunk in _chunks(list(set(refs)), KEYS_PER_QUERY):
+    for chunk in chunks(list(set(refs)), KEYS_PER_QUERY):
         found.update(await _find(conn, chunk))
     return found
 
@@ -290,7 +289,7 @@ async def account_ids(conn: AsyncConnection, refs: Sequence[AccountRef]) -> dict
     """The row id of each registered ref (by the unique index, a few hundred refs per query)."""
     ids: dict[AccountRef, int] = {}
     query = select(accounts.c.platform, accounts.c.handle_key, accounts.c.id)
-    for chunk in _chunks(refs, KEYS_PER_QUERY):
+    for chunk in chunks(refs, KEYS_PER_QUERY):
         for platform, key, id_ in await conn.execute(query.where(refs_clause(chunk))):
             ids[AccountRef(platform, key)] = id_
     return ids
@@ -499,18 +498,19 @@ async def _lock(conn: AsyncConnection, ref: AccountRef) -> None:
         )
 
 
-def insert_ignoring_duplicates(conn: AsyncConnection, table: Any) -> Any:
-    """INSERT ... ON CONFLICT DO NOTHING in the connection's dialect."""
+def _dialect_insert(conn: AsyncConnection, table: Any) -> Any:
+    """The connection's dialect's INSERT, which has ON CONFLICT."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
+    return dialect.insert(table)
 
 
 async def entity_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, int]:
     """The id of each entity name, creating the missing ones."""
     wanted = sorted(set(names))
     ids: dict[str, int] = {}
-    for chunk in _chunks(wanted, KEYS_PER_QUERY):
-        await conn.execute(insert_ignoring_duplicates(conn, entities), [{"name": n} for n in chunk])
+    for chunk in chunks(wanted, KEYS_PER_QUERY):
+        ignoring_duplicates = _dialect_insert(conn, entities).on_conflict_do_nothing()
+        await conn.execute(ignoring_duplicates, [{"name": n} for n in chunk])
         rows = await conn.execute(
             select(entities.c.name, entities.c.id).where(entities.c.name.in_(chunk))
         )
@@ -560,9 +560,7 @@ async def _log(
     undoes: int | None = None,
 ) -> Change:
     values = change_values(ref, by, before, after, note, proof, undoes)
-    new_id = await conn.scalar(insert(changes).values(values).returning(changes.c.id))
-    row = (await conn.execute(select(changes).where(changes.c.id == new_id))).one()
-    return _change(row)
+    return _change((await conn.execute(insert(changes).values(values).returning(changes))).one())
 
 
 def change_values(

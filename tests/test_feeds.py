@@ -304,6 +304,8 @@ async def test_feed_list_add_and_remove(engine: AsyncEngine, server: FeedServer)
         ("ftp://example.com/feed", "not a feed URL"),
         ("not a url", "not a feed URL"),
         ("https://", "not a feed URL"),
+        ("http://[example.com/feed", "not a feed URL"),
+        ("http://example.com:99999/feed", "not a feed URL"),
         ("https://e.com/" + "a" * 2000, "longer than 2000"),
     ]:
         with pytest.raises(FeedError, match=message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.model import AccountRef, Correction, Evidence, Status
 from bot.platforms import normalize_handle
-from knowledge.exporter import export_rows, write_csv, write_json
+from knowledge.exporter import export_file, export_rows, write_csv, write_json
 from knowledge.importer import BadImportFile, import_rows, read_rows
 from knowledge.registry import SqlRegistry, open_registry
 from knowledge.tables import changes
@@ -295,3 +296,25 @@ async def test_csv_line_numbers_count_multiline_fields() -> None:
     text = HEADER + '"A\nB",x,ab,,official,,,,\nC,x,c,,official,,,,\n'
     assert [line for line, _ in rows_of(text)] == [2, 4]
     assert list(csv.reader(io.StringIO(text)))[1][0] == "A\nB"
+
+
+async def test_an_export_that_fails_midway_leaves_the_old_file(
+    registry: SqlRegistry, tmp_path: Path
+) -> None:
+    await import_rows(registry, read_rows(SHARED_DATA / "registry_europarl.csv"), by="import",
+                      skip_invalid=True)
+    (tmp_path / "out").mkdir()
+    dump = tmp_path / "out" / "registry.csv"
+    whole = await export_file(export_rows(registry), "csv", dump)
+    before = dump.read_text()
+    assert len(before.splitlines()) == whole + 1
+
+    async def cut_off() -> AsyncIterator[dict[str, str]]:  # e.g. the database went away
+        rows = export_rows(registry)
+        for _ in range(whole // 2):
+            yield await anext(rows)
+        raise ConnectionError("the database went away")
+
+    with pytest.raises(ConnectionError):
+        await export_file(cut_off(), "json", dump)
+    assert dump.read_text() == before and list(dump.parent.iterdir()) == [dump]

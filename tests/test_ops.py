@@ -42,13 +42,6 @@ from knowledge.registry import SqlRegistry, open_registry
 ISOFFICIAL = Path(sys.executable).parent / "isofficial"
 
 
-class OpsSettings(Settings):
-    """The settings fields ops reads (ISOFFICIAL_OPS_HOST / _PORT), until Settings has them."""
-
-    ops_host: str = "127.0.0.1"
-    ops_port: int = 9090
-
-
 @pytest.fixture
 async def served(registry: SqlRegistry) -> AsyncIterator[tuple[BaseTestServer, Core]]:
     core = MeteredCore.around(await Core.start(registry))
@@ -95,7 +88,7 @@ async def test_the_image_healthcheck_probe_follows_healthz(
 ) -> None:
     server, _ = served
     assert server.port is not None
-    settings = OpsSettings(ops_port=server.port)
+    settings = Settings(ops_port=server.port)
     assert await asyncio.to_thread(probe, settings) == 0
     await server.close()
     assert await asyncio.to_thread(probe, settings) == 1

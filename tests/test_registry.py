@@ -17,6 +17,7 @@ from bot.model import (
     AccountRef,
     Correction,
     Evidence,
+    IsOfficialError,
     NothingToUndo,
     Report,
     Status,
@@ -41,6 +42,21 @@ def official(
     ref: AccountRef = NASA, entity: str = "NASA", proof: Evidence | None = None
 ) -> Correction:
     return Correction(ref, Status.OFFICIAL, entity, proof, handle_as_written=ref.handle.upper())
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("not a url", "cannot be parsed"),
+        ("postgresql://bot:pw@db/isofficial", "unsupported database URL postgresql://"),
+        ("sqlite:///registry.sqlite3", "unsupported database URL sqlite://"),
+        ("nosuchdb://x", "unsupported database URL nosuchdb://"),
+    ],
+)
+async def test_a_bad_database_url_says_which_urls_work(url: str, why: str) -> None:
+    with pytest.raises(IsOfficialError, match=why) as raised:
+        await open_registry(url)
+    assert "postgresql+asyncpg://" in str(raised.value) and "pw" not in str(raised.value)
 
 
 async def test_schema_matches_tables_and_reopening_keeps_data(database_url: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.handles import find_accounts as bot_find_accounts
 from knowledge.feeds.errors import FeedError
 from knowledge.feeds.fetch import DEFAULT_LIMITS, Fetched, Fetcher, FetchLimits
 from knowledge.feeds.parse import ParsedFeed, parse_feed
@@ -59,13 +60,6 @@ class FeedReport:
         return f"{self.url}: {self.new} new, {self.duplicates} already known{warning}"
 
 
-def default_finder() -> AccountFinder:
-    from bot.handles import find_accounts  # the parser user queries go through
-
-    finder: AccountFinder = find_accounts
-    return finder
-
-
 async def refresh_all(
     engine: AsyncEngine,
     *,
@@ -80,7 +74,8 @@ async def refresh_all(
             return await refresh_all(
                 engine, fetcher=own, keep_days=keep_days, find_accounts=find_accounts
             )
-    refresh = _Round(engine, fetcher, find_accounts or default_finder(), keep_days)
+    # By default, the parser user queries go through.
+    refresh = _Round(engine, fetcher, find_accounts or bot_find_accounts, keep_days)
     return list(await asyncio.gather(*(refresh.feed(f) for f in await list_feeds(engine))))
 
 

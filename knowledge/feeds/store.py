@@ -20,7 +20,7 @@ from sqlalchemy import (
     union,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.model import AccountRef, Evidence, IsOfficialError
 from bot.platforms import ANY
@@ -90,14 +90,15 @@ class UnknownFeed(FeedError):
 def checked_url(url: str) -> str:
     """url if it is an http(s) URL with a host; FeedError saying what is wrong otherwise."""
     url = url.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        host = None
     if len(url) > MAX_URL:
         raise FeedError(f"feed URL longer than {MAX_URL} characters")
-    if not url or parts.scheme not in ("http", "https") or not host:
+    try:
+        parts = urlsplit(url)
+        # .port raises ValueError when the port is no number or out of range
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # that, or an unclosed [IPv6 bracket
+        usable = False
+    if not usable:
         raise FeedError(f"not a feed URL: {url[:200]!r} (use http:// or https://)")
     return url
 
@@ -337,7 +338,7 @@ _RECENT = (
 
 
 async def recent_mentions(
-    engine_or_session: AsyncEngine | AsyncConnection | AsyncSession, ref: AccountRef, limit: int
+    engine_or_conn: AsyncEngine | AsyncConnection, ref: AccountRef, limit: int
 ) -> list[Evidence]:
     """Feed items naming ref, newest first, as evidence.
 
@@ -345,11 +346,11 @@ async def recent_mentions(
     mention of that handle on every platform. Each of the two lookups is one index range scan.
     """
     params = {"platform": ref.platform, "handle": ref.handle, "limit": limit}
-    if isinstance(engine_or_session, AsyncEngine):
-        async with engine_or_session.connect() as conn:
+    if isinstance(engine_or_conn, AsyncEngine):
+        async with engine_or_conn.connect() as conn:
             rows = (await conn.execute(_RECENT, params)).all()
     else:
-        rows = (await engine_or_session.execute(_RECENT, params)).all()
+        rows = (await engine_or_conn.execute(_RECENT, params)).all()
     return [_evidence(row) for row in rows]
 
 
