@@ -10,7 +10,7 @@ from bot.core import Core
 from bot.lookalike import LookalikeIndex
 from bot.model import Correction
 from isofficial.settings import Settings
-from knowledge.database import default_database_url
+from knowledge.database import default_database_url, one_process_at_a_time
 from knowledge.feeds.store import SqlFeedCatalog
 from knowledge.importer import import_rows, read_rows
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
@@ -22,8 +22,9 @@ STARTER_BY = "starter data"
 async def open_sql_registry(settings: Settings) -> SqlRegistry:
     """The configured registry, schema upgraded, seeded with the starter data when empty."""
     registry = await open_registry(settings.database_url or default_database_url())
-    if await registry.is_empty():
-        await load_starter_data(registry)
+    async with one_process_at_a_time(registry.engine):  # replicas must not seed it twice
+        if await registry.is_empty():
+            await load_starter_data(registry)
     return registry
 
 

@@ -89,6 +89,23 @@ async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             yield conn
 
 
+@asynccontextmanager
+async def one_process_at_a_time(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Processes starting together on one PostgreSQL take turns through the block (a session
+    advisory lock); on SQLite writers already queue for the file's write lock."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            await conn.commit()
+
+
 async def upgrade_schema(engine: AsyncEngine) -> None:
     """Apply every Alembic migration not yet applied (idempotent).
 

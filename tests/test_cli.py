@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.model import AccountRef
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 EXE = str(Path(sys.executable).with_name("isofficial"))
 DPRK = "Government of North Korea (DPRK)"
@@ -173,3 +175,37 @@ def test_chat_as_moderator_and_as_user(env: dict[str, str]) -> None:
 def test_run_without_tokens_says_what_to_set(env: dict[str, str]) -> None:
     done = run(env, "run")
     assert done.returncode == 1 and "ISOFFICIAL_TELEGRAM_TOKEN" in done.stderr
+
+
+async def test_processes_starting_together_seed_the_registry_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Replicas started at once on an empty database: every one answers, none seeds twice."""
+    import asyncio
+
+    from knowledge.registry import open_registry
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ISOFFICIAL_")}
+    env |= {"ISOFFICIAL_DATABASE_URL": database_url, "HOME": str(tmp_path)}
+    processes = [
+        await asyncio.create_subprocess_exec(
+            EXE,
+            "check",
+            "--json",
+            "x:uriminzok",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    results = [await process.communicate() for process in processes]
+    assert [process.returncode for process in processes] == [0] * 4, results
+    assert all(b'"unofficial"' in out for out, _ in results)
+    registry = await open_registry(database_url)
+    try:
+        assert await registry.count() == 4  # the starter accounts, once
+        history = await registry.history(AccountRef("x", "uriminzok"))
+        assert len(history) == 1
+    finally:
+        await registry.close()
