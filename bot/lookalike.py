@@ -215,7 +215,7 @@ class LookalikeIndex:
         index.exact.add([hash(name.key)], account)
         if len(name.key) >= MIN_TYPO_LENGTH:
             index.deletions.add(map(hash, deletions(name.key)), account)
-        self._handles.add([hash(ref.handle)], account)
+        self._handles.add([hash(plain_name(ref))], account)
         for multimap in (index.exact, index.deletions, self._handles):
             if multimap.tail_is_large():
                 multimap.merge(self._alive)
@@ -284,15 +284,27 @@ class LookalikeIndex:
                 yield account, Reason.AFFIX, 0.6 + 0.3 * min(len(target) / len(name.key), 1)
 
     def _cross_platform(self, ref: AccountRef) -> Iterator[Match]:
-        # ref itself is unregistered (the caller's rule), so its platform lacks this handle.
-        for account in self._handles.lookup([hash(ref.handle)], self._alive):
+        # ref itself is unregistered (the caller's rule), so its platform lacks this name.
+        plain = plain_name(ref)
+        for account in self._handles.lookup([hash(plain)], self._alive):
             target = self._refs[account]
             if (
                 target is not None
-                and target.handle == ref.handle
                 and target.platform != ref.platform
+                and plain_name(target) == plain
             ):
                 yield account, Reason.CROSS_PLATFORM, CROSS_PLATFORM_SCORE
+
+
+def plain_name(ref: AccountRef) -> str:
+    """The name an account goes by on every platform: the handle, a website's label
+    (uriminzokkiri.com), a fediverse user (nasa@mastodon.social), a Bluesky name."""
+    if ref.platform == WEBSITE:
+        parts = split_domain(ref.handle)
+        return parts.label if parts else ref.handle
+    if ref.platform == "mastodon":
+        return ref.handle.partition("@")[0]
+    return ref.handle.removesuffix(".bsky.social")
 
 
 def _brand_pieces(name: _Name) -> set[str]:

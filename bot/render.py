@@ -14,6 +14,7 @@ from bot.model import (
     Change,
     Evidence,
     Lookalike,
+    Reason,
     Report,
     Status,
 )
@@ -55,10 +56,20 @@ def headline(answer: Answer) -> str:
     return f"{badge} {answer.ref} — {meaning}"
 
 
+# What each lookalike reason means, for people who don't know the word.
+_REASON: dict[Reason, str] = {
+    Reason.HOMOGLYPH: "look-alike characters",
+    Reason.TYPO: "a letter or two off",
+    Reason.AFFIX: "the name with something added",
+    Reason.CROSS_PLATFORM: "the official name, on another platform",
+}
+
+
 def lookalike_line(lookalike: Lookalike) -> str:
+    """`looks like x:nasa (NASA): affix, score 0.90 — the name with something added`"""
     return (
         f"looks like {lookalike.target} ({lookalike.entity}): "
-        f"{lookalike.reason.value}, score {lookalike.score:.2f}"
+        f"{lookalike.reason.value}, score {lookalike.score:.2f} — {_REASON[lookalike.reason]}"
     )
 
 

@@ -81,6 +81,28 @@ def test_same_handle_on_another_platform_is_cross_platform(index: LookalikeIndex
     assert found[0].score < index.find(x("realnasa"))[0].score
 
 
+@pytest.mark.parametrize(
+    "ref",
+    [
+        AccountRef("mastodon", "nasa@mastodon.social"),
+        AccountRef("bluesky", "nasa.bsky.social"),
+        AccountRef("website", "nasa.com"),
+    ],
+)
+def test_the_same_name_in_another_platform_shape_is_cross_platform(
+    index: LookalikeIndex, ref: AccountRef
+) -> None:
+    found = index.find(ref)
+    assert ("x:nasa", Reason.CROSS_PLATFORM) in [(str(lk.target), lk.reason) for lk in found]
+
+
+def test_an_official_website_protects_its_name_on_social_platforms(index: LookalikeIndex) -> None:
+    found = index.find(x("metamask"))
+    assert [(str(lk.target), lk.reason) for lk in found] == [
+        ("website:metamask.io", Reason.CROSS_PLATFORM)
+    ]
+
+
 def test_a_registered_target_is_never_returned_for_its_own_ref(index: LookalikeIndex) -> None:
     assert index.find(x("nasa"), "NASA") == ()
     assert index.find(site("apple.com")) == ()
