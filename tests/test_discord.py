@@ -123,7 +123,8 @@ async def test_start_syncs_commands_identifies_and_heartbeats(world: World, bot:
     fake = world.fake
     assert fake.command_puts == 1
     names = {(c["type"], c["name"]) for c in fake.commands}
-    assert names == {(1, "check"), (1, "sources"), (1, "verdict"), (1, "history"),
+    assert names == {(1, "check"), (1, "sources"), (1, "verdict"), (1, "undo"), (1, "history"),
+                     (1, "reports"),
                      (1, "report"), (1, "feeds"), (3, "Check accounts")}
     status = next(o for o in fake.command("verdict")["options"] if o["name"] == "status")
     assert {c["value"] for c in status["choices"]} == {s.value for s in Status} - {"unknown"}
@@ -354,6 +355,25 @@ async def test_report_takes_an_account_written_in_words(world: World, bot: Runni
     assert is_ephemeral(reply) and "instagram:nasa" in reply["content"]
     [queued] = await world.core.registry.open_reports()
     assert (str(queued.ref), queued.status) == ("instagram:nasa_0", Status.IMPERSONATOR)
+
+
+async def test_moderators_undo_and_read_reports_members_are_refused(world: World,
+                                                                   bot: Running) -> None:
+    fake = world.fake
+    await (await fake.slash("report", world.alice, world.guild, account="x:nasa_0",
+                            status="impersonator", note="giveaway scam")).reply()
+    refused = await (await fake.slash("reports", world.alice, world.guild)).reply()
+    assert is_ephemeral(refused) and "only moderators" in refused["content"]
+    listed = await (await fake.slash("reports", world.mod, world.guild)).reply()
+    assert is_ephemeral(listed) and r"x:nasa\_0 impersonator" in listed["content"]  # markdown
+    await (await fake.slash("verdict", world.mod, world.guild, account="x:nasa",
+                            status="compromised", entity="NASA")).reply()
+    denied = await (await fake.slash("undo", world.alice, world.guild, account="x:nasa")).reply()
+    assert is_ephemeral(denied) and "only moderators" in denied["content"]
+    undone = await (await fake.slash("undo", world.mod, world.guild, account="x:nasa")).reply()
+    assert undone["embeds"][0]["color"] == COLOUR[Status.OFFICIAL].value
+    found = await world.core.registry.find([AccountRef("x", "nasa")])
+    assert found[AccountRef("x", "nasa")].status is Status.OFFICIAL
 
 
 async def test_history_of_an_unchanged_account(world: World, bot: Running) -> None:

@@ -237,6 +237,28 @@ async def _report(interaction: discord.Interaction[Any], account: str, status: s
     return out.report_reply(queued)
 
 
+@app_commands.command(name="undo", description="Moderators: revert an account's latest change")
+@app_commands.describe(account="platform:handle, @handle or profile link")
+@app_commands.autocomplete(account=account_autocomplete)
+async def undo(interaction: discord.Interaction[Any], account: str) -> None:
+    await respond(interaction, _undo(interaction, account), ephemeral=False)
+
+
+async def _undo(interaction: discord.Interaction[Any], account: str) -> out.Reply:
+    answer = await context_of(interaction).core.undo(account, asker_of(interaction))
+    return out.check_reply([answer])
+
+
+@app_commands.command(name="reports", description="Moderators: open suggestions to review")
+async def reports(interaction: discord.Interaction[Any]) -> None:
+    await respond(interaction, _reports(interaction), ephemeral=True)
+
+
+async def _reports(interaction: discord.Interaction[Any]) -> out.Reply:
+    queued = await context_of(interaction).core.open_reports(asker_of(interaction))
+    return out.reports_reply(queued)
+
+
 @app_commands.command(name="autocheck",
                       description="Answer unasked when a message names a suspicious account")
 @app_commands.describe(mode="on: reply to impersonators, unofficial, compromised, lookalikes")
@@ -286,7 +308,7 @@ def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) ->
     """Every command, in one place. /autocheck exists only when the operator enabled it (it needs
     the privileged message-content intent)."""
     commands: list[app_commands.Command[Any, Any, None] | app_commands.ContextMenu] = [
-        check, check_message, sources, verdict, history, report, feeds]
+        check, check_message, sources, verdict, undo, history, report, reports, feeds]
     if autocheck_enabled:
         commands.append(autocheck)
     for command in commands:

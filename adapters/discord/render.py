@@ -97,6 +97,11 @@ def report_reply(report: Report) -> Reply:
     return Reply(fit(escape_markdown(render.report_queued(report)), TEXT_LIMIT), ephemeral=True)
 
 
+def reports_reply(reports: Sequence[Report]) -> Reply:
+    text = "\n".join(map(render.report_text, reports)) or "no open reports"
+    return text_reply(text, ephemeral=True)
+
+
 def refusal(message: str) -> Reply:
     """A one-line error or refusal: only the asker sees it."""
     return Reply(fit(escape_markdown(message), TEXT_LIMIT), ephemeral=True)
