@@ -96,6 +96,15 @@ class Core:
         if not named:
             parse_ref(text)  # raises the precise reason: a too-long handle, an unknown platform
             raise NoAccountFound(text)
+        return await self._answers(text, named, asker, current_id)
+
+    async def _answers(
+        self,
+        text: str,
+        named: list[NamedAccount],
+        asker: Asker,
+        current_id: IdLookup | None,
+    ) -> list[Answer]:
         candidates = {account: self._candidates(account, asker) for account in named}
         # Accounts named with their platform: their mentions are read while the registry is.
         certain = [refs[0] for refs in candidates.values() if len(refs) == 1]
@@ -170,8 +179,9 @@ class Core:
         has not opted in or the message names no account (ordinary chatter)."""
         if not await self.autocheck_enabled(asker.platform, chat_id):
             return []
+        named = find_accounts(text)[:MAX_ACCOUNTS_PER_QUERY]  # chatter: no account, no error path
         try:
-            answers = await self.check(text, asker, current_id)
+            answers = await self._answers(text, named, asker, current_id) if named else []
         except IsOfficialError:
             return []
         return [answer for answer in answers if answer.alarming]
