@@ -24,7 +24,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 PLATFORM = "x"
 LETTERS = string.ascii_lowercase + string.digits
 

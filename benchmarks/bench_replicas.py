@@ -2,7 +2,7 @@
 
 Each replica is a real process (tests/replica.py: the core built as `isofficial run` builds it,
 following changes) answering checks sent over a pipe, many in flight at once as in a busy chat.
-The data: every official account of ../shared/data/registry_*.csv. The queries: registered
+The data: every official account of tests/data/registry_*.csv. The queries: registered
 handles, lookalikes of them (one typo) and unknown names, shuffled. SQLite, 1 replica, is the
 baseline each row is compared with.
 
@@ -35,7 +35,7 @@ from isofficial.bootstrap import load_starter_data  # noqa: E402
 from knowledge.importer import import_rows, read_rows  # noqa: E402
 from knowledge.registry import open_registry  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data"
+DATA = ROOT / "tests" / "data"
 POSTGRES = os.environ.get(
     "ISOFFICIAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

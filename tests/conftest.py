@@ -1,4 +1,7 @@
-"""Shared fixtures: the real data, and registries on SQLite and on the real PostgreSQL server."""
+"""Shared fixtures: registries on SQLite and on the real PostgreSQL server.
+
+The real data the tests read is in tests/data (see its LICENSES.md), never outside the repository.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +16,10 @@ from sqlalchemy.engine import make_url
 
 from knowledge.registry import SqlRegistry, open_registry
 
-SHARED_DATA = Path(__file__).parents[2] / "shared" / "data"
+TEST_DATA = Path(__file__).parent / "data"
 POSTGRES_URL = os.environ.get(
     "ISOFFICIAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
-
-
-@pytest.fixture
-def shared_data() -> Path:
-    return SHARED_DATA
 
 
 @pytest.fixture

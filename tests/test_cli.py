@@ -12,7 +12,7 @@ import pytest
 
 from bot.model import AccountRef
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+TEST_DATA = Path(__file__).resolve().parent / "data"
 EXE = str(Path(sys.executable).with_name("isofficial"))
 DPRK = "Government of North Korea (DPRK)"
 
@@ -120,7 +120,7 @@ def test_a_broken_database_url_is_one_clear_line(env: dict[str, str]) -> None:
 
 
 def test_import_reports_conflicts_and_writes_nothing(env: dict[str, str]) -> None:
-    source = SHARED_DATA / "registry_congress.csv"
+    source = TEST_DATA / "registry_congress.csv"
     done = run(env, "import", str(source))
     assert done.returncode == 1
     assert "RogerMarshallMD".lower() in done.stderr.lower()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import SHARED_DATA
+from conftest import TEST_DATA
 from sqlalchemy import func, select
 
 from bot.model import AccountRef, Correction, Evidence, Status
@@ -22,7 +22,7 @@ from knowledge.importer import BadImportFile, import_rows, read_rows
 from knowledge.registry import SqlRegistry, open_registry
 from knowledge.tables import changes
 
-REGISTRY_FILES = sorted(p for p in SHARED_DATA.glob("registry_*.csv") if "_meta" not in p.name)
+REGISTRY_FILES = sorted(p for p in TEST_DATA.glob("registry_*.csv") if "_meta" not in p.name)
 HEADER = "entity,platform,handle,url,verdict,source_url,note,source_title,source_published\n"
 SOURCE = "https://example.org/source"
 
@@ -61,7 +61,7 @@ async def test_each_real_registry_imports(path: Path, sqlite_url: str) -> None:
 async def test_congress_conflict_names_both_lines_and_blocks_the_import(
     registry: SqlRegistry,
 ) -> None:
-    path = SHARED_DATA / "registry_congress.csv"
+    path = TEST_DATA / "registry_congress.csv"
     lines = {n: row for n, row in read_rows(path) if row["handle"] == "RogerMarshallMD"}
     assert len(lines) == 2
     first, second = sorted(lines)
@@ -250,7 +250,7 @@ def test_unreadable_files_give_one_line(
 async def test_export_then_import_round_trips_exactly(
     registry: SqlRegistry, tmp_path: Path
 ) -> None:
-    path = SHARED_DATA / "registry_europarl.csv"
+    path = TEST_DATA / "registry_europarl.csv"
     await import_rows(registry, read_rows(path), by="import", skip_invalid=True)
     ref = AccountRef("x", "uriminzok")
     proof = Evidence(
@@ -301,7 +301,7 @@ async def test_csv_line_numbers_count_multiline_fields() -> None:
 async def test_an_export_that_fails_midway_leaves_the_old_file(
     registry: SqlRegistry, tmp_path: Path
 ) -> None:
-    await import_rows(registry, read_rows(SHARED_DATA / "registry_europarl.csv"), by="import",
+    await import_rows(registry, read_rows(TEST_DATA / "registry_europarl.csv"), by="import",
                       skip_invalid=True)
     (tmp_path / "out").mkdir()
     dump = tmp_path / "out" / "registry.csv"
