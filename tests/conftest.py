@@ -17,6 +17,9 @@ from sqlalchemy.engine import make_url
 from knowledge.registry import SqlRegistry, open_registry
 
 TEST_DATA = Path(__file__).parent / "data"
+# The test servers listen on 127.0.0.1: the fetcher may read private addresses in tests (and in
+# the processes they start); the tests of the address policy turn it back off explicitly.
+os.environ["ISOFFICIAL_FETCH_ALLOW_PRIVATE"] = "true"
 POSTGRES_URL = os.environ.get(
     "ISOFFICIAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

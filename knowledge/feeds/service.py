@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.handles import find_accounts as bot_find_accounts
 from knowledge.feeds.errors import FeedError
-from knowledge.feeds.fetch import DEFAULT_LIMITS, Fetched, Fetcher, FetchLimits
+from knowledge.feeds.fetch import DEFAULT_LIMITS, Fetched, Fetcher, FetchError, FetchLimits
 from knowledge.feeds.parse import ParsedFeed, parse_feed
 from knowledge.feeds.store import (
     AccountFinder,
@@ -95,7 +95,7 @@ class _Round:
     async def feed(self, feed: FeedStatus) -> FeedReport:
         try:
             return await self._refresh(feed)
-        except FeedError as error:
+        except (FeedError, FetchError) as error:
             message = str(error)
         except Exception:  # a bug met on one feed is logged and reported, not spread
             log.exception("refreshing feed %s failed", feed.url)
