@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.model import AccountRecord, AccountRef, Change, Correction, Evidence, Report
+from bot.verification import SiteLinks, Verification
 
 
 class Registry(Protocol):
@@ -93,4 +94,34 @@ class FeedCatalog(Protocol):
 
     async def remove_feed(self, url: str) -> None:
         """Remove a listed feed and the items only it brought."""
+        ...
+
+
+class LinkChecker(Protocol):
+    """Reads official sites (and the account's own side, where no login is needed) live."""
+
+    async def check(self, ref: AccountRef, sites: Sequence[str]) -> SiteLinks:
+        """Whether each site (a domain) links to ref, and whether ref links back to it."""
+        ...
+
+
+class VerificationStore(Protocol):
+    """Dated verifications, kept as a history (errors: IsOfficialError)."""
+
+    async def official_sites(self, entity: str) -> list[str]:
+        """The domains of the entity's registered official or affiliated websites."""
+        ...
+
+    async def record(self, verification: Verification) -> None: ...
+
+    async def latest(self, refs: Sequence[AccountRef]) -> dict[AccountRef, Verification]:
+        """The newest verification of each ref that has one."""
+        ...
+
+    async def history(self, ref: AccountRef) -> list[Verification]:
+        """Every verification of ref, newest first."""
+        ...
+
+    async def due(self, before: datetime, limit: int = 100) -> list[AccountRef]:
+        """Accounts whose newest verification is older than before, oldest first."""
         ...

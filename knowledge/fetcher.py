@@ -173,7 +173,7 @@ class SafeFetcher:
         what: str = "page",
     ) -> AsyncIterator[Self]:
         """allow_private None: as ISOFFICIAL_FETCH_ALLOW_PRIVATE says. resolver: the DNS (tests
-        and private deployments inject one); ssl_context: the trusted CAs (default: the system's)."""
+        and private deployments inject one); ssl_context: trusted CAs (default: the system's)."""
         allowed = allow_private_from_env() if allow_private is None else allow_private
         if not allowed:
             resolver = PublicOnlyResolver(resolver, public)
@@ -200,6 +200,12 @@ class SafeFetcher:
         headers = {name: value for name, value in validators.items() if value}
         return await self._fetch(url, headers)
 
+    async def final_url(self, url: str) -> str:
+        """Where url leads after its redirects (each checked), without reading a body: for
+        links through shorteners."""
+        self.check_url(url)
+        return (await self._fetch(url, {}, read=False)).url
+
     def check_url(self, url: str) -> None:
         """Refuse what is not http(s) with a host, or names a non-public address literally."""
         parts = urlsplit(url)
@@ -214,7 +220,7 @@ class SafeFetcher:
         if not self.public(address):
             raise Refused(f"{parts.hostname} is not a public address: not fetched")
 
-    async def _fetch(self, url: str, headers: Mapping[str, str]) -> Fetched:
+    async def _fetch(self, url: str, headers: Mapping[str, str], read: bool = True) -> Fetched:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.limits.attempts),
             wait=wait_exponential(multiplier=self.limits.backoff, max=60),
@@ -222,7 +228,7 @@ class SafeFetcher:
             reraise=True,
         )
         try:
-            return await retrying(self._follow, url, headers)
+            return await retrying(self._follow, url, headers, read)
         except FetchError:
             raise
         except (aiohttp.ClientError, TimeoutError, _Transient, ValueError) as error:
@@ -230,17 +236,19 @@ class SafeFetcher:
                 raise error.__cause__ from None
             raise FetchFailed(_describe(error, self.limits)) from None
 
-    async def _follow(self, url: str, headers: Mapping[str, str]) -> Fetched:
+    async def _follow(self, url: str, headers: Mapping[str, str], read: bool) -> Fetched:
         """One attempt: every redirect hop is checked before it is requested."""
         for _ in range(self.limits.max_redirects + 1):
-            fetched, location = await self._once(url, headers)
+            fetched, location = await self._once(url, headers, read)
             if fetched is not None:
                 return fetched
             url = location
             self.check_url(url)
         raise FetchFailed(f"more than {self.limits.max_redirects} redirects")
 
-    async def _once(self, url: str, headers: Mapping[str, str]) -> tuple[Fetched | None, str]:
+    async def _once(
+        self, url: str, headers: Mapping[str, str], read: bool
+    ) -> tuple[Fetched | None, str]:
         """(the answer, "") or (None, the redirect's target)."""
         # The host slot is held outside the timeout: waiting for a slot is not slowness.
         async with self._hosts[urlsplit(url).hostname or ""], self.session.get(
@@ -249,7 +257,7 @@ class SafeFetcher:
             location = response.headers.get("Location")
             if response.status in REDIRECTS and location:
                 return None, urljoin(url, location)
-            if response.status == 304:
+            if response.status == 304 or not read:
                 return _fetched(response, None), ""
             if response.status >= 500 or response.status == 429:
                 raise _Transient(f"HTTP {response.status} {response.reason}")
@@ -277,25 +285,25 @@ class SafeFetcher:
         origin = f"{parts.scheme}://{parts.netloc}"
         rules, until = self._robots.get(origin, (None, 0.0))
         if time.monotonic() >= until:
-            rules = await self._read_robots(origin)
-            kept = ROBOTS_RETRY if rules is not None and rules.disallow_all else ROBOTS_TTL
+            rules, kept = await self._read_robots(origin)
             self._robots[origin] = (rules, time.monotonic() + kept)
         return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
 
-    async def _read_robots(self, origin: str) -> RobotFileParser | None:
-        """The origin's rules; None when it has none (4xx). Unreachable: everything forbidden."""
+    async def _read_robots(self, origin: str) -> tuple[RobotFileParser | None, float]:
+        """The origin's rules (None when it has none: 4xx) and how long to keep them.
+        Unreachable (5xx, network): everything forbidden, asked again soon."""
         rules = RobotFileParser()
         try:
             fetched = await self._fetch(f"{origin}/robots.txt", {})
         except TooLarge:
-            return None  # RFC 9309 lets a crawler ignore what is past its cap: nothing read
+            return None, ROBOTS_TTL  # RFC 9309 lets a crawler ignore what is past its cap
         except FetchFailed as error:
             if error.status is not None and 400 <= error.status < 500:
-                return None
-            rules.disallow_all = True
-            return rules
+                return None, ROBOTS_TTL
+            rules.parse(["User-agent: *", "Disallow: /"])
+            return rules, ROBOTS_RETRY
         rules.parse((fetched.body or b"").decode("utf-8", "replace").splitlines())
-        return rules
+        return rules, ROBOTS_TTL
 
 
 def _fetched(response: aiohttp.ClientResponse, body: bytes | None) -> Fetched:

@@ -148,3 +148,18 @@ chat_preferences = Table(
     Column("changed_by", String(200), nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
 )
+
+# Append-only: each live check of an account against its entity's official sites (bot/verification).
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("handle_key", String(300), nullable=False),
+    Column("checked_at", UtcDateTime, nullable=False),
+    Column("by", String(200), nullable=False),
+    Column("state", String(20), nullable=False),  # LinkState, for queries; checks hold the rest
+    Column("checks", JSON, nullable=False),
+    Index(None, "platform", "handle_key", "id"),
+    Index(None, "checked_at"),
+)
