@@ -45,7 +45,6 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHUNK = 64 * 1024
 ROBOTS_MAX_BYTES = 500_000  # RFC 9309 asks crawlers to read at least 500 KiB
 ROBOTS_TTL = 24 * 3600.0
-ROBOTS_RETRY = 600.0  # an unreachable robots.txt is asked for again this soon
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -285,25 +284,27 @@ class SafeFetcher:
         origin = f"{parts.scheme}://{parts.netloc}"
         rules, until = self._robots.get(origin, (None, 0.0))
         if time.monotonic() >= until:
-            rules, kept = await self._read_robots(origin)
-            self._robots[origin] = (rules, time.monotonic() + kept)
+            rules = await self._read_robots(origin)
+            self._robots[origin] = (rules, time.monotonic() + ROBOTS_TTL)
         return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
 
-    async def _read_robots(self, origin: str) -> tuple[RobotFileParser | None, float]:
-        """The origin's rules (None when it has none: 4xx) and how long to keep them.
-        Unreachable (5xx, network): everything forbidden, asked again soon."""
-        rules = RobotFileParser()
+    async def _read_robots(self, origin: str) -> RobotFileParser | None:
+        """The origin's rules; None when it has none (4xx). When the server fails (5xx) the
+        page is not read (RFC 9309: assume complete disallow) and robots.txt is asked again
+        next time; when the host cannot be reached at all, that error is the answer."""
         try:
             fetched = await self._fetch(f"{origin}/robots.txt", {})
         except TooLarge:
-            return None, ROBOTS_TTL  # RFC 9309 lets a crawler ignore what is past its cap
+            return None  # RFC 9309 lets a crawler ignore what is past its cap
         except FetchFailed as error:
             if error.status is not None and 400 <= error.status < 500:
-                return None, ROBOTS_TTL
-            rules.parse(["User-agent: *", "Disallow: /"])
-            return rules, ROBOTS_RETRY
+                return None
+            if error.status is not None or str(error).startswith("HTTP 5"):
+                raise Refused(f"robots.txt of {origin} unavailable ({error}): not read") from None
+            raise
+        rules = RobotFileParser()
         rules.parse((fetched.body or b"").decode("utf-8", "replace").splitlines())
-        return rules, ROBOTS_TTL
+        return rules
 
 
 def _fetched(response: aiohttp.ClientResponse, body: bytes | None) -> Fetched:
