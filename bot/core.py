@@ -6,7 +6,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
 from bot.commands import parse_report, parse_verdict
@@ -30,9 +31,12 @@ from bot.model import (
     NotAllowed,
     Report,
     Status,
+    VerifyNotConfigured,
 )
 from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
 from bot.ports import ChatPreferences, FeedCatalog, FeedState, Registry
+from bot.verification import Outcome, Verification
+from bot.verifying import Verifier
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +61,17 @@ class Core:
         moderators: frozenset[str] = frozenset(),
         feeds: FeedCatalog | None = None,
         preferences: ChatPreferences | None = None,
+        verifier: Verifier | None = None,
     ) -> None:
         """feeds None: feed commands say feeds are not configured. preferences None: chats'
-        choices are kept in this process only (lost on restart)."""
+        choices are kept in this process only (lost on restart). verifier None: answers show
+        no verification and verify says it is not configured."""
         self.registry = registry
         self.index = index
         self.moderators = moderators
         self.feeds = feeds
         self.preferences = preferences
+        self.verifier = verifier
         self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
 
     @classmethod
@@ -74,13 +81,14 @@ class Core:
         moderators: frozenset[str] = frozenset(),
         feeds: FeedCatalog | None = None,
         preferences: ChatPreferences | None = None,
+        verifier: Verifier | None = None,
     ) -> Core:
         """A core whose lookalike index holds every protected account of the registry."""
         index = LookalikeIndex()
         async for batch in registry.protected():
             for ref, entity in batch:
                 index.add(ref, entity)
-        return cls(registry, index, moderators, feeds, preferences)
+        return cls(registry, index, moderators, feeds, preferences, verifier)
 
     def is_moderator(self, asker: Asker) -> bool:
         """The local command line is the operator; chat users must be listed moderators."""
@@ -119,11 +127,12 @@ class Core:
         }
         unread = [ref for refs in answered.values() for ref in refs if ref not in mentions]
         mentions |= await self._mentions(unread)
-        return [
+        answers = [
             await self._answer(text, account, ref, records.get(ref), current_id, mentions[ref])
             for account, refs in answered.items()
             for ref in refs
         ]
+        return await self._with_verifications(answers)
 
     async def sources(self, text: str, asker: Asker) -> list[Answer]:
         """The same answers as check: each carries every evidence link and recent mention."""
@@ -269,7 +278,53 @@ class Core:
     async def remember_platform_id(self, ref: AccountRef, platform_id: str) -> None:
         await self.registry.remember_platform_id(ref, platform_id)
 
+    # --- verification: anyone for a registered account, moderators for any -------------------
+
+    async def verify(self, args: str, by: Asker) -> Outcome:
+        """`<account> [entity]`: check live that the entity's official sites link to the
+        account (the entity defaults to the registered one)."""
+        account, _, entity = args.strip().partition(" ")
+        ref = await self._one_ref(parse_ref(account))
+        record = (await self.registry.find([ref])).get(ref)
+        if record is None or entity.strip():
+            self._require_moderator(by, "verify an account the registry lacks, or name its entity")
+        verifier = self._verifier()
+        chosen = entity.strip() or (record.entity if record else None)
+        outcome = await verifier.verify(ref, chosen, _who(by))
+        log.info("verified %s: %s", ref, outcome.verification.state.value)
+        return outcome
+
+    async def reverify(self, checked_before: datetime, limit: int = 100) -> list[Outcome]:
+        """Verify again the accounts last verified before checked_before (the scheduler's round);
+        one account's failure is logged and costs only its own check."""
+        verifier = self._verifier()
+        outcomes = []
+        for ref in await verifier.store.due(checked_before, limit):
+            record = (await self.registry.find([ref])).get(ref)
+            if record is None or not record.entity:
+                continue  # withdrawn since: nothing to re-verify
+            try:
+                outcomes.append(await verifier.verify(ref, record.entity, "scheduled re-verify"))
+            except IsOfficialError as error:
+                log.warning("re-verifying %s: %s", ref, error)
+        return outcomes
+
+    async def verifications(self, ref: AccountRef) -> list[Verification]:
+        """Every verification of ref, newest first (none when verification is not configured)."""
+        return await self.verifier.store.history(ref) if self.verifier else []
+
     # --- the parts --------------------------------------------------------------------------
+
+    def _verifier(self) -> Verifier:
+        if self.verifier is None:
+            raise VerifyNotConfigured()
+        return self.verifier
+
+    async def _with_verifications(self, answers: list[Answer]) -> list[Answer]:
+        if self.verifier is None or not answers:
+            return answers
+        latest = await self.verifier.latest([answer.ref for answer in answers])
+        return [replace(a, verification=latest.get(a.ref)) for a in answers]
 
     def _require_moderator(self, asker: Asker, action: str = "change the registry") -> None:
         if not self.is_moderator(asker):

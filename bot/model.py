@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.verification import Verification
 
 
 class Status(StrEnum):
@@ -128,6 +132,7 @@ class Answer:
     reviewed: datetime | None = None
     note: str | None = None
     notices: tuple[str, ...] = ()  # plain facts worth saying, e.g. a handle now owned by another id
+    verification: Verification | None = None  # the newest two-way link check, if any
 
     @property
     def alarming(self) -> bool:
@@ -218,6 +223,11 @@ class NotAllowed(IsOfficialError):
 
 class NothingToUndo(IsOfficialError):
     pass
+
+
+class VerifyNotConfigured(IsOfficialError):
+    def __init__(self) -> None:
+        super().__init__("live verification is not configured on this bot")
 
 
 class FeedsNotConfigured(IsOfficialError):

@@ -19,6 +19,8 @@ from bot.model import (
     Status,
 )
 from bot.ports import FeedState
+from bot.verification import Verification
+from bot.verify_text import history_line, verification_json, verification_line
 
 BADGE: dict[Status, str] = {
     Status.OFFICIAL: "✅",
@@ -102,6 +104,8 @@ def details(answer: Answer, full: bool = False) -> list[str]:
         lines.append(answer.note.strip() if full else gist(answer.note))
     lines += [f"{LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
     lines += [f"⚠️ {notice}" for notice in answer.notices]
+    if answer.verification is not None:
+        lines.append(verification_line(answer.verification))
     lines.append(certainty_line(answer))
     return lines
 
@@ -149,10 +153,16 @@ def change_line(change: Change) -> str:
     )
 
 
-def history_text(ref: AccountRef, changes: Sequence[Change]) -> str:
-    if not changes:
+def history_text(
+    ref: AccountRef, changes: Sequence[Change], verifications: Sequence[Verification] = ()
+) -> str:
+    """The change log, then the verifications, each newest first."""
+    if not changes and not verifications:
         return f"{ref}: no changes recorded"
-    return "\n".join([f"history of {ref}, newest first:", *map(change_line, changes)])
+    lines = [f"history of {ref}, newest first:", *map(change_line, changes)]
+    if verifications:
+        lines += ["verifications, newest first:", *map(history_line, verifications)]
+    return "\n".join(lines)
 
 
 def report_queued(report: Report) -> str:
@@ -227,6 +237,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "certainty": answer.certainty.value,
         "note": answer.note,
         "notices": list(answer.notices),
+        "verification": verification_json(answer.verification),
     }
 
 
