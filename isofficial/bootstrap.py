@@ -9,12 +9,17 @@ from importlib.resources import files
 from bot.core import Core
 from bot.lookalike import LookalikeIndex
 from bot.model import Correction
+from bot.ports import Registry, VerificationStore
+from bot.verifying import Verifier
 from isofficial.settings import Settings
 from knowledge.database import default_database_url, one_process_at_a_time
 from knowledge.feeds.store import SqlFeedCatalog
+from knowledge.fetcher import SafeFetcher
 from knowledge.importer import import_rows, read_rows
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
+from knowledge.verify.accounts import PLC_DIRECTORY, TxtLookup, dns_txt
+from knowledge.verify.checker import LiveLinkChecker
 
 STARTER_BY = "starter data"
 
@@ -61,3 +66,14 @@ async def memory_core(
     for correction in seed:
         await registry.apply(correction, by="seed")
     return await Core.start(registry, moderators, preferences=MemoryChatPreferences())
+
+
+def live_verifier(
+    registry: Registry,
+    store: VerificationStore,
+    fetcher: SafeFetcher,
+    txt: TxtLookup = dns_txt,
+    plc_directory: str = PLC_DIRECTORY,
+) -> Verifier:
+    """Verification reading the web live through fetcher (and DNS TXT through txt)."""
+    return Verifier(registry, store, LiveLinkChecker(fetcher, txt, plc_directory))

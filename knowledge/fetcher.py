@@ -199,11 +199,21 @@ class SafeFetcher:
         headers = {name: value for name, value in validators.items() if value}
         return await self._fetch(url, headers)
 
-    async def final_url(self, url: str) -> str:
-        """Where url leads after its redirects (each checked), without reading a body: for
-        links through shorteners."""
-        self.check_url(url)
-        return (await self._fetch(url, {}, read=False)).url
+    async def final_url(self, url: str, follow: Callable[[str], bool]) -> str:
+        """Where url leads, without reading a body: its redirects are followed (each checked)
+        while follow(the next address) says so; for links through shorteners."""
+        for _ in range(self.limits.max_redirects + 1):
+            self.check_url(url)
+            async with self._hosts[urlsplit(url).hostname or ""], self.session.get(
+                url, allow_redirects=False
+            ) as response:
+                location = response.headers.get("Location")
+                if response.status not in REDIRECTS or not location:
+                    return url
+            url = urljoin(url, location)
+            if not follow(url):
+                return url
+        raise FetchFailed(f"more than {self.limits.max_redirects} redirects")
 
     def check_url(self, url: str) -> None:
         """Refuse what is not http(s) with a host, or names a non-public address literally."""
@@ -219,7 +229,7 @@ class SafeFetcher:
         if not self.public(address):
             raise Refused(f"{parts.hostname} is not a public address: not fetched")
 
-    async def _fetch(self, url: str, headers: Mapping[str, str], read: bool = True) -> Fetched:
+    async def _fetch(self, url: str, headers: Mapping[str, str]) -> Fetched:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.limits.attempts),
             wait=wait_exponential(multiplier=self.limits.backoff, max=60),
@@ -227,7 +237,7 @@ class SafeFetcher:
             reraise=True,
         )
         try:
-            return await retrying(self._follow, url, headers, read)
+            return await retrying(self._follow, url, headers)
         except FetchError:
             raise
         except (aiohttp.ClientError, TimeoutError, _Transient, ValueError) as error:
@@ -235,19 +245,17 @@ class SafeFetcher:
                 raise error.__cause__ from None
             raise FetchFailed(_describe(error, self.limits)) from None
 
-    async def _follow(self, url: str, headers: Mapping[str, str], read: bool) -> Fetched:
+    async def _follow(self, url: str, headers: Mapping[str, str]) -> Fetched:
         """One attempt: every redirect hop is checked before it is requested."""
         for _ in range(self.limits.max_redirects + 1):
-            fetched, location = await self._once(url, headers, read)
+            fetched, location = await self._once(url, headers)
             if fetched is not None:
                 return fetched
             url = location
             self.check_url(url)
         raise FetchFailed(f"more than {self.limits.max_redirects} redirects")
 
-    async def _once(
-        self, url: str, headers: Mapping[str, str], read: bool
-    ) -> tuple[Fetched | None, str]:
+    async def _once(self, url: str, headers: Mapping[str, str]) -> tuple[Fetched | None, str]:
         """(the answer, "") or (None, the redirect's target)."""
         # The host slot is held outside the timeout: waiting for a slot is not slowness.
         async with self._hosts[urlsplit(url).hostname or ""], self.session.get(
@@ -256,7 +264,7 @@ class SafeFetcher:
             location = response.headers.get("Location")
             if response.status in REDIRECTS and location:
                 return None, urljoin(url, location)
-            if response.status == 304 or not read:
+            if response.status == 304:
                 return _fetched(response, None), ""
             if response.status >= 500 or response.status == 429:
                 raise _Transient(f"HTTP {response.status} {response.reason}")

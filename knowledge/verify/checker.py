@@ -64,9 +64,10 @@ class LiveLinkChecker:
 
     async def _unshortened(self, links: list[PageLink]) -> list[PageLink]:
         """The links, plus where each shortened one leads."""
-        short = [link for link in links if _host(link.url) in self.shorteners][:MAX_SHORT_LINKS]
+        short = [link for link in links if self._is_short(link.url)][:MAX_SHORT_LINKS]
         targets = await asyncio.gather(
-            *(self.fetcher.final_url(link.url) for link in short), return_exceptions=True
+            *(self.fetcher.final_url(link.url, self._is_short) for link in short),
+            return_exceptions=True,
         )
         followed = [
             PageLink(target, link.rel_me, _host(link.url))
@@ -74,6 +75,9 @@ class LiveLinkChecker:
             if isinstance(target, str)
         ]
         return links + followed
+
+    def _is_short(self, url: str) -> bool:
+        return _host(url) in self.shorteners
 
     async def _account_side(self, ref: AccountRef, sites: Sequence[str]) -> list[LinkCheck]:
         if ref.platform == "mastodon":
