@@ -20,6 +20,7 @@ from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
 from knowledge.verify.accounts import PLC_DIRECTORY, TxtLookup, dns_txt
 from knowledge.verify.checker import LiveLinkChecker
+from knowledge.verify.store import MemoryVerificationStore, SqlVerificationStore
 
 STARTER_BY = "starter data"
 
@@ -53,9 +54,10 @@ async def build_core(settings: Settings, lookalikes: bool = True) -> Core:
 async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = True) -> Core:
     """A core on an opened registry, its feed list and chat preferences on the same database."""
     feeds, preferences = SqlFeedCatalog(registry.engine), SqlChatPreferences(registry.engine)
+    verifier = live_verifier(registry, SqlVerificationStore(registry.engine))
     if not lookalikes:
-        return Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences)
-    return await Core.start(registry, settings.moderators, feeds, preferences)
+        return Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences, verifier)
+    return await Core.start(registry, settings.moderators, feeds, preferences, verifier)
 
 
 async def memory_core(
@@ -65,15 +67,19 @@ async def memory_core(
     registry = MemoryRegistry()
     for correction in seed:
         await registry.apply(correction, by="seed")
-    return await Core.start(registry, moderators, preferences=MemoryChatPreferences())
+    verifier = live_verifier(registry, MemoryVerificationStore(registry))
+    return await Core.start(
+        registry, moderators, preferences=MemoryChatPreferences(), verifier=verifier
+    )
 
 
 def live_verifier(
     registry: Registry,
     store: VerificationStore,
-    fetcher: SafeFetcher,
+    fetcher: SafeFetcher | None = None,
     txt: TxtLookup = dns_txt,
     plc_directory: str = PLC_DIRECTORY,
 ) -> Verifier:
-    """Verification reading the web live through fetcher (and DNS TXT through txt)."""
+    """Verification reading the web live through fetcher (None: a fresh safe fetcher for each
+    check) and DNS TXT through txt."""
     return Verifier(registry, store, LiveLinkChecker(fetcher, txt, plc_directory))

@@ -57,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("reports", help="open suggestions from users")
 
+    verify = sub.add_parser("verify", help="live check that an official site links to REF")
+    verify.add_argument("ref", metavar="REF")
+    verify.add_argument("--entity", help="whose official sites to read (default: REF's entity)")
+    verify.add_argument("--json", action="store_true", help="one JSON object")
+
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument(
         "--as",
@@ -176,8 +181,16 @@ async def _verdict(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _history(args: argparse.Namespace, settings: Settings) -> int:
     core = await build_core(settings, lookalikes=False)
-    _print(render.history_text(*await core.history(args.ref)))
+    ref, changes = await core.history(args.ref)
+    _print(render.history_text(ref, changes, await core.verifications(ref)))
     return 0
+
+
+async def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    from isofficial.verifying import verify_command
+
+    core = await build_core(settings, lookalikes=False)
+    return await verify_command(core, args, _operator(None))
 
 
 async def _undo(args: argparse.Namespace, settings: Settings) -> int:
@@ -239,6 +252,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any,
     "history": _history,
     "undo": _undo,
     "reports": _reports,
+    "verify": _verify,
     "chat": _chat,
     "run": _run,
     "feeds": _feeds,

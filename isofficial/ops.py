@@ -60,7 +60,9 @@ class MeteredCore(Core):
 
     @classmethod
     def around(cls, core: Core) -> MeteredCore:
-        return cls(core.registry, core.index, core.moderators, core.feeds, core.preferences)
+        return cls(
+            core.registry, core.index, core.moderators, core.feeds, core.preferences, core.verifier
+        )
 
     async def check(
         self, text: str, asker: Asker, current_id: IdLookup | None = None

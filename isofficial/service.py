@@ -17,6 +17,7 @@ from bot.model import IsOfficialError
 from isofficial.logs import configure_logging
 from isofficial.ops import MeteredCore, adapter_failed, count_adapter_errors, run_ops
 from isofficial.settings import Settings
+from isofficial.verifying import run_reverification
 from knowledge.feeds import run_feed_scheduler
 from knowledge.notify import is_postgres, listen_for_changes
 from knowledge.registry import SqlRegistry
@@ -53,6 +54,7 @@ def _operations(
             stop=stop,
         ),
     }
+    parts["reverify"] = run_reverification(core, settings.reverify_hours, stop)
     if settings.database_url and is_postgres(settings.database_url):
         parts["changes"] = listen_for_changes(settings.database_url, core.reload, stop)
     return parts

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     log_format: str = "json"  # json | text
     log_level: str = "INFO"
 
+    reverify_hours: float = 24.0 * 7  # `run` re-verifies accounts checked longer ago; 0: never
     feeds_interval_minutes: float = 30.0
     feeds_retention_days: int = 30
 

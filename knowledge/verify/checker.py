@@ -26,9 +26,12 @@ MAX_SHORT_LINKS = 20  # shortened links followed per page
 
 
 class LiveLinkChecker:
+    """fetcher None: each check opens its own safe fetcher (DEFAULT_LIMITS, the system's DNS
+    and CAs) and closes it after; tests and long rounds pass one to share."""
+
     def __init__(
         self,
-        fetcher: SafeFetcher,
+        fetcher: SafeFetcher | None = None,
         txt: TxtLookup = dns_txt,
         plc_directory: str = PLC_DIRECTORY,
         shorteners: frozenset[str] = SHORTENERS,
@@ -39,34 +42,44 @@ class LiveLinkChecker:
         self.shorteners = shorteners
 
     async def check(self, ref: AccountRef, sites: Sequence[str]) -> SiteLinks:
-        read = await asyncio.gather(*(self._site(ref, site) for site in sites))
+        if self.fetcher is not None:
+            return await self._check(self.fetcher, ref, sites)
+        async with SafeFetcher.open() as fetcher:
+            return await self._check(fetcher, ref, sites)
+
+    async def _check(
+        self, fetcher: SafeFetcher, ref: AccountRef, sites: Sequence[str]
+    ) -> SiteLinks:
+        read = await asyncio.gather(*(self._site(fetcher, ref, site) for site in sites))
         checks = [check for check, _ in read]
         linked = tuple(
             (site, account)
             for (_, accounts), site in zip(read, sites, strict=True)
             for account in accounts
         )
-        checks += await self._account_side(ref, sites)
+        checks += await self._account_side(fetcher, ref, sites)
         return SiteLinks(tuple(checks), linked)
 
-    async def _site(self, ref: AccountRef, site: str) -> tuple[LinkCheck, list[AccountRef]]:
+    async def _site(
+        self, fetcher: SafeFetcher, ref: AccountRef, site: str
+    ) -> tuple[LinkCheck, list[AccountRef]]:
         """Whether the site's home page links to ref, and every account it links to."""
         try:
-            url, body = await read_home(self.fetcher, site)
+            url, body = await read_home(fetcher, site)
         except FetchError as error:
             how = f"could not read {site}: {error}"
             return LinkCheck(site, Direction.SITE_TO_ACCOUNT, None, how, f"https://{site}/"), []
-        links = await self._unshortened(page_links(body, url))
+        links = await self._unshortened(fetcher, page_links(body, url))
         named = [(account, link) for link in links for account in accounts_in(link.url)]
         to_ref = [link for account, link in named if account == ref]
         check = LinkCheck(site, Direction.SITE_TO_ACCOUNT, bool(to_ref), _how(to_ref), url)
         return check, list(dict.fromkeys(account for account, _ in named))
 
-    async def _unshortened(self, links: list[PageLink]) -> list[PageLink]:
+    async def _unshortened(self, fetcher: SafeFetcher, links: list[PageLink]) -> list[PageLink]:
         """The links, plus where each shortened one leads."""
         short = [link for link in links if self._is_short(link.url)][:MAX_SHORT_LINKS]
         targets = await asyncio.gather(
-            *(self.fetcher.final_url(link.url, self._is_short) for link in short),
+            *(fetcher.final_url(link.url, self._is_short) for link in short),
             return_exceptions=True,
         )
         followed = [
@@ -79,13 +92,15 @@ class LiveLinkChecker:
     def _is_short(self, url: str) -> bool:
         return _host(url) in self.shorteners
 
-    async def _account_side(self, ref: AccountRef, sites: Sequence[str]) -> list[LinkCheck]:
+    async def _account_side(
+        self, fetcher: SafeFetcher, ref: AccountRef, sites: Sequence[str]
+    ) -> list[LinkCheck]:
         if ref.platform == "mastodon":
-            return await mastodon_side(self.fetcher, ref, sites)
+            return await mastodon_side(fetcher, ref, sites)
         if ref.platform == "bluesky":
-            return await bluesky_side(self.fetcher, ref, sites, self.txt, self.plc_directory)
+            return await bluesky_side(fetcher, ref, sites, self.txt, self.plc_directory)
         if ref.platform == "website":
-            return await website_side(self.fetcher, ref, sites)
+            return await website_side(fetcher, ref, sites)
         return []  # other platforms show profiles only to logged-in readers
 
 

@@ -1,0 +1,78 @@
+"""`isofficial verify` and the verification in `check` and `history`, through real subprocesses
+on a real SQLite file (no test here reaches the network: the live reads are in test_verify)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.model import AccountRef
+from bot.verification import Direction, LinkCheck, Verification
+from knowledge.registry import open_registry
+from knowledge.verify.store import SqlVerificationStore
+
+EXE = str(Path(sys.executable).with_name("isofficial"))
+URIMINZOK = AccountRef("x", "uriminzok")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ISOFFICIAL_")}
+    return clean | {
+        "ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'reg.sqlite3'}",
+        "HOME": str(tmp_path),
+    }
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [EXE, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+async def record(url: str, verification: Verification) -> None:
+    registry = await open_registry(url)
+    try:
+        await SqlVerificationStore(registry.engine).record(verification)
+    finally:
+        await registry.close()
+
+
+def test_verify_says_in_one_line_what_it_cannot_check(env: dict[str, str]) -> None:
+    no_entity = run(env, "verify", "x:somebody_new")
+    assert no_entity.returncode == 1
+    assert no_entity.stderr.strip() == (
+        "isofficial: x:somebody_new has no entity: name the entity whose official site "
+        "should link to it"
+    )
+    no_site = run(env, "verify", "x:uriminzok", "--entity", "Nobody in particular")
+    assert no_site.returncode == 1
+    assert "Nobody in particular has no registered official website" in no_site.stderr
+
+
+def test_check_and_history_show_a_stored_verification(env: dict[str, str]) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    checked = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    site_side = LinkCheck(
+        "uriminzokkiri.com", Direction.SITE_TO_ACCOUNT, False, "no link to the account",
+        "http://uriminzokkiri.com/",
+    )
+    asyncio.run(record(env["ISOFFICIAL_DATABASE_URL"], Verification(
+        URIMINZOK, checked, (site_side,), "local:operator"
+    )))
+    [line] = [json.loads(x) for x in run(env, "check", "--json", "x:uriminzok").stdout.splitlines()]
+    assert line["verification"]["state"] == "not-linked"
+    assert line["verification"]["checked_at"] == "2026-12-01T09:30:00Z"
+    history = run(env, "history", "x:uriminzok").stdout
+    assert "2026-12-01 09:30 verify by local:operator: 🔗 not linked from uriminzokkiri.com" in (
+        history
+    )
