@@ -307,8 +307,10 @@ async def _feeds(interaction: discord.Interaction[Any], action: str,
 def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) -> None:
     """Every command, in one place. /autocheck exists only when the operator enabled it (it needs
     the privileged message-content intent)."""
+    from adapters.discord.verify import verify  # its own module, which imports this one
+
     commands: list[app_commands.Command[Any, Any, None] | app_commands.ContextMenu] = [
-        check, check_message, sources, verdict, undo, history, report, reports, feeds]
+        check, check_message, sources, verdict, undo, history, report, reports, feeds, verify]
     if autocheck_enabled:
         commands.append(autocheck)
     for command in commands:

@@ -25,6 +25,7 @@ from telegram.request import HTTPXRequest
 from adapters.telegram import handlers as h
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.throttle import Throttle
+from adapters.telegram.verify import verify
 from bot.core import Core
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # edits of old commands are not new questions
@@ -50,6 +51,7 @@ def register_handlers(app: TelegramApp) -> None:
             CommandHandler("reports", h.reports, NEW_MESSAGES),
             CommandHandler("autocheck", h.autocheck, NEW_MESSAGES),
             CommandHandler("feeds", h.feeds, NEW_MESSAGES),
+            CommandHandler("verify", verify, NEW_MESSAGES),
             MessageHandler(GROUP_CHATTER, h.autocheck_message),
             InlineQueryHandler(h.inline_query),
         ]
