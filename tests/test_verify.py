@@ -4,6 +4,7 @@ moderators, and what answers show."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from bot.model import AccountRef, Asker, Correction, NotAllowed, Status
 from bot.verification import Direction, LinkState
 from bot.verify_text import outcome_text
 from isofficial.bootstrap import live_verifier
+from isofficial.verifying import run_reverification
 from knowledge.fetcher import FetchLimits, IPAddress, is_public
 from knowledge.memory import MemoryRegistry
 from knowledge.registry import SqlRegistry
@@ -283,3 +285,24 @@ async def test_verifications_are_kept_as_history_on_sql(registry: SqlRegistry) -
     assert await store.due(datetime.now(UTC) - timedelta(hours=1)) == []
     [answer] = await core.check("x:nasa", USER)
     assert answer.verification == newest
+
+
+async def test_run_re_verifies_on_schedule_and_flags_a_lost_link(world: World) -> None:
+    assert (await world.core.verify("x:nasa", USER)).verification.verified
+    world.web.page("nasa.gov", "/", "<p>no social links today</p>")
+    stop = asyncio.Event()
+    scheduler = asyncio.create_task(run_reverification(world.core, 0.1 / 3600, stop))
+
+    async def lost_reported() -> None:
+        while not any(
+            r.ref == AccountRef("x", "nasa") for r in await world.registry.open_reports()
+        ):
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(lost_reported(), 10)
+    stop.set()
+    await asyncio.wait_for(scheduler, 5)
+    newest = (await world.core.verifications(AccountRef("x", "nasa")))[0]
+    assert (newest.state, newest.by) == (LinkState.NOT_LINKED, "scheduled re-verify")
+    nasa = AccountRef("x", "nasa")
+    assert (await world.registry.find([nasa]))[nasa].status is Status.OFFICIAL  # not downgraded
