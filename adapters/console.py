@@ -11,6 +11,7 @@ from typing import TextIO
 from bot import render
 from bot.core import Core
 from bot.model import Asker, IsOfficialError
+from bot.verify_text import outcome_text
 
 HELP = """commands:
   /check <query>      status, entity, lookalike warning, how sure (plain text works too)
@@ -20,6 +21,7 @@ HELP = """commands:
   /undo <account>     revert the latest change (moderators)
   /report <account> <status> [note]   suggest a verdict for moderators
   /reports            open suggestions (moderators)
+  /verify <account> [entity]   live check that the entity's official site links to it
   /help, /quit"""
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,12 @@ async def _verdict(core: Core, args: str, asker: Asker) -> str:
 
 
 async def _history(core: Core, args: str, asker: Asker) -> str:
-    return render.history_text(*await core.history(args))
+    ref, changes = await core.history(args)
+    return render.history_text(ref, changes, await core.verifications(ref))
+
+
+async def _verify(core: Core, args: str, asker: Asker) -> str:
+    return outcome_text(await core.verify(args, asker))
 
 
 async def _undo(core: Core, args: str, asker: Asker) -> str:
@@ -68,6 +75,7 @@ COMMANDS: dict[str, Handler] = {
     "undo": _undo,
     "report": _report,
     "reports": _reports,
+    "verify": _verify,
     "help": _help,
 }
 

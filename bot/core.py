@@ -297,17 +297,7 @@ class Core:
     async def reverify(self, checked_before: datetime, limit: int = 100) -> list[Outcome]:
         """Verify again the accounts last verified before checked_before (the scheduler's round);
         one account's failure is logged and costs only its own check."""
-        verifier = self._verifier()
-        outcomes = []
-        for ref in await verifier.store.due(checked_before, limit):
-            record = (await self.registry.find([ref])).get(ref)
-            if record is None or not record.entity:
-                continue  # withdrawn since: nothing to re-verify
-            try:
-                outcomes.append(await verifier.verify(ref, record.entity, "scheduled re-verify"))
-            except IsOfficialError as error:
-                log.warning("re-verifying %s: %s", ref, error)
-        return outcomes
+        return await self._verifier().reverify(checked_before, limit)
 
     async def verifications(self, ref: AccountRef) -> list[Verification]:
         """Every verification of ref, newest first (none when verification is not configured)."""

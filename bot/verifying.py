@@ -4,6 +4,7 @@ lacks) as reports: a verification never changes a verdict by itself."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,7 +13,10 @@ from bot.model import AccountRef, IsOfficialError, Report, Status
 from bot.ports import LinkChecker, Registry, VerificationStore
 from bot.verification import Outcome, SiteLinks, Verification
 
+log = logging.getLogger(__name__)
+
 REPORTER = "verify"  # how reports from verification name their author
+SCHEDULED = "scheduled re-verify"  # who the history says verified, for `run`'s rounds
 MAX_SUGGESTIONS = 20  # accounts reported per verify, from the official sites' links
 OPEN_REPORTS_READ = 500  # open reports looked through so one is not filed twice
 
@@ -45,6 +49,19 @@ class Verifier:
             await self._flag_lost(verification, previous, lost)
         suggested = await self._suggest(ref, entity, found)
         return Outcome(verification, suggested, bool(lost))
+
+    async def reverify(self, checked_before: datetime, limit: int) -> list[Outcome]:
+        """Verify again the registered accounts last verified before checked_before."""
+        outcomes = []
+        for ref in await self.store.due(checked_before, limit):
+            record = (await self.registry.find([ref])).get(ref)
+            if record is None or not record.entity:
+                continue  # withdrawn since: nothing to re-verify
+            try:
+                outcomes.append(await self.verify(ref, record.entity, SCHEDULED))
+            except IsOfficialError as error:  # e.g. its entity's website was withdrawn
+                log.warning("re-verifying %s: %s", ref, error)
+        return outcomes
 
     async def latest(self, refs: Sequence[AccountRef]) -> dict[AccountRef, Verification]:
         return await self.store.latest(refs)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fake_sites import FakeWeb, slow
 
+from adapters.console import reply
 from bot import render
 from bot.core import Core
 from bot.model import AccountRef, Asker, Correction, NotAllowed, Status
@@ -306,3 +307,12 @@ async def test_run_re_verifies_on_schedule_and_flags_a_lost_link(world: World) -
     assert (newest.state, newest.by) == (LinkState.NOT_LINKED, "scheduled re-verify")
     nasa = AccountRef("x", "nasa")
     assert (await world.registry.find([nasa]))[nasa].status is Status.OFFICIAL  # not downgraded
+
+
+async def test_the_console_verifies_and_its_history_lists_verifications(world: World) -> None:
+    assert "🔗 linked from nasa.gov (link)" in await reply(world.core, "/verify x:nasa", USER)
+    history = await reply(world.core, "/history x:nasa", USER)
+    assert "verifications, newest first:" in history
+    assert "verify by telegram:7: 🔗 linked from nasa.gov" in history
+    refused = await reply(world.core, "/verify x:nasa_fan NASA", USER)
+    assert refused.startswith("sorry: only moderators")

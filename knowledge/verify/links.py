@@ -29,22 +29,31 @@ class PageLink:
 def page_links(html: bytes | str, page_url: str) -> list[PageLink]:
     """Every <a>, <area> and <link> target, absolute (against <base href> when there is one),
     and, for a link through a redirector (`/out?url=…`), the address it forwards to."""
-    tree = LexborHTMLParser(html)
-    base = page_url
-    base_node = tree.css_first("base[href]")
-    if base_node is not None and base_node.attributes.get("href"):
-        base = urljoin(page_url, (base_node.attributes["href"] or "").strip())
+    base_href, anchors = anchors_in(html)
+    base = urljoin(page_url, base_href) if base_href else page_url
     links: list[PageLink] = []
-    for node in tree.css("a[href], area[href], link[href]")[:MAX_LINKS]:
-        href = (node.attributes.get("href") or "").strip()
-        if not href or href.startswith(("#", "mailto:", "tel:", "javascript:")):
+    for href, rel in anchors:
+        if href.startswith(("#", "mailto:", "tel:", "javascript:")):
             continue
         absolute = urljoin(base, href)
-        rel_me = "me" in (node.attributes.get("rel") or "").lower().split()
+        rel_me = "me" in rel.lower().split()
         links.append(PageLink(absolute, rel_me))
         via = urlsplit(absolute).hostname
         links += [PageLink(target, rel_me, via) for target in forwarded(absolute)]
     return links
+
+
+def anchors_in(html: bytes | str) -> tuple[str | None, list[tuple[str, str]]]:
+    """The page's <base href> and each (href, rel) of its <a>, <area> and <link> elements."""
+    tree = LexborHTMLParser(html)
+    base_node = tree.css_first("base[href]")
+    base = (base_node.attributes.get("href") or "").strip() if base_node is not None else None
+    anchors = []
+    for node in tree.css("a[href], area[href], link[href]")[:MAX_LINKS]:
+        href = (node.attributes.get("href") or "").strip()
+        if href:
+            anchors.append((href, node.attributes.get("rel") or ""))
+    return base or None, anchors
 
 
 def forwarded(url: str) -> list[str]:
