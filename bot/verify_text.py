@@ -24,8 +24,8 @@ def verification_line(verification: Verification) -> str:
     elif state is LinkState.NOT_LINKED:
         text = f"not linked from {', '.join(verification.unlinked_from)} ({day})"
     else:
-        sites = ", ".join(dict.fromkeys(c.site for c in verification.checks)) or "its sites"
-        text = f"not verified: could not read {sites} ({day})"
+        why = next((c.how for c in verification.checks if c.found is None), "nothing was read")
+        text = f"not verified: {why} ({day})"
     unlinked = [s for s in verification.unlinked_from if s not in verification.linked_from]
     if state is LinkState.LINKED and unlinked:
         text += f"; not linked from {', '.join(unlinked)}"

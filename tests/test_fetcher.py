@@ -137,3 +137,20 @@ async def test_an_unknown_host_fails_in_one_line(site: FakeWeb) -> None:
         with pytest.raises(FetchFailed) as failed:
             await fetcher.fetch("https://nowhere.test/")
     assert "\n" not in str(failed.value)
+
+
+async def test_robots_txt_that_fails_forbids_reading_the_site(site: FakeWeb) -> None:
+    site.page("site.test", "/robots.txt", "", status=503)
+    async with site.fetcher() as fetcher:
+        with pytest.raises(Refused, match=r"robots\.txt of https://site\.test unavailable"):
+            await fetcher.fetch("https://site.test/")
+    assert site.hits["site.test", "/"] == 0
+
+
+async def test_shortened_links_are_followed_headers_only_and_checked(site: FakeWeb) -> None:
+    async with site.fetcher(allow_private=False, public=server_is_public) as fetcher:
+        target = await fetcher.final_url("https://site.test/hop", lambda url: False)
+        assert target == "https://site.test/"  # where it leads, not requested
+        with pytest.raises(Refused, match="not a public address"):
+            await fetcher.final_url("https://site.test/to-metadata", lambda url: True)
+    assert site.hits["site.test", "/"] == 0

@@ -316,3 +316,10 @@ async def test_the_console_verifies_and_its_history_lists_verifications(world: W
     assert "verify by telegram:7: 🔗 linked from nasa.gov" in history
     refused = await reply(world.core, "/verify x:nasa_fan NASA", USER)
     assert refused.startswith("sorry: only moderators")
+
+
+async def test_verifying_the_official_site_itself_lists_what_it_links_to(world: World) -> None:
+    outcome = await world.core.verify("website:nasa.gov", USER)
+    assert outcome.verification.state is LinkState.UNCHECKED  # no site vouches for itself
+    assert "not verified: it is the official site itself" in outcome_text(outcome)
+    assert outcome.suggested == (AccountRef("youtube", "nasa"),)

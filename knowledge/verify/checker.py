@@ -71,9 +71,13 @@ class LiveLinkChecker:
             return LinkCheck(site, Direction.SITE_TO_ACCOUNT, None, how, f"https://{site}/"), []
         links = await self._unshortened(fetcher, page_links(body, url))
         named = [(account, link) for link in links for account in accounts_in(link.url)]
+        linked = list(dict.fromkeys(account for account, _ in named))
+        if ref == AccountRef("website", site):  # a site cannot vouch for itself
+            how = "it is the official site itself: read for the accounts it links to"
+            return LinkCheck(site, Direction.SITE_TO_ACCOUNT, None, how, url), linked
         to_ref = [link for account, link in named if account == ref]
         check = LinkCheck(site, Direction.SITE_TO_ACCOUNT, bool(to_ref), _how(to_ref), url)
-        return check, list(dict.fromkeys(account for account, _ in named))
+        return check, linked
 
     async def _unshortened(self, fetcher: SafeFetcher, links: list[PageLink]) -> list[PageLink]:
         """The links, plus where each shortened one leads."""
