@@ -9,6 +9,8 @@
 2. Fetching that page from a local aiohttp server by a host name: the SafeFetcher (address
    check on every resolved address, manual redirect checks, robots.txt read once, streamed size
    cap) against a bare aiohttp session with the same resolver.
+3. What showing the newest verification adds to `Core.check` on SQLite: --accounts accounts,
+   each verified once, checked with the verification store against a core without one.
 Medians of --rounds runs; ratios are baseline / ours.
 """
 
@@ -16,11 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
+import random
 import socket
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin
@@ -31,8 +37,15 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
+from bot.core import Core
+from bot.model import AccountRef, Asker
+from bot.verification import Direction, LinkCheck, Verification
+from isofficial.bootstrap import live_verifier
 from knowledge.fetcher import FetchLimits, SafeFetcher
+from knowledge.importer import import_rows, read_rows
+from knowledge.registry import open_registry
 from knowledge.verify.links import anchors_in, forwarded, page_links
+from knowledge.verify.store import SqlVerificationStore
 
 HOST = "site.example"
 
@@ -147,10 +160,39 @@ async def fetch_rows(html: str, rounds: int) -> tuple[float, float]:
     return ours, baseline
 
 
+async def check_rows(accounts: int, rounds: int) -> tuple[float, float]:
+    """p50 of Core.check (ms) with the verification store, and without (no verifier)."""
+    with tempfile.TemporaryDirectory() as folder:
+        registry = await open_registry(f"sqlite+aiosqlite:///{folder}/bench.sqlite3")
+        lines = ["entity,platform,handle,url,verdict,source_url"]
+        lines += [f"Agency {n},x,agency{n},,official," for n in range(accounts)]
+        await import_rows(registry, read_rows(io.StringIO("\n".join(lines)), "csv"), by="bench")
+        store = SqlVerificationStore(registry)
+        now = datetime.now(UTC)
+        for n in range(accounts):
+            check = LinkCheck(f"agency{n}.gov", Direction.SITE_TO_ACCOUNT, True, "link", "u")
+            await store.record(Verification(AccountRef("x", f"agency{n}"), now, (check,)))
+        verifying = await Core.start(registry, verifier=live_verifier(registry, store))
+        plain = Core(registry, verifying.index)
+        asker = Asker("local", "bench")
+        queries = [f"x:agency{random.randrange(accounts)}" for _ in range(rounds)]
+        times = []
+        for core in (verifying, plain):
+            samples = []
+            for query in queries:
+                start = time.perf_counter()
+                await core.check(query, asker)
+                samples.append(time.perf_counter() - start)
+            times.append(median_ms(samples))
+        await registry.close()
+    return times[0], times[1]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--links", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--accounts", type=int, default=2000)
     args = parser.parse_args()
     html = home_page(args.links)
     base = f"https://{HOST}/"
@@ -161,6 +203,7 @@ def main() -> None:
     ours_links = timed(lambda: page_links(html, base), args.rounds)
     std_links = timed(lambda: stdlib_links(html, base), args.rounds)
     ours_fetch, bare_fetch = asyncio.run(fetch_rows(html, args.rounds))
+    with_store, without = asyncio.run(check_rows(args.accounts, args.rounds))
     size = len(html.encode()) / 1000
     print(f"home page: {args.links:,} links, {size:,.0f} kB; medians of {args.rounds} runs\n")
     print(f"{'step':<34}{'ours ms':>10}{'baseline ms':>13}{'ratio':>8}")
@@ -170,6 +213,8 @@ def main() -> None:
     ]
     for name, ours, baseline in rows:
         print(f"{name:<34}{ours:>10.2f}{baseline:>13.2f}{baseline / ours:>8.2f}")
+    print(f"{'check: shown vs no verifications':<34}{with_store:>10.2f}{without:>13.2f}"
+          f"{without / with_store:>8.2f}")
     print(f"{'fetch: SafeFetcher vs bare aiohttp':<34}{ours_fetch:>10.2f}{bare_fetch:>13.2f}"
           f"{bare_fetch / ours_fetch:>8.2f}")
 

@@ -54,7 +54,7 @@ async def build_core(settings: Settings, lookalikes: bool = True) -> Core:
 async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = True) -> Core:
     """A core on an opened registry, its feed list and chat preferences on the same database."""
     feeds, preferences = SqlFeedCatalog(registry.engine), SqlChatPreferences(registry.engine)
-    verifier = live_verifier(registry, SqlVerificationStore(registry.engine))
+    verifier = live_verifier(registry, SqlVerificationStore(registry))
     if not lookalikes:
         return Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences, verifier)
     return await Core.start(registry, settings.moderators, feeds, preferences, verifier)

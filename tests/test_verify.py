@@ -270,7 +270,7 @@ async def test_verifications_are_kept_as_history_on_sql(registry: SqlRegistry) -
     for entity, site in SITES.items():
         await registry.apply(Correction(AccountRef("website", site), Status.OFFICIAL, entity), "t")
     await registry.apply(Correction(AccountRef("x", "nasa"), Status.OFFICIAL, "NASA"), "t")
-    store = SqlVerificationStore(registry.engine)
+    store = SqlVerificationStore(registry)
     assert await store.official_sites("NASA") == ["nasa.gov"]
     async with build_web() as web, web.fetcher() as fetcher:
         core = await Core.start(registry, verifier=live_verifier(registry, store, fetcher))

@@ -42,7 +42,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 async def record(url: str, verification: Verification) -> None:
     registry = await open_registry(url)
     try:
-        await SqlVerificationStore(registry.engine).record(verification)
+        await SqlVerificationStore(registry).record(verification)
     finally:
         await registry.close()
 

@@ -6,22 +6,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import and_, bindparam, func, insert, or_, select
 
 from bot.model import PROTECTED, AccountRef
 from bot.verification import Direction, LinkCheck, Verification
 from knowledge.database import writing
 from knowledge.memory import MemoryRegistry
-from knowledge.registry import chunks
+from knowledge.registry import SqlRegistry, chunks
 from knowledge.tables import accounts, entities, verifications
 
 WEBSITE = "website"
 
 
 class SqlVerificationStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    """On the registry's database; `latest`, read on every check, shares the registry's reading
+    connection (one autocommit connection on SQLite)."""
+
+    def __init__(self, registry: SqlRegistry) -> None:
+        self.registry = registry
+        self.engine = registry.engine
 
     async def official_sites(self, entity: str) -> list[str]:
         query = (
@@ -40,7 +43,11 @@ class SqlVerificationStore:
 
     async def latest(self, refs: Sequence[AccountRef]) -> dict[AccountRef, Verification]:
         found: dict[AccountRef, Verification] = {}
-        async with self.engine.connect() as conn:
+        async with self.registry.reading() as conn:
+            if len(refs) == 1:  # the usual check: one statement, built once
+                params = {"platform": refs[0].platform, "key": refs[0].handle}
+                row = (await conn.execute(_LATEST_ONE, params)).first()
+                return {refs[0]: _verification(row)} if row else {}
             for chunk in chunks(list(set(refs)), 500):
                 newest = _newest_ids(chunk)
                 rows = await conn.execute(
@@ -77,6 +84,15 @@ class SqlVerificationStore:
         )
         async with self.engine.connect() as conn:
             return [AccountRef(p, h) for p, h in await conn.execute(query)]
+
+
+_LATEST_ONE = (
+    select(verifications)
+    .where(verifications.c.platform == bindparam("platform"))
+    .where(verifications.c.handle_key == bindparam("key"))
+    .order_by(verifications.c.id.desc())
+    .limit(1)
+)
 
 
 def _newest_ids(refs: Sequence[AccountRef]) -> Any:
