@@ -17,7 +17,7 @@ from fake_sites import FakeWeb, slow
 from adapters.console import reply
 from bot import render
 from bot.core import Core
-from bot.model import AccountRef, Asker, Correction, NotAllowed, Status
+from bot.model import AccountRef, Asker, Correction, IsOfficialError, NotAllowed, Status
 from bot.verification import Direction, LinkState
 from bot.verify_text import outcome_text
 from isofficial.bootstrap import live_verifier
@@ -323,3 +323,10 @@ async def test_verifying_the_official_site_itself_lists_what_it_links_to(world: 
     assert outcome.verification.state is LinkState.UNCHECKED  # no site vouches for itself
     assert "not verified: it is the official site itself" in outcome_text(outcome)
     assert outcome.suggested == (AccountRef("youtube", "nasa"),)
+
+
+async def test_an_entity_without_an_official_site_is_said_so(world: World) -> None:
+    with pytest.raises(IsOfficialError, match="Nobody has no registered official website"):
+        await world.core.verify("x:nasa Nobody", MOD)
+    with pytest.raises(IsOfficialError, match="x:somebody_new has no entity"):
+        await world.core.verify("x:somebody_new", MOD)
