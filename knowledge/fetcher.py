@@ -193,8 +193,7 @@ class SafeFetcher:
     ) -> Fetched:
         """The body at url, or a FetchError saying in one line why not."""
         self.check_url(url)
-        if self.robots and not await self._robots_allow(url):
-            raise Refused(f"robots.txt of {urlsplit(url).hostname} asks bots not to read {url}")
+        await self._obey_robots(url)
         validators = {"If-None-Match": etag, "If-Modified-Since": last_modified}
         headers = {name: value for name, value in validators.items() if value}
         return await self._fetch(url, headers)
@@ -229,7 +228,8 @@ class SafeFetcher:
         if not self.public(address):
             raise Refused(f"{parts.hostname} is not a public address: not fetched")
 
-    async def _fetch(self, url: str, headers: Mapping[str, str]) -> Fetched:
+    async def _fetch(self, url: str, headers: Mapping[str, str], obey: bool = True) -> Fetched:
+        """obey False: for robots.txt itself, whose redirects no robots.txt governs."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.limits.attempts),
             wait=wait_exponential(multiplier=self.limits.backoff, max=60),
@@ -237,7 +237,7 @@ class SafeFetcher:
             reraise=True,
         )
         try:
-            return await retrying(self._follow, url, headers)
+            return await retrying(self._follow, url, headers, obey)
         except FetchError:
             raise
         except (aiohttp.ClientError, TimeoutError, _Transient, ValueError) as error:
@@ -245,14 +245,16 @@ class SafeFetcher:
                 raise error.__cause__ from None
             raise FetchFailed(_describe(error, self.limits)) from None
 
-    async def _follow(self, url: str, headers: Mapping[str, str]) -> Fetched:
+    async def _follow(self, url: str, headers: Mapping[str, str], obey: bool) -> Fetched:
         """One attempt: every redirect hop is checked before it is requested."""
         for _ in range(self.limits.max_redirects + 1):
             fetched, location = await self._once(url, headers)
             if fetched is not None:
                 return fetched
+            self.check_url(location)
+            if obey and urlsplit(location).netloc != urlsplit(url).netloc:
+                await self._obey_robots(location)  # another site: its own rules
             url = location
-            self.check_url(url)
         raise FetchFailed(f"more than {self.limits.max_redirects} redirects")
 
     async def _once(self, url: str, headers: Mapping[str, str]) -> tuple[Fetched | None, str]:
@@ -287,6 +289,10 @@ class SafeFetcher:
                 raise TooLarge(limit, len(body))
         return bytes(body)
 
+    async def _obey_robots(self, url: str) -> None:
+        if self.robots and not await self._robots_allow(url):
+            raise Refused(f"robots.txt of {urlsplit(url).hostname} asks bots not to read {url}")
+
     async def _robots_allow(self, url: str) -> bool:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
@@ -301,7 +307,7 @@ class SafeFetcher:
         page is not read (RFC 9309: assume complete disallow) and robots.txt is asked again
         next time; when the host cannot be reached at all, that error is the answer."""
         try:
-            fetched = await self._fetch(f"{origin}/robots.txt", {})
+            fetched = await self._fetch(f"{origin}/robots.txt", {}, obey=False)
         except TooLarge:
             return None  # RFC 9309 lets a crawler ignore what is past its cap
         except FetchFailed as error:

@@ -44,6 +44,11 @@ async def site() -> AsyncIterator[FakeWeb]:
     web.page("site.test", "/picture", b"\x89PNG", content_type="image/png")
     web.handle("site.test", "/huge", web.endless)
     web.handle("site.test", "/slow", slow)
+    web.redirect("site.test", "/elsewhere", "https://other.test/page")
+    web.page("other.test", "/robots.txt", "User-agent: isofficial\nDisallow: /\n")
+    web.page("other.test", "/page", "<p>not for bots</p>")
+    web.redirect("site.test", "/robots-loop", "https://loop.test/")
+    web.redirect("loop.test", "/robots.txt", "https://site.test/robots.txt")
     async with web:
         yield web
 
@@ -154,3 +159,12 @@ async def test_shortened_links_are_followed_headers_only_and_checked(site: FakeW
         with pytest.raises(Refused, match="not a public address"):
             await fetcher.final_url("https://site.test/to-metadata", lambda url: True)
     assert site.hits["site.test", "/"] == 0
+
+
+async def test_a_redirect_to_another_site_obeys_that_sites_robots_txt(site: FakeWeb) -> None:
+    async with site.fetcher() as fetcher:
+        with pytest.raises(Refused, match=r"robots\.txt of other\.test"):
+            await fetcher.fetch("https://site.test/elsewhere")
+        with pytest.raises(FetchFailed, match="HTTP 404"):  # robots.txt redirects: no loop
+            await fetcher.fetch("https://site.test/robots-loop")
+    assert site.hits["other.test", "/page"] == 0
