@@ -52,6 +52,8 @@ async def test_verify_on_telegram() -> None:
         try:
             linked = await fake.ask(fake.chats[ann["id"]], ann, "/verify x:nasa")
             assert "🔗 linked from nasa.gov (link) (checked " in linked.text
+            sources = await fake.ask(fake.chats[ann["id"]], ann, "/sources x:nasa")
+            assert "🔗 linked from nasa.gov (link) (checked " in sources.text
             refused = await fake.ask(fake.chats[ann["id"]], ann, "/verify x:nasa_fan NASA")
             assert "only moderators" in refused.text
             unlinked = await fake.ask(fake.chats[mod["id"]], mod, "/verify x:nasa_fan NASA")
@@ -78,6 +80,9 @@ async def test_verify_on_discord() -> None:
             reply = await (await fake.slash("verify", world.alice, world.guild,
                                             account="x:nasa")).reply()
             assert "linked from nasa.gov (link) (checked " in reply["content"]
+            sources = await (await fake.slash("sources", world.alice, world.guild,
+                                              query="x:nasa")).reply()
+            assert "linked from nasa.gov (link) (checked " in sources["content"]
             refused = await (await fake.slash("verify", world.alice, world.guild,
                                               account="x:nasa_fan", entity="NASA")).reply()
             assert "only moderators" in refused["content"]
