@@ -73,6 +73,7 @@ def build_web() -> FakeWeb:
     web.page("mastodon.social", api + "uriminzok", profile(
         ("Official site", '<a href="http://www.uriminzokkiri.com/">uriminzokkiri.com</a>', None),
     ), content_type="application/json")
+    web.page("mastodon.social", api + "junk", "[1, 2]", content_type="application/json")
     # Bluesky: DID documents in the PLC directory.
     plc = {"did:plc:nasa1": "at://nasa.gov", "did:plc:other": "at://someone.bsky.social"}
     for did, handle in plc.items():
@@ -97,6 +98,7 @@ ACCOUNTS = [
     ("x", "nih", "NIH"), ("facebook", "nih", "NIH"), ("x", "who", "WHO"),
     ("mastodon", "nasa@mastodon.social", "NASA"), ("bluesky", "nasa.gov", "NASA"),
     ("bluesky", "esa.int", "ESA"), ("mastodon", "uriminzok@mastodon.social", DPRK),
+    ("mastodon", "junk@mastodon.social", "ESA"),
 ]
 
 
@@ -330,3 +332,10 @@ async def test_an_entity_without_an_official_site_is_said_so(world: World) -> No
         await world.core.verify("x:nasa Nobody", MOD)
     with pytest.raises(IsOfficialError, match="x:somebody_new has no entity"):
         await world.core.verify("x:somebody_new", MOD)
+
+
+async def test_a_broken_account_api_answer_costs_only_that_check(world: World) -> None:
+    verification = (await world.core.verify("mastodon:junk@mastodon.social", USER)).verification
+    site, account = verification.checks
+    assert (site.found, verification.state) == (False, LinkState.NOT_LINKED)
+    assert account.found is None and account.how.endswith("not a JSON object")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 from urllib.parse import quote
 
 import dns.asyncresolver
 import dns.exception
-import dns.resolver
 
 from bot.model import AccountRef
 from bot.verification import Direction, LinkCheck
@@ -26,9 +26,7 @@ async def dns_txt(name: str) -> list[str]:
     """TXT records through the system's resolver (dnspython)."""
     try:
         answer = await dns.asyncresolver.resolve(name, "TXT", lifetime=10)
-    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer, dns.resolver.NoNameservers):
-        return []
-    except dns.exception.Timeout:
+    except dns.exception.DNSException:  # no such name, no TXT, no answer in time
         return []
     return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
 
@@ -40,7 +38,7 @@ async def mastodon_side(
     user, _, instance = ref.handle.partition("@")
     url = f"https://{instance}/api/v1/accounts/lookup?acct={quote(user)}"
     try:
-        profile = json.loads((await fetcher.fetch(url)).body or b"{}")
+        profile = _json_object((await fetcher.fetch(url)).body)
     except (FetchError, ValueError) as error:
         return [_unread(site, Direction.ACCOUNT_TO_SITE, url, error) for site in sites]
     checks = []
@@ -102,7 +100,7 @@ async def _bluesky_both_ways(
         else f"{plc_directory.rstrip('/')}/{did}"
     )
     try:
-        document = json.loads((await fetcher.fetch(document_url)).body or b"{}")
+        document = _json_object((await fetcher.fetch(document_url)).body)
     except (FetchError, ValueError) as error:
         return _unread(site, Direction.SITE_TO_ACCOUNT, document_url, error)
     names = {str(aka).lower() for aka in document.get("alsoKnownAs") or []}
@@ -140,6 +138,14 @@ async def read_home(fetcher: SafeFetcher, domain: str) -> tuple[str, bytes]:
         except FetchError:
             raise secure_error from None
     return fetched.url, fetched.body or b""
+
+
+def _json_object(body: bytes | None) -> dict[str, Any]:
+    """A JSON object; ValueError for anything else (a list, a page, junk)."""
+    value = json.loads(body or b"")
+    if not isinstance(value, dict):
+        raise ValueError("not a JSON object")
+    return value
 
 
 def _unread(site: str, direction: Direction, url: str, error: Exception) -> LinkCheck:
