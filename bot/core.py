@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -27,12 +29,14 @@ from bot.model import (
     InvalidHandle,
     IsOfficialError,
     NoAccountFound,
+    NoSuchReport,
     NotAllowed,
+    Outcome,
     Report,
     Status,
 )
 from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
-from bot.ports import ChatPreferences, FeedCatalog, FeedState, Registry
+from bot.ports import ChatPreferences, FeedCatalog, FeedState, ModerationNotices, Registry
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 MAX_ACCOUNTS_PER_QUERY = 10
 MENTIONS_PER_ANSWER = 5
 SUGGESTIONS_MAX = 100
+DISMISS_USAGE = "Usage: /dismiss <report id> [reason]"
 
 # Looks up an account's current numeric id on its platform (None: unknown or unreachable).
 IdLookup = Callable[[AccountRef], Awaitable[str | None]]
@@ -66,6 +71,11 @@ class Core:
         self.feeds = feeds
         self.preferences = preferences
         self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
+        self.notices: list[ModerationNotices] = []
+
+    def listen(self, notices: ModerationNotices) -> None:
+        """Tell notices about new reports, closed reports and verdict changes made here."""
+        self.notices.append(notices)
 
     @classmethod
     async def start(
@@ -143,8 +153,11 @@ class Core:
     ) -> Report:
         """Queue a suggestion about the one account that `account` names."""
         ref = await self._one_ref(parse_ref(account))
-        report = Report(ref=ref, status=status, by=_who(by), note=note)
-        return await self.registry.add_report(report)
+        asked = Report(ref=ref, status=status, by=_who(by), note=note)
+        report = await self.registry.add_report(asked)
+        if report.count == 1:  # a repeat merged into an open report is not news
+            await self._tell("report_filed", report)
+        return report
 
     async def suggest(self, text: str, limit: int = 25) -> list[tuple[AccountRef, str | None]]:
         """Registered accounts for autocomplete, with their entities: `na`, `@na`, `x:na` or a
@@ -193,6 +206,15 @@ class Core:
         kept = self.preferences_ttl if self.preferences is not None else float("inf")
         self._autocheck[(by.platform, chat_id)] = (on, time.monotonic() + kept)
 
+    async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
+        """A chat got a new id (a Telegram group became a supergroup): its settings follow."""
+        if self.preferences is not None:
+            await self.preferences.move_chat(platform, old_id, new_id)
+        cached = self._autocheck.pop((platform, old_id), None)
+        if cached is not None:
+            self._autocheck[(platform, new_id)] = cached
+        log.info("chat %s:%s moved to %s", platform, old_id, new_id)
+
     # --- moderators ---------------------------------------------------------------------
 
     async def correct(self, correction: Correction, by: Asker) -> Answer:
@@ -201,9 +223,18 @@ class Core:
             raise IsOfficialError("a verdict cannot be 'unknown': use undo to withdraw one")
         if correction.status in PROTECTED and not correction.entity:
             raise IsOfficialError(f"an {correction.status.value} verdict needs the entity's name")
-        record, _ = await self.registry.apply(correction, _who(by))
+        pending = await self.registry.open_reports_about(correction.ref)
+        who = _who(by)
+        record, _ = await self.registry.apply(correction, who)
         self._reindex(record.ref, record)
-        return await self._answer(str(record.ref), None, record.ref, record, None)
+        answer = await self._answer(str(record.ref), None, record.ref, record, None)
+        await self._tell("verdict_changed", answer, who)
+        for report in pending:  # the registry closed them with the verdict
+            outcome = Outcome.ACCEPTED if report.status is record.status else Outcome.DECIDED
+            closed = replace(report, outcome=outcome, closed_by=who,
+                             reason=f"verdict: {record.status.value}")
+            await self._tell("report_closed", closed, answer)
+        return answer
 
     async def verdict(self, args: str, by: Asker) -> Answer:
         """The chat form: `<account> <status> [entity] [| note] [source url]`."""
@@ -242,11 +273,46 @@ class Core:
         ref = await self._one_ref(parse_ref(text))
         record, _ = await self.registry.undo(ref, _who(by))
         self._reindex(ref, record)
-        return await self._answer(text, None, ref, record, None)
+        answer = await self._answer(text, None, ref, record, None)
+        await self._tell("verdict_changed", answer, _who(by))
+        return answer
 
     async def open_reports(self, by: Asker) -> list[Report]:
         self._require_moderator(by, "read the reports")
         return await self.registry.open_reports()
+
+    async def dismiss(self, args: str, by: Asker) -> Report:
+        """The chat form: `<report id> [reason]` (`#12 spam` works too)."""
+        self._require_moderator(by, "dismiss reports")
+        found = re.fullmatch(r"#?(\d{1,12})(?:\s+(.*))?", args.strip(), re.DOTALL)
+        if found is None:
+            raise IsOfficialError(DISMISS_USAGE)
+        return await self.dismiss_report(int(found.group(1)), by, found.group(2))
+
+    async def dismiss_report(self, report_id: int, by: Asker, reason: str | None = None) -> Report:
+        """Close a report without a verdict; its reporters are told, with the reason."""
+        self._require_moderator(by, "dismiss reports")
+        reason = (reason or "").strip()[:500] or None
+        closed = await self.registry.close_report(report_id, Outcome.DISMISSED, _who(by), reason)
+        await self._tell("report_closed", closed, None)
+        return closed
+
+    async def accept_report(self, report_id: int, by: Asker) -> Answer:
+        """Set the verdict a report suggests (the account's entity kept): the moderators' chat
+        button. A suggestion that needs an entity the registry lacks is sent to /verdict."""
+        self._require_moderator(by)
+        report = await self.registry.report(report_id)
+        if report is None or report.outcome is not None:
+            raise NoSuchReport(report_id)
+        record = (await self.registry.find([report.ref])).get(report.ref)
+        entity = record.entity if record else None
+        if report.status in PROTECTED and not entity:
+            raise IsOfficialError(
+                f"report #{report_id} needs the entity's name: /verdict {report.ref} "
+                f"{report.status.value} <entity>"
+            )
+        note = report.note or f"report #{report_id}"
+        return await self.correct(Correction(report.ref, report.status, entity, note=note), by)
 
     async def add_feed(self, url: str, by: Asker) -> FeedState:
         feed = await self._feed_catalog(by).add_feed(url)
@@ -270,6 +336,15 @@ class Core:
         await self.registry.remember_platform_id(ref, platform_id)
 
     # --- the parts --------------------------------------------------------------------------
+
+    async def _tell(self, event: str, *details: object) -> None:
+        """Every listener hears the event (a ModerationNotices method); one that fails is
+        logged and the command goes on."""
+        for notices in self.notices:
+            try:
+                await getattr(notices, event)(*details)
+            except Exception:
+                log.exception("a moderation notice failed")
 
     def _require_moderator(self, asker: Asker, action: str = "change the registry") -> None:
         if not self.is_moderator(asker):

@@ -165,9 +165,18 @@ class Change:
     undoes: int | None = None  # the change id this one reverts
 
 
+class Outcome(StrEnum):
+    """How moderators closed a report."""
+
+    ACCEPTED = "accepted"  # a verdict set what the report suggested
+    DECIDED = "decided"  # a verdict set something else
+    DISMISSED = "dismissed"  # closed without a verdict, with a reason
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A user's suggestion, queued for moderators."""
+    """A user's suggestion, queued for moderators. Repeats (same account and suggestion) merge
+    into one: `count` times, by `reporters` (each named as `by` is, first reporter first)."""
 
     ref: AccountRef
     status: Status
@@ -175,6 +184,21 @@ class Report:
     note: str | None = None
     id: int | None = None
     at: datetime | None = None
+    count: int = 1
+    reporters: tuple[str, ...] = ()
+    outcome: Outcome | None = None  # None while open
+    closed_by: str | None = None
+    reason: str | None = None  # why it was dismissed, or the verdict that closed it
+
+    @property
+    def everyone(self) -> tuple[str, ...]:
+        """Every reporter, `by` first."""
+        return self.reporters or (self.by,)
+
+    @property
+    def reporter_keys(self) -> tuple[str, ...]:
+        """`telegram:42` for each reporter named `telegram:42 (@ann)`: where to tell them."""
+        return tuple(dict.fromkeys(who.split(" ", 1)[0] for who in self.everyone))
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +242,11 @@ class NotAllowed(IsOfficialError):
 
 class NothingToUndo(IsOfficialError):
     pass
+
+
+class NoSuchReport(IsOfficialError):
+    def __init__(self, report_id: int) -> None:
+        super().__init__(f"there is no open report #{report_id} (see /reports)")
 
 
 class FeedsNotConfigured(IsOfficialError):

@@ -14,6 +14,7 @@ from bot.model import (
     Change,
     Evidence,
     Lookalike,
+    Outcome,
     Reason,
     Report,
     Status,
@@ -161,10 +162,34 @@ def report_queued(report: Report) -> str:
 
 
 def report_text(report: Report) -> str:
+    """`report #3: x:foo impersonator — note (by telegram:42 (@ann))`; a repeated report adds
+    how often and by whom: `(3 times, by telegram:42 (@ann), discord:7 (bo))`."""
     note = f" — {report.note}" if report.note else ""
-    return (
-        f"report #{report.id}: {report.ref} {report.status.value}{note} (by {report.by})"
-    )
+    who = ", ".join(report.everyone)
+    times = f"{report.count} times, " if report.count > 1 else ""
+    return f"report #{report.id}: {report.ref} {report.status.value}{note} ({times}by {who})"
+
+
+def report_notice(report: Report) -> str:
+    """What the moderators' chat gets for a new report."""
+    return f"📝 New {report_text(report)}\nAccept sets that verdict; Dismiss closes it."
+
+
+def report_outcome(report: Report, verdict: Answer | None) -> str:
+    """What a reporter (and the moderators' chat) hears when a report is closed."""
+    about = f"report #{report.id} ({report.ref} {report.status.value})"
+    if report.outcome is Outcome.DISMISSED:
+        reason = f": {report.reason}" if report.reason else " (no reason given)"
+        return f"Your {about} was dismissed by the moderators{reason}."
+    now = f" Now: {headline(verdict)}" if verdict else ""
+    if report.outcome is Outcome.ACCEPTED:
+        return f"Your {about} was accepted.{now}"
+    return f"The moderators decided your {about} otherwise.{now}"
+
+
+def verdict_notice(answer: Answer, by: str) -> str:
+    """What the moderators' chat gets for each verdict change."""
+    return f"🔧 Verdict changed by {by}:\n{headline(answer)}"
 
 
 def split_message(text: str, limit: int) -> list[str]:

@@ -15,6 +15,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = None  # None: an SQLite file in the user's data directory
     moderators: Annotated[frozenset[str], NoDecode] = frozenset()
+    # Where moderators hear about reports and verdicts: `telegram:<chat id>,discord:<channel id>`.
+    moderator_chat: Annotated[frozenset[str], NoDecode] = frozenset()
 
     telegram_token: str | None = Field(default=None, repr=False)
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -47,7 +49,13 @@ class Settings(BaseSettings):
     feeds_interval_minutes: float = 30.0
     feeds_retention_days: int = 30
 
-    @field_validator("moderators", mode="before")
+    @property
+    def moderator_chats(self) -> dict[str, str]:
+        """{"telegram": "-100123", "discord": "456"} from ISOFFICIAL_MODERATOR_CHAT."""
+        pairs = (entry.partition(":") for entry in self.moderator_chat)
+        return {platform: chat for platform, _, chat in pairs if chat}
+
+    @field_validator("moderators", "moderator_chat", mode="before")
     @classmethod
     def _split_moderators(cls, value: object) -> object:
         """`telegram:42, discord:7` -> {"telegram:42", "discord:7"}."""

@@ -14,7 +14,9 @@ from bot.model import (
     Change,
     Correction,
     Evidence,
+    NoSuchReport,
     NothingToUndo,
+    Outcome,
     Report,
     Status,
 )
@@ -27,7 +29,6 @@ class MemoryRegistry:
         self.reports: list[Report] = []
         self.mention_items: dict[AccountRef, list[Evidence]] = {}
         self.before: dict[int, AccountRecord | None] = {}  # state before each change, for undo
-        self.resolved: set[int] = set()  # ids of reports a verdict answered
         self._ids = itertools.count(1)
 
     async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
@@ -56,7 +57,11 @@ class MemoryRegistry:
             reviewed=_now(),
         )
         change = self._log(record.ref, old, record, by, correction.note, correction.evidence, None)
-        self.resolved |= {r.id for r in self.reports if r.ref == record.ref and r.id is not None}
+        for index, report in enumerate(self.reports):
+            if report.ref == record.ref and report.outcome is None:
+                outcome = Outcome.ACCEPTED if report.status == record.status else Outcome.DECIDED
+                self.reports[index] = replace(report, outcome=outcome, closed_by=by,
+                                              reason=f"verdict: {record.status.value}")
         return record, change
 
     async def undo(self, ref: AccountRef, by: str) -> tuple[AccountRecord | None, Change]:
@@ -79,12 +84,34 @@ class MemoryRegistry:
             self.records[ref] = replace(self.records[ref], platform_id=platform_id)
 
     async def add_report(self, report: Report) -> Report:
-        stored = replace(report, id=len(self.reports) + 1, at=_now())
+        for index, kept in enumerate(self.reports):
+            if kept.ref == report.ref and kept.status == report.status and kept.outcome is None:
+                reporters = tuple(dict.fromkeys([*kept.everyone, report.by]))
+                merged = replace(kept, count=kept.count + 1, reporters=reporters,
+                                 note=kept.note or report.note)
+                self.reports[index] = merged
+                return merged
+        stored = replace(report, id=len(self.reports) + 1, at=_now(), reporters=(report.by,))
         self.reports.append(stored)
         return stored
 
     async def open_reports(self, limit: int = 50) -> list[Report]:
-        return [r for r in reversed(self.reports) if r.id not in self.resolved][:limit]
+        return [r for r in reversed(self.reports) if r.outcome is None][:limit]
+
+    async def open_reports_about(self, ref: AccountRef) -> list[Report]:
+        return [r for r in self.reports if r.ref == ref and r.outcome is None]
+
+    async def report(self, report_id: int) -> Report | None:
+        return next((r for r in self.reports if r.id == report_id), None)
+
+    async def close_report(
+        self, report_id: int, outcome: Outcome, by: str, reason: str | None
+    ) -> Report:
+        for index, kept in enumerate(self.reports):
+            if kept.id == report_id and kept.outcome is None:
+                self.reports[index] = replace(kept, outcome=outcome, closed_by=by, reason=reason)
+                return self.reports[index]
+        raise NoSuchReport(report_id)
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
         return self.mention_items.get(ref, [])[:limit]
@@ -151,3 +178,7 @@ class MemoryChatPreferences:
 
     async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
         self.autochecks[(platform, chat_id)] = (on, by)
+
+    async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
+        if (platform, old_id) in self.autochecks:
+            self.autochecks[(platform, new_id)] = self.autochecks.pop((platform, old_id))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
 from telegram import (
     Bot,
-    BotCommand,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InlineQueryResultsButton,
     InputTextMessageContent,
     LinkPreviewOptions,
     Message,
@@ -22,6 +25,7 @@ from telegram.constants import ChatMemberStatus, ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from adapters.telegram import manners
 from adapters.telegram.render import (
     Payloads,
     answers_html,
@@ -32,7 +36,7 @@ from adapters.telegram.render import (
     sources_button,
     text_html,
 )
-from adapters.telegram.throttle import Admission, Throttle
+from adapters.telegram.throttle import Throttle
 from bot import render
 from bot.commands import REPORT_USAGE, VERDICT_USAGE
 from bot.core import Core, IdLookup
@@ -43,16 +47,6 @@ from bot.render import feed_line
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-COMMANDS = [
-    BotCommand("check", "Is this account official? /check <link or @handle>"),
-    BotCommand("sources", "Every source, with links and dates"),
-    BotCommand("history", "Who changed an account's verdict, when and why"),
-    BotCommand("report", "Suggest a verdict: /report <account> <status> [note]"),
-    BotCommand("verdict", "Moderators: /verdict <account> <status> [entity] [| note] [url]"),
-    BotCommand("autocheck", "Admins: /autocheck on|off, warn about bad accounts posted here"),
-    BotCommand("feeds", "Moderators: /feeds list | add <url> | remove <url>"),
-    BotCommand("help", "What I can do"),
-]
 HELP = """I answer one question: <b>is this account official?</b>
 
 /check &lt;link, @handle or platform:handle&gt; (or reply /check to a message)
@@ -66,11 +60,29 @@ Moderators: /verdict &lt;account&gt; &lt;status&gt; [entity] [| note] [url],
 Inline: type @{username} &lt;account&gt; in any chat."""
 USAGE = "Usage: /{command} &lt;link, @handle or platform:handle&gt;"
 FEEDS_USAGE = "Usage: /feeds list | add &lt;feed url&gt; | remove &lt;feed url&gt;"
-SLOW_DOWN = "You're asking faster than I can answer. Please wait a minute, then try again."
+SLOW_DOWN = "Too many questions here just now: ask again in {seconds} s, and I'll answer."
+SLOW_DOWN_INLINE = "Too many questions: try again in {seconds} s"
 EXPIRED = "That link has expired. Send /sources followed by the account here instead."
 CANT_DM = "I can't write to you first: tap the button, press Start, and I'll send the sources."
 BROKEN = "Sorry, something went wrong on my side. Please try again later."
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Seen:
+    """A bounded set of keys, the oldest forgotten first."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._keys: OrderedDict[object, None] = OrderedDict()
+
+    def add(self, key: object) -> bool:
+        """True if key is new."""
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        while len(self._keys) > self.capacity:
+            self._keys.popitem(last=False)
+        return True
 
 
 @dataclass
@@ -80,6 +92,10 @@ class Services:
     core: Core
     throttle: Throttle
     payloads: Payloads = field(default_factory=Payloads)
+    commands: frozenset[str] = frozenset()  # the commands this bot answers
+    alarmed: Seen = field(default_factory=Seen)  # (chat, message) auto-check already answered
+    released: set[int] = field(default_factory=set)  # queued updates whose slot has come
+    queued: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 def services(context: Context) -> Services:
@@ -92,8 +108,15 @@ def services(context: Context) -> Services:
 
 
 def asker_of(update: Update) -> Asker:
+    """The user asking; a channel post or an anonymous admin asks as its chat."""
     user, chat = update.effective_user, update.effective_chat
-    assert user is not None
+    sender = update.effective_message.sender_chat if update.effective_message else None
+    if user is None:
+        assert sender is not None or chat is not None
+        as_chat = sender or chat
+        assert as_chat is not None
+        return Asker("telegram", str(as_chat.id), str(chat.id) if chat else None, False,
+                     as_chat.title or str(as_chat.id))
     return Asker(
         platform="telegram",
         user_id=str(user.id),
@@ -187,7 +210,11 @@ async def start(update: Update, context: Context) -> None:
     """`/start` greets; `/start <payload>` (the group's DM button) shows those sources."""
     message = message_of(update)
     if not context.args:
-        await help_command(update, context)
+        if not is_private(message):
+            await help_command(update, context)
+            return
+        button = manners.add_to_group_button(context.bot.username)
+        await reply(message, manners.GREETING, button)
         return
     query = services(context).payloads.decode(context.args[0])
     if query is None:
@@ -274,6 +301,31 @@ async def report(update: Update, context: Context) -> None:
     await reply(message, report_html(queued))
 
 
+async def dismiss(update: Update, context: Context) -> None:
+    """Moderators: `/dismiss <report id> [reason]`; the reporters are told."""
+    message = message_of(update)
+    closed = await services(context).core.dismiss(command_args(message), asker_of(update))
+    await reply(message, escape(f"Dismissed {render.report_text(closed)}"))
+
+
+async def moderation_button(update: Update, context: Context) -> None:
+    """Accept or Dismiss under a report in the moderators' chat (moderators only)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, action, number = query.data.split(":")
+    core, asker = services(context).core, asker_of(update)
+    try:
+        if action == "accept":
+            done = f"Accepted: {render.headline(await core.accept_report(int(number), asker))}"
+        else:
+            await core.dismiss_report(int(number), asker, "dismissed in the moderators' chat")
+            done = f"Dismissed report #{number}"
+    except IsOfficialError as error:
+        await query.answer(str(error)[:200], show_alert=True)
+        return
+    await query.answer(done[:200])
+
+
 async def reports(update: Update, context: Context) -> None:
     open_reports = await services(context).core.open_reports(asker_of(update))
     await reply(message_of(update), reports_html(open_reports))
@@ -295,17 +347,19 @@ async def autocheck(update: Update, context: Context) -> None:
         await reply(message, "Only this chat's administrators can turn auto-check on or off.")
         return
     await core.set_autocheck(chat_id, wanted == "on", asker_of(update))
-    if wanted == "on":
-        await reply(message, "Auto-check is on: I'll reply when someone posts an impersonator, "
-                             "unofficial, compromised or lookalike account, and stay silent "
-                             "otherwise.")
-    else:
+    if wanted == "off":
         await reply(message, "Auto-check is off.")
+        return
+    await reply(message, "Auto-check is on: I'll reply when someone posts an impersonator, "
+                         "unofficial, compromised or lookalike account, and stay silent "
+                         "otherwise.")
+    if not await manners.sees_every_message(context.bot, message):
+        await reply(message, manners.PRIVACY_WARNING)
 
 
 async def is_chat_admin(bot: Bot, message: Message) -> bool:
     if message.sender_chat and message.sender_chat.id == message.chat.id:
-        return True  # an anonymous administrator posting as the group
+        return True  # an anonymous administrator posting as the group, or a channel's post
     assert message.from_user is not None
     member = await bot.get_chat_member(message.chat.id, message.from_user.id)
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
@@ -340,14 +394,41 @@ def feeds_html(feeds: Sequence[FeedState]) -> str:
 
 
 async def autocheck_message(update: Update, context: Context) -> None:
-    """In opted-in groups: reply to alarming accounts only; everything else stays silent."""
+    """In opted-in groups and channels: reply to alarming accounts only, once per message (an
+    edit that adds one is answered; further edits are not); everything else stays silent."""
     message = message_of(update)
     alarming = await services(context).core.alarms(
         str(message.chat.id), linked_text(message), asker_of(update),
         current_id_lookup(context.bot),
     )
-    if alarming:
+    if alarming and services(context).alarmed.add((message.chat.id, message.message_id)):
         await send_answers(message, context, alarming)
+
+
+async def private_text(update: Update, context: Context) -> None:
+    """A link or @handle sent alone in a DM is answered like /check."""
+    message = message_of(update)
+    answers = await services(context).core.check(
+        linked_text(message), asker_of(update), current_id_lookup(context.bot)
+    )
+    await send_answers(message, context, answers)
+
+
+async def added_to_chat(update: Update, context: Context) -> None:
+    """Say hello when added to a group (my_chat_member), with how to use the bot."""
+    if not manners.was_added(update):
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_message(chat.id, manners.WELCOME, parse_mode=ParseMode.HTML,
+                                   link_preview_options=NO_PREVIEW)
+
+
+async def migrated(update: Update, context: Context) -> None:
+    """A group became a supergroup: its settings move to the new chat id."""
+    moved = manners.migration(message_of(update))
+    if moved is not None:
+        await services(context).core.move_chat("telegram", str(moved[0]), str(moved[1]))
 
 
 async def inline_query(update: Update, context: Context) -> None:
@@ -379,24 +460,61 @@ async def inline_query(update: Update, context: Context) -> None:
     await query.answer(results, cache_time=60)
 
 
-def asks_something(update: Update) -> bool:
-    """A command or an inline query: what the throttle counts (not ordinary chatter)."""
+def asks_this_bot(update: Update, username: str, commands: frozenset[str]) -> bool:
+    """What the throttle counts: inline queries, DMs, and this bot's commands in a new message
+    (`/check`, `/check@thisbot`; never `/warn@OtherBot`, `/notes` or ordinary chatter)."""
     if update.inline_query:
         return True
     message = update.message
-    return bool(message and message.text and message.text.startswith("/"))
+    if message is None or not (message.text or message.caption):
+        return False
+    first = message.entities[0] if message.entities else None
+    if first is None or first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
+        return is_private(message)
+    name, _, target = (message.text or "")[1 : first.length].partition("@")
+    return name.lower() in commands and target.lower() in ("", username.lower())
 
 
 async def throttle_gate(update: object, context: Context) -> None:
-    """Runs before every handler: over the per-user limit, one polite notice, then silence."""
-    if not isinstance(update, Update) or not update.effective_user or not asks_something(update):
+    """Runs before every handler: over the limit, a question is answered later (queued) or its
+    asker is told how long to wait, every time; never dropped without a word."""
+    if not isinstance(update, Update) or not update.effective_user:
         return
-    admission = services(context).throttle.admit(update.effective_user.id)
-    if admission is Admission.ANSWER:
+    shared = services(context)
+    if update.update_id in shared.released:  # its queued slot has come
+        shared.released.discard(update.update_id)
         return
-    if admission is Admission.NOTIFY and update.message:
-        await update.message.reply_text(SLOW_DOWN, do_quote=not is_private(update.message))
+    if not asks_this_bot(update, context.bot.username, shared.commands):
+        return
+    chat = update.effective_chat
+    is_group = chat is not None and chat.type != ChatType.PRIVATE
+    admission = shared.throttle.admit(update.effective_user.id, chat.id if chat else None,
+                                      is_group)
+    if admission.now:
+        return
+    if admission.queued:
+        task = asyncio.create_task(_answer_later(context, update, admission.delay))
+        shared.queued.add(task)
+        task.add_done_callback(shared.queued.discard)
+    else:
+        await _tell_to_wait(update, math.ceil(admission.delay))
     raise ApplicationHandlerStop
+
+
+async def _answer_later(context: Context, update: Update, delay: float) -> None:
+    await asyncio.sleep(delay)
+    services(context).released.add(update.update_id)
+    await context.application.process_update(update)
+
+
+async def _tell_to_wait(update: Update, seconds: int) -> None:
+    if update.inline_query:
+        button = InlineQueryResultsButton(SLOW_DOWN_INLINE.format(seconds=seconds),
+                                          start_parameter="help")
+        await update.inline_query.answer([], cache_time=0, button=button)
+    elif update.message:
+        await update.message.reply_text(SLOW_DOWN.format(seconds=seconds),
+                                        do_quote=not is_private(update.message))
 
 
 async def on_error(update: object, context: Context) -> None:
