@@ -124,7 +124,7 @@ async def test_start_syncs_commands_identifies_and_heartbeats(world: World, bot:
     assert fake.command_puts == 1
     names = {(c["type"], c["name"]) for c in fake.commands}
     assert names == {(1, "check"), (1, "sources"), (1, "verdict"), (1, "undo"), (1, "history"),
-                     (1, "reports"),
+                     (1, "reports"), (1, "dismiss"),
                      (1, "report"), (1, "feeds"), (3, "Check accounts")}
     status = next(o for o in fake.command("verdict")["options"] if o["name"] == "status")
     assert {c["value"] for c in status["choices"]} == {s.value for s in Status} - {"unknown"}

@@ -16,6 +16,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord.commands import BotContext, SourcesView, autocheck_message, register
+from adapters.discord.moderation import DiscordNotices, ReportButton
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,8 @@ class IsOfficialClient(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         register(self.tree, autocheck_enabled=self.autocheck)
         self.add_view(SourcesView())
+        self.add_dynamic_items(ReportButton)
+        self.context.core.listen(DiscordNotices(self, self.context.moderator_channel))
         await self.sync_if_changed()
 
     async def sync_if_changed(self) -> None:

@@ -14,9 +14,10 @@ from typing import Any, Protocol, cast
 
 import discord
 from discord import app_commands
-from discord.utils import MISSING
+from discord.utils import MISSING, escape_markdown
 
 from adapters.discord import render as out
+from bot import render
 from bot.core import Core
 from bot.model import Asker, IsOfficialError, Status
 
@@ -39,6 +40,7 @@ class BotContext:
 
     core: Core
     defer_after: float = 1.5  # seconds before deferring; Discord's deadline is 3
+    moderator_channel: int | None = None  # ISOFFICIAL_MODERATOR_CHAT's discord:<channel id>
 
 
 class HasContext(Protocol):
@@ -144,7 +146,17 @@ async def entity_autocomplete(interaction: discord.Interaction[Any],
 # ---- the commands ------------------------------------------------------------------------------
 
 
+# Everyone's commands work wherever the app is: added to a server, or installed by a user (then
+# in DMs and in any server). Moderator commands are hidden from members who cannot manage
+# messages (server admins may change that; the core checks ISOFFICIAL_MODERATORS regardless).
+ANYWHERE = app_commands.allowed_installs(guilds=True, users=True)
+IN_ANY_CONTEXT = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+FOR_MODERATORS = app_commands.default_permissions(manage_messages=True)
+
+
 @app_commands.command(name="check", description="Is this account official?")
+@ANYWHERE
+@IN_ANY_CONTEXT
 @app_commands.describe(query="profile links, @handles, platform:handle, or a sentence")
 @app_commands.autocomplete(query=account_autocomplete)
 async def check(interaction: discord.Interaction[Any], query: str) -> None:
@@ -157,6 +169,8 @@ async def _check(interaction: discord.Interaction[Any], text: str) -> out.Reply:
 
 
 @app_commands.context_menu(name="Check accounts")
+@ANYWHERE
+@IN_ANY_CONTEXT
 async def check_message(interaction: discord.Interaction[Any], message: discord.Message) -> None:
     text = " ".join([message.content, *out.refs_in(message),
                      *(e.url for e in message.embeds if e.url)])
@@ -164,6 +178,8 @@ async def check_message(interaction: discord.Interaction[Any], message: discord.
 
 
 @app_commands.command(name="sources", description="Every source behind an answer, with dates")
+@ANYWHERE
+@IN_ANY_CONTEXT
 @app_commands.describe(query="the account(s) to show sources for",
                        dm="send the list to your DMs instead of showing it here")
 @app_commands.autocomplete(query=account_autocomplete)
@@ -189,6 +205,9 @@ async def _sources_by_dm(interaction: discord.Interaction[Any], text: str) -> ou
 
 
 @app_commands.command(name="verdict", description="Moderators: set or correct an account's verdict")
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
 @app_commands.describe(account="platform:handle, @handle or profile link", status="the verdict",
                        entity="whose account it is (or whom it imitates)",
                        note="why, in a few words", source="a link to the evidence")
@@ -209,6 +228,8 @@ async def _verdict(interaction: discord.Interaction[Any], account: str, status: 
 
 
 @app_commands.command(name="history", description="Who changed an account's verdict, when and why")
+@ANYWHERE
+@IN_ANY_CONTEXT
 @app_commands.describe(account="platform:handle, @handle or profile link")
 @app_commands.autocomplete(account=account_autocomplete)
 async def history(interaction: discord.Interaction[Any], account: str) -> None:
@@ -221,6 +242,8 @@ async def _history(interaction: discord.Interaction[Any], account: str) -> out.R
 
 
 @app_commands.command(name="report", description="Suggest a verdict for moderators to review")
+@ANYWHERE
+@IN_ANY_CONTEXT
 @app_commands.describe(account="platform:handle, @handle or profile link",
                        status="what you think it is", note="why, in a few words")
 @app_commands.choices(status=STATUS_CHOICES)
@@ -238,6 +261,9 @@ async def _report(interaction: discord.Interaction[Any], account: str, status: s
 
 
 @app_commands.command(name="undo", description="Moderators: revert an account's latest change")
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
 @app_commands.describe(account="platform:handle, @handle or profile link")
 @app_commands.autocomplete(account=account_autocomplete)
 async def undo(interaction: discord.Interaction[Any], account: str) -> None:
@@ -250,6 +276,9 @@ async def _undo(interaction: discord.Interaction[Any], account: str) -> out.Repl
 
 
 @app_commands.command(name="reports", description="Moderators: open suggestions to review")
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
 async def reports(interaction: discord.Interaction[Any]) -> None:
     await respond(interaction, _reports(interaction), ephemeral=True)
 
@@ -257,6 +286,25 @@ async def reports(interaction: discord.Interaction[Any]) -> None:
 async def _reports(interaction: discord.Interaction[Any]) -> out.Reply:
     queued = await context_of(interaction).core.open_reports(asker_of(interaction))
     return out.reports_reply(queued)
+
+
+@app_commands.command(name="dismiss", description="Moderators: close a report without a verdict")
+@app_commands.describe(report="the report's number (see /reports)",
+                       reason="why, told to the reporters")
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
+async def dismiss(interaction: discord.Interaction[Any], report: int,
+                  reason: str | None = None) -> None:
+    await respond(interaction, _dismiss(interaction, report, reason), ephemeral=True)
+
+
+async def _dismiss(interaction: discord.Interaction[Any], report: int,
+                   reason: str | None) -> out.Reply:
+    closed = await context_of(interaction).core.dismiss_report(report, asker_of(interaction),
+                                                               reason)
+    return out.Reply(out.fit(escape_markdown(f"dismissed {render.report_text(closed)}"),
+                             out.TEXT_LIMIT), ephemeral=True)
 
 
 @app_commands.command(name="autocheck",
@@ -281,6 +329,9 @@ async def _autocheck(interaction: discord.Interaction[Any], mode: str) -> out.Re
 
 
 @app_commands.command(name="feeds", description="Moderators: the news feeds searched for mentions")
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
 @app_commands.describe(action="list the feeds, add one or remove one",
                        url="the feed's http(s) address (for add and remove)")
 @app_commands.choices(action=FEED_ACTIONS)
@@ -308,7 +359,7 @@ def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) ->
     """Every command, in one place. /autocheck exists only when the operator enabled it (it needs
     the privileged message-content intent)."""
     commands: list[app_commands.Command[Any, Any, None] | app_commands.ContextMenu] = [
-        check, check_message, sources, verdict, undo, history, report, reports, feeds]
+        check, check_message, sources, verdict, undo, history, report, reports, dismiss, feeds]
     if autocheck_enabled:
         commands.append(autocheck)
     for command in commands:
