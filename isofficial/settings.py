@@ -1,9 +1,12 @@
-"""Settings, read once from the environment (prefix ISOFFICIAL_) or a .env file."""
+"""Settings, read once from the environment (prefix ISOFFICIAL_) or a .env file: the one in the
+working directory, else (or under it: the working directory's wins) the config directory's."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
+import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -62,3 +65,10 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
         return value
+
+
+def env_files() -> list[Path]:
+    """The .env files that exist, weakest first: the config directory's, the working one's."""
+    candidates = [Path(platformdirs.user_config_dir("isofficial")) / ".env", Path.cwd() / ".env"]
+    return [path for path in dict.fromkeys(candidates) if path.is_file()]
+
