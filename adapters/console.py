@@ -20,6 +20,7 @@ HELP = """commands:
   /undo <account>     revert the latest change (moderators)
   /report <account> <status> [note]   suggest a verdict for moderators
   /reports            open suggestions (moderators)
+  /dismiss <report id> [reason]   close a report without a verdict (moderators)
   /help, /quit"""
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,10 @@ async def _reports(core: Core, args: str, asker: Asker) -> str:
     return "\n".join(map(render.report_text, reports)) or "no open reports"
 
 
+async def _dismiss(core: Core, args: str, asker: Asker) -> str:
+    return "dismissed " + render.report_text(await core.dismiss(args, asker))
+
+
 async def _help(core: Core, args: str, asker: Asker) -> str:
     return HELP
 
@@ -68,6 +73,7 @@ COMMANDS: dict[str, Handler] = {
     "undo": _undo,
     "report": _report,
     "reports": _reports,
+    "dismiss": _dismiss,
     "help": _help,
 }
 

@@ -20,6 +20,7 @@ from bot.model import (
     AccountRecord,
     AccountRef,
     Answer,
+    Answers,
     Asker,
     Certainty,
     Change,
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 # A message naming more accounts than this is answered for the first ones only.
 MAX_ACCOUNTS_PER_QUERY = 10
 MENTIONS_PER_ANSWER = 5
+NEARBY = 3  # registered accounts named under an unknown one
 SUGGESTIONS_MAX = 100
 DISMISS_USAGE = "Usage: /dismiss <report id> [reason]"
 
@@ -101,12 +103,16 @@ class Core:
     async def check(
         self, text: str, asker: Asker, current_id: IdLookup | None = None
     ) -> list[Answer]:
-        """One answer per account named in text (a bare @handle: one per platform holding it)."""
-        named = find_accounts(text)[:MAX_ACCOUNTS_PER_QUERY]
+        """One answer per account named in text (a bare @handle: one per platform holding it);
+        the answers say how many accounts beyond MAX_ACCOUNTS_PER_QUERY went unanswered.
+        An unknown account's answer names registered accounts near it."""
+        found = find_accounts(text)
+        named = found[:MAX_ACCOUNTS_PER_QUERY]
         if not named:
             parse_ref(text)  # raises the precise reason: a too-long handle, an unknown platform
             raise NoAccountFound(text)
-        return await self._answers(text, named, asker, current_id)
+        answers = await self._answers(text, named, asker, current_id)
+        return Answers([await self._with_nearby(a) for a in answers], len(found) - len(named))
 
     async def _answers(
         self,
@@ -409,9 +415,19 @@ class Core:
             evidence=record.evidence,
             mentions=mentions,
             reviewed=record.reviewed,
+            set_by=record.set_by,
             note=record.note,
             notices=notices,
         )
+
+    async def _with_nearby(self, answer: Answer) -> Answer:
+        """An account nothing is known about: the registered accounts of its platform whose
+        handle starts with its name, so the asker can compare (an index range read)."""
+        if answer.status is not Status.UNKNOWN or answer.lookalike_of:
+            return answer
+        found = await self.registry.search(answer.ref.handle, NEARBY + 1, answer.ref.platform)
+        nearby = tuple((ref, entity) for ref, entity in found if ref != answer.ref)
+        return replace(answer, nearby=nearby[: NEARBY]) if nearby else answer
 
     async def _mentions(self, refs: list[AccountRef]) -> dict[AccountRef, tuple[Evidence, ...]]:
         found = await asyncio.gather(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -80,6 +81,7 @@ class Asker:
 
 
 OPERATOR = Asker(platform="local", user_id="operator", name="operator")
+STARTER_DATA = "starter data"  # how the change log names the starter data's import
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,7 @@ class AccountRecord:
     note: str | None = None
     platform_id: str | None = None  # the platform's numeric id, when known
     reviewed: datetime | None = None  # when a moderator (or import) last set this verdict
+    set_by: str | None = None  # who set it (the change log's `by`); None: not recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,14 +128,24 @@ class Answer:
     lookalike_of: tuple[Lookalike, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     mentions: tuple[Evidence, ...] = ()
-    reviewed: datetime | None = None
+    reviewed: datetime | None = None  # when the verdict was set here (not a review)
     note: str | None = None
     notices: tuple[str, ...] = ()  # plain facts worth saying, e.g. a handle now owned by another id
+    set_by: str | None = None  # who set the verdict (the change log's name for them)
+    nearby: tuple[tuple[AccountRef, str | None], ...] = ()  # unknown: registered look-ups near it
 
     @property
     def alarming(self) -> bool:
         """Worth an unprompted reply in a group: a bad status or a lookalike of a protected one."""
         return self.status in ALARMING or bool(self.lookalike_of)
+
+
+class Answers(list[Answer]):
+    """The answers to one message, and how many accounts it named beyond the cap."""
+
+    def __init__(self, answers: Iterable[Answer] = (), unanswered: int = 0) -> None:
+        super().__init__(answers)
+        self.unanswered = unanswered
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.model import (
+    STARTER_DATA,
     AccountRef,
     Answer,
     Certainty,
@@ -80,12 +81,46 @@ def certainty_line(answer: Answer) -> str:
         sources = f"{count} source" + ("s" if count != 1 else "")
         dates = [ev.published for ev in answer.evidence if ev.published]
         newest = f", newest {max(dates).isoformat()}" if dates else ""
-        return f"how sure: sourced ({sources}{newest}), reviewed {day(answer.reviewed)}"
+        return f"how sure: sourced ({sources}{newest}); {set_by_line(answer)}"
     if answer.certainty is Certainty.UNSOURCED:
-        return f"how sure: registered without a source, reviewed {day(answer.reviewed)}"
+        return f"how sure: registered without a source; {set_by_line(answer)}"
     if answer.certainty is Certainty.HEURISTIC:
         return "how sure: not registered; resemblance found by the lookalike matcher"
     return "how sure: nothing known about this account"
+
+
+def set_by_line(answer: Answer) -> str:
+    """When and by whom the verdict was set here: `verdict by @mona, 2026-12-01`, `set from
+    the starter data, 2026-11-28`. Never "reviewed": nobody claims a review that did not happen."""
+    when = day(answer.reviewed)
+    by = answer.set_by
+    if by is None:
+        return f"verdict set {when}"
+    if by == STARTER_DATA:
+        return f"set from the starter data, {when}"
+    if by.startswith("import:"):
+        return f"imported from {by.removeprefix('import:')}, {when}"
+    shown = re.fullmatch(r"\S+ \((.+)\)", by)  # `telegram:42 (@mona)`: the name people know
+    return f"verdict by {shown.group(1) if shown else by}, {when}"
+
+
+def next_step(answer: Answer) -> list[str]:
+    """What to do about an account nothing is known about: compare, or report it."""
+    if answer.status is not Status.UNKNOWN or answer.lookalike_of:
+        return []
+    lines = [f"registered nearby: {ref}" + (f" ({entity})" if entity else "")
+             for ref, entity in answer.nearby]
+    lines.append(f"know whose it is? /report {answer.ref} <status> [note] tells the moderators")
+    return lines
+
+
+def unanswered_line(answers: Sequence[Answer]) -> str | None:
+    """`and 2 more accounts: ask /check with fewer` when a message named more than the cap."""
+    more = getattr(answers, "unanswered", 0)
+    if not more:
+        return None
+    noun = "account" if more == 1 else "accounts"
+    return f"and {more} more {noun}: ask /check with fewer"
 
 
 def evidence_line(evidence: Evidence) -> str:
@@ -104,6 +139,7 @@ def details(answer: Answer, full: bool = False) -> list[str]:
     lines += [f"{LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
     lines += [f"⚠️ {notice}" for notice in answer.notices]
     lines.append(certainty_line(answer))
+    lines += next_step(answer)
     return lines
 
 
@@ -131,11 +167,15 @@ def full_lines(answer: Answer) -> list[str]:
 
 
 def short_text(answers: Sequence[Answer]) -> str:
-    return "\n".join(line for answer in answers for line in short_lines(answer))
+    more = unanswered_line(answers)
+    lines = [line for answer in answers for line in short_lines(answer)]
+    return "\n".join([*lines, more] if more else lines)
 
 
 def full_text(answers: Sequence[Answer]) -> str:
-    return "\n\n".join("\n".join(full_lines(answer)) for answer in answers)
+    more = unanswered_line(answers)
+    blocks = ["\n".join(full_lines(answer)) for answer in answers]
+    return "\n\n".join([*blocks, more] if more else blocks)
 
 
 def change_line(change: Change) -> str:
@@ -248,7 +288,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "lookalike_of": [lookalike_json(lk) for lk in answer.lookalike_of],
         "evidence": [evidence_json(ev) for ev in answer.evidence],
         "mentions": [evidence_json(ev) for ev in answer.mentions],
-        "reviewed_at": reviewed,
+        "reviewed_at": reviewed,  # when the verdict was set here (the name is kept: contract)
+        "set_by": answer.set_by,
         "certainty": answer.certainty.value,
         "note": answer.note,
         "notices": list(answer.notices),

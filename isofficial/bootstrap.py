@@ -8,7 +8,7 @@ from importlib.resources import files
 
 from bot.core import Core
 from bot.lookalike import LookalikeIndex
-from bot.model import Correction
+from bot.model import STARTER_DATA, Correction
 from isofficial.settings import Settings
 from knowledge.database import default_database_url, one_process_at_a_time
 from knowledge.feeds.store import SqlFeedCatalog
@@ -16,7 +16,7 @@ from knowledge.importer import import_rows, read_rows
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
 
-STARTER_BY = "starter data"
+STARTER_BY = STARTER_DATA
 
 
 async def open_sql_registry(settings: Settings) -> SqlRegistry:

@@ -119,6 +119,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
         for answer in answers:
             if args.json:
                 _print(json.dumps(render.answer_json(answer), ensure_ascii=False))
+        if args.json and (more := render.unanswered_line(answers)):
+            print(f"{query[:80]}: {more}", file=sys.stderr)
         if not args.json:
             _print(render.full_text(answers) + "\n")
     return status

@@ -56,6 +56,7 @@ class MemoryRegistry:
             platform_id=correction.platform_id or (old.platform_id if old else None),
             reviewed=_now(),
         )
+        record = replace(record, set_by=by)
         change = self._log(record.ref, old, record, by, correction.note, correction.evidence, None)
         for index, report in enumerate(self.reports):
             if report.ref == record.ref and report.outcome is None:

@@ -61,8 +61,20 @@ LAST_CHAR = "\U0010ffff"  # a noncharacter: no handle has it, so key + LAST_CHAR
 T = TypeVar("T")
 AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1)
 
+_undone = changes.alias("undone")
+# Who set the verdict in force: the latest change of the account that no undo took back.
+_SET_BY = (
+    select(changes.c.by)
+    .where(changes.c.platform == accounts.c.platform, changes.c.handle_key == accounts.c.handle_key)
+    .where(changes.c.undoes.is_(None), ~exists().where(_undone.c.undoes == changes.c.id))
+    .order_by(changes.c.id.desc())
+    .limit(1)
+    .correlate(accounts)
+    .scalar_subquery()
+)
 _RECORD_COLUMNS = (
     accounts.c.id,
+    _SET_BY.label("set_by"),
     accounts.c.platform,
     accounts.c.handle_key,
     accounts.c.handle_as_written,
@@ -397,6 +409,7 @@ def _record(rows: Sequence[AnyRow]) -> AccountRecord:
         note=first.note,
         platform_id=first.platform_id,
         reviewed=first.reviewed_at,
+        set_by=first.set_by,
     )
 
 

@@ -65,9 +65,12 @@ def answer_embed(answer: Answer, budget: int) -> discord.Embed:
 def check_reply(answers: Sequence[Answer]) -> Reply:
     shown = answers[:MAX_EMBEDS]
     budget = EMBEDS_TOTAL // max(len(shown), 1)
-    content = None
+    notes = []
     if len(answers) > len(shown):
-        content = f"showing {len(shown)} of {len(answers)} accounts"
+        notes.append(f"showing {len(shown)} of {len(answers)} accounts")
+    if more := render.unanswered_line(answers):
+        notes.append(more)
+    content = escape_markdown("; ".join(notes)) if notes else None
     return Reply(content, [answer_embed(a, budget) for a in shown], with_sources_button=True)
 
 

@@ -40,6 +40,8 @@ def answers_html(answers: Sequence[Answer], full: bool) -> str:
     for answer in answers:
         first, *rest = render.full_lines(answer) if full else render.short_lines(answer)
         blocks.append("\n".join([f"<b>{escape(first)}</b>", *map(escape, rest)]))
+    if more := render.unanswered_line(answers):
+        blocks.append(escape(more))
     return ("\n\n" if full else "\n").join(blocks)
 
 
