@@ -9,14 +9,20 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from bot.commands import parse_report, parse_verdict
 from bot.handles import NamedAccount, find_accounts, parse_ref
+from bot.i18n import N_, _
 from bot.lookalike import LookalikeIndex
 from bot.model import (
+    CHANGE_REGISTRY,
+    DISMISS_REPORTS,
+    MANAGE_FEEDS,
     OPERATOR,
     PROTECTED,
+    READ_REPORTS,
     AccountRecord,
     AccountRef,
     Answer,
@@ -46,8 +52,9 @@ MAX_ACCOUNTS_PER_QUERY = 10
 MENTIONS_PER_ANSWER = 5
 NEARBY = 3  # registered accounts named under an unknown one
 SUGGESTIONS_MAX = 100
-DISMISS_USAGE = "Usage: /dismiss <report id> [reason]"
+DISMISS_USAGE = N_("Usage: /dismiss <report id> [reason]")
 
+V = TypeVar("V")
 # Looks up an account's current numeric id on its platform (None: unknown or unreachable).
 IdLookup = Callable[[AccountRef], Awaitable[str | None]]
 
@@ -73,6 +80,7 @@ class Core:
         self.feeds = feeds
         self.preferences = preferences
         self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
+        self._language: dict[tuple[str, str], tuple[str | None, float]] = {}
         self.notices: list[ModerationNotices] = []
 
     def listen(self, notices: ModerationNotices) -> None:
@@ -212,13 +220,33 @@ class Core:
         kept = self.preferences_ttl if self.preferences is not None else float("inf")
         self._autocheck[(by.platform, chat_id)] = (on, time.monotonic() + kept)
 
+    async def chat_language(self, platform: str, chat_id: str) -> str | None:
+        """The language a chat chose (None: each asker's own); cached like auto-check."""
+        key = (platform, chat_id)
+        cached = self._language.get(key)
+        now = time.monotonic()
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        language = None
+        if self.preferences is not None:
+            language = await self.preferences.language(platform, chat_id)
+        self._language[key] = (language, now + self.preferences_ttl)
+        return language
+
+    async def set_chat_language(self, chat_id: str, language: str | None, by: Asker) -> None:
+        """Record a chat's language (None: back to each asker's own); the adapter checked the
+        asker may (chat admins, Manage Server) and that the language is one we speak."""
+        if self.preferences is not None:
+            await self.preferences.set_language(by.platform, chat_id, language, _who(by))
+        kept = self.preferences_ttl if self.preferences is not None else float("inf")
+        self._language[(by.platform, chat_id)] = (language, time.monotonic() + kept)
+
     async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
         """A chat got a new id (a Telegram group became a supergroup): its settings follow."""
         if self.preferences is not None:
             await self.preferences.move_chat(platform, old_id, new_id)
-        cached = self._autocheck.pop((platform, old_id), None)
-        if cached is not None:
-            self._autocheck[(platform, new_id)] = cached
+        _move(self._autocheck, (platform, old_id), (platform, new_id))
+        _move(self._language, (platform, old_id), (platform, new_id))
         log.info("chat %s:%s moved to %s", platform, old_id, new_id)
 
     # --- moderators ---------------------------------------------------------------------
@@ -226,12 +254,13 @@ class Core:
     async def correct(self, correction: Correction, by: Asker) -> Answer:
         self._require_moderator(by)
         if correction.status is Status.UNKNOWN:
-            raise IsOfficialError("a verdict cannot be 'unknown': use undo to withdraw one")
+            raise IsOfficialError(_("a verdict cannot be 'unknown': use undo to withdraw one"))
         if correction.status in PROTECTED and not correction.entity:
-            raise IsOfficialError(f"an {correction.status.value} verdict needs the entity's name")
+            raise IsOfficialError(_("an {status} verdict needs the entity's name").format(
+                status=correction.status.value))
         pending = await self.registry.open_reports_about(correction.ref)
         who = _who(by)
-        record, _ = await self.registry.apply(correction, who)
+        record, _change = await self.registry.apply(correction, who)
         self._reindex(record.ref, record)
         answer = await self._answer(str(record.ref), None, record.ref, record, None)
         await self._tell("verdict_changed", answer, who)
@@ -277,27 +306,27 @@ class Core:
     async def undo(self, text: str, by: Asker) -> Answer:
         self._require_moderator(by)
         ref = await self._one_ref(parse_ref(text))
-        record, _ = await self.registry.undo(ref, _who(by))
+        record, _change = await self.registry.undo(ref, _who(by))
         self._reindex(ref, record)
         answer = await self._answer(text, None, ref, record, None)
         await self._tell("verdict_changed", answer, _who(by))
         return answer
 
     async def open_reports(self, by: Asker) -> list[Report]:
-        self._require_moderator(by, "read the reports")
+        self._require_moderator(by, READ_REPORTS)
         return await self.registry.open_reports()
 
     async def dismiss(self, args: str, by: Asker) -> Report:
         """The chat form: `<report id> [reason]` (`#12 spam` works too)."""
-        self._require_moderator(by, "dismiss reports")
+        self._require_moderator(by, DISMISS_REPORTS)
         found = re.fullmatch(r"#?(\d{1,12})(?:\s+(.*))?", args.strip(), re.DOTALL)
         if found is None:
-            raise IsOfficialError(DISMISS_USAGE)
+            raise IsOfficialError(_(DISMISS_USAGE))
         return await self.dismiss_report(int(found.group(1)), by, found.group(2))
 
     async def dismiss_report(self, report_id: int, by: Asker, reason: str | None = None) -> Report:
         """Close a report without a verdict; its reporters are told, with the reason."""
-        self._require_moderator(by, "dismiss reports")
+        self._require_moderator(by, DISMISS_REPORTS)
         reason = (reason or "").strip()[:500] or None
         closed = await self.registry.close_report(report_id, Outcome.DISMISSED, _who(by), reason)
         await self._tell("report_closed", closed, None)
@@ -314,8 +343,9 @@ class Core:
         entity = record.entity if record else None
         if report.status in PROTECTED and not entity:
             raise IsOfficialError(
-                f"report #{report_id} needs the entity's name: /verdict {report.ref} "
-                f"{report.status.value} <entity>"
+                _("report #{number} needs the entity's name: /verdict {account} {status} "
+                  "<entity>").format(number=report_id, account=report.ref,
+                                     status=report.status.value)
             )
         note = report.note or f"report #{report_id}"
         return await self.correct(Correction(report.ref, report.status, entity, note=note), by)
@@ -352,12 +382,12 @@ class Core:
             except Exception:
                 log.exception("a moderation notice failed")
 
-    def _require_moderator(self, asker: Asker, action: str = "change the registry") -> None:
+    def _require_moderator(self, asker: Asker, refusal: str = CHANGE_REGISTRY) -> None:
         if not self.is_moderator(asker):
-            raise NotAllowed(_who(asker), action)
+            raise NotAllowed(_who(asker), refusal)
 
     def _feed_catalog(self, by: Asker) -> FeedCatalog:
-        self._require_moderator(by, "manage the feeds")  # refuse first: it reveals nothing
+        self._require_moderator(by, MANAGE_FEEDS)  # refuse first: it reveals nothing
         if self.feeds is None:
             raise FeedsNotConfigured()
         return self.feeds
@@ -374,7 +404,8 @@ class Core:
             except IsOfficialError:
                 continue
         if not refs:
-            raise InvalidHandle(f"{account.written[:40]!r} is no valid handle on any platform")
+            raise InvalidHandle(_("{handle} is no valid handle on any platform").format(
+                handle=repr(account.written[:40])))
         return refs
 
     async def _one_ref(self, named: NamedAccount) -> AccountRef:
@@ -386,7 +417,8 @@ class Core:
         registered = [ref for ref in refs if ref in records]
         if len(registered) > 1:
             where = ", ".join(str(ref) for ref in registered)
-            raise IsOfficialError(f"@{named.written} is registered as {where}: name one of them")
+            raise IsOfficialError(_("@{handle} is registered as {accounts}: name one of them")
+                                  .format(handle=named.written, accounts=where))
         return (registered or refs)[0]
 
     async def _answer(
@@ -450,9 +482,9 @@ class Core:
         if seen == record.platform_id:
             return ()
         return (
-            f"this handle now belongs to a different account (id {seen}, registered id "
-            f"{record.platform_id}): it was renamed or re-registered; the verdict was about the "
-            "old owner",
+            _("this handle now belongs to a different account (id {seen}, registered id "
+              "{registered}): it was renamed or re-registered; the verdict was about the old "
+              "owner").format(seen=seen, registered=record.platform_id),
         )
 
     async def _cited(self, ref: AccountRef, url: str, note: str | None) -> Evidence:
@@ -470,6 +502,11 @@ class Core:
             self.index.add(ref, record.entity, record.handle_as_written)
         else:
             self.index.remove(ref)
+
+
+def _move(cache: dict[tuple[str, str], V], old: tuple[str, str], new: tuple[str, str]) -> None:
+    if old in cache:
+        cache[new] = cache.pop(old)
 
 
 def _who(asker: Asker) -> str:

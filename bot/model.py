@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from bot.i18n import N_, _
+
 
 class Status(StrEnum):
     """How an account relates to the entity it names; graded, never just yes/no."""
@@ -230,8 +232,12 @@ class IsOfficialError(Exception):
 class NoAccountFound(IsOfficialError):
     def __init__(self, text: str) -> None:
         shown = text if len(text) <= 60 else text[:57] + "..."
-        where = f"no account found in {shown!r}" if text.strip() else "name an account"
-        super().__init__(f"{where}: paste a profile link, @handle or platform:handle")
+        if text.strip():
+            message = _("no account found in {text}: paste a profile link, @handle or "
+                        "platform:handle").format(text=repr(shown))
+        else:
+            message = _("name an account: paste a profile link, @handle or platform:handle")
+        super().__init__(message)
 
 
 class InvalidHandle(IsOfficialError):
@@ -245,12 +251,20 @@ class UnknownPlatform(IsOfficialError):
 class UnknownStatus(IsOfficialError):
     def __init__(self, word: str) -> None:
         valid = ", ".join(s.value for s in Status if s is not Status.UNKNOWN)
-        super().__init__(f"unknown status {word[:40]!r}: use one of {valid}")
+        super().__init__(_("unknown status {word}: use one of {valid}").format(
+            word=repr(word[:40]), valid=valid))
+
+
+# What a refusal says the asker may not do (NotAllowed's `action`).
+CHANGE_REGISTRY = N_("only moderators can change the registry ({who} is not one)")
+READ_REPORTS = N_("only moderators can read the reports ({who} is not one)")
+MANAGE_FEEDS = N_("only moderators can manage the feeds ({who} is not one)")
+DISMISS_REPORTS = N_("only moderators can dismiss reports ({who} is not one)")
 
 
 class NotAllowed(IsOfficialError):
-    def __init__(self, who: str, action: str = "change the registry") -> None:
-        super().__init__(f"only moderators can {action} ({who} is not one)")
+    def __init__(self, who: str, refusal: str = CHANGE_REGISTRY) -> None:
+        super().__init__(_(refusal).format(who=who))
 
 
 class NothingToUndo(IsOfficialError):
@@ -259,9 +273,11 @@ class NothingToUndo(IsOfficialError):
 
 class NoSuchReport(IsOfficialError):
     def __init__(self, report_id: int) -> None:
-        super().__init__(f"there is no open report #{report_id} (see /reports)")
+        super().__init__(_("there is no open report #{number} (see /reports)").format(
+            number=report_id))
 
 
 class FeedsNotConfigured(IsOfficialError):
     def __init__(self) -> None:
-        super().__init__("feeds are not configured on this bot: the operator has to set them up")
+        super().__init__(
+            _("feeds are not configured on this bot: the operator has to set them up"))

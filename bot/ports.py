@@ -87,6 +87,14 @@ class ChatPreferences(Protocol):
         """Record the chat's choice and who made it."""
         ...
 
+    async def language(self, platform: str, chat_id: str) -> str | None:
+        """The language the chat chose (None: each asker's own)."""
+        ...
+
+    async def set_language(
+        self, platform: str, chat_id: str, language: str | None, by: str
+    ) -> None: ...
+
     async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
         """Every setting of the chat old_id now belongs to new_id (old_id keeps none)."""
         ...

@@ -173,6 +173,7 @@ def _now() -> datetime:
 class MemoryChatPreferences:
     def __init__(self) -> None:
         self.autochecks: dict[tuple[str, str], tuple[bool, str]] = {}  # -> (on, switched by)
+        self.languages: dict[tuple[str, str], str | None] = {}
 
     async def autocheck(self, platform: str, chat_id: str) -> bool:
         return self.autochecks.get((platform, chat_id), (False, ""))[0]
@@ -180,6 +181,16 @@ class MemoryChatPreferences:
     async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
         self.autochecks[(platform, chat_id)] = (on, by)
 
+    async def language(self, platform: str, chat_id: str) -> str | None:
+        return self.languages.get((platform, chat_id))
+
+    async def set_language(
+        self, platform: str, chat_id: str, language: str | None, by: str
+    ) -> None:
+        self.languages[(platform, chat_id)] = language
+
     async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
         if (platform, old_id) in self.autochecks:
             self.autochecks[(platform, new_id)] = self.autochecks.pop((platform, old_id))
+        if (platform, old_id) in self.languages:
+            self.languages[(platform, new_id)] = self.languages.pop((platform, old_id))

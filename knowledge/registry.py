@@ -302,6 +302,26 @@ class SqlChatPreferences:
                 upsert.on_conflict_do_update(index_elements=["platform", "chat_id"], set_=values)
             )
 
+    async def language(self, platform: str, chat_id: str) -> str | None:
+        query = select(chat_preferences.c.language).where(
+            chat_preferences.c.platform == platform, chat_preferences.c.chat_id == chat_id
+        )
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(query)
+        return str(found) if found else None
+
+    async def set_language(
+        self, platform: str, chat_id: str, language: str | None, by: str
+    ) -> None:
+        values = {"language": language, "changed_by": by[:200], "changed_at": datetime.now(UTC)}
+        async with writing(self.engine) as conn:
+            upsert = _dialect_insert(conn, chat_preferences).values(
+                platform=platform, chat_id=chat_id, autocheck=False, **values
+            )
+            await conn.execute(
+                upsert.on_conflict_do_update(index_elements=["platform", "chat_id"], set_=values)
+            )
+
     async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
         old = (chat_preferences.c.platform == platform, chat_preferences.c.chat_id == old_id)
         async with writing(self.engine) as conn:

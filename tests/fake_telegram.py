@@ -381,10 +381,13 @@ class FakeTelegram:
 
     # --- what tests set up ----------------------------------------------------------------------
 
-    def user(self, user_id: int, first_name: str = "Ann", username: str | None = None) -> JSON:
+    def user(self, user_id: int, first_name: str = "Ann", username: str | None = None,
+             language_code: str | None = None) -> JSON:
         user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username
+        if language_code:
+            user["language_code"] = language_code  # the user's Telegram app language
         return user
 
     def private(self, user: JSON) -> JSON:

@@ -14,6 +14,7 @@ from discord.utils import escape_markdown
 from adapters.discord import render as out
 from adapters.discord.commands import asker_of, context_of, respond
 from bot import render
+from bot.i18n import _
 from bot.model import Answer, Report
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class ReportButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
     def __init__(self, action: str, report_id: int) -> None:
         accept = action == "accept"
         super().__init__(discord.ui.Button(
-            label="Accept" if accept else "Dismiss",
+            label=_("Accept") if accept else _("Dismiss"),
             style=discord.ButtonStyle.success if accept else discord.ButtonStyle.secondary,
             custom_id=f"isofficial:report:{action}:{report_id}",
         ))
@@ -44,10 +45,10 @@ class ReportButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         core, asker = context_of(interaction).core, asker_of(interaction)
         if self.action == "accept":
             answer = await core.accept_report(self.report_id, asker)
-            done = f"accepted: {render.headline(answer)}"
+            done = _("Accepted: {answer}").format(answer=render.headline(answer))
         else:
-            await core.dismiss_report(self.report_id, asker, "dismissed in the moderators' channel")
-            done = f"dismissed report #{self.report_id}"
+            await core.dismiss_report(self.report_id, asker, _("dismissed in the moderators' chat"))
+            done = _("Dismissed report #{number}").format(number=self.report_id)
         return out.Reply(out.fit(escape_markdown(done), out.TEXT_LIMIT), ephemeral=True)
 
 
@@ -70,11 +71,10 @@ class DiscordNotices:
 
     async def report_closed(self, report: Report, verdict: Answer | None) -> None:
         if report.outcome is not None and verdict is None:  # a verdict announced itself
-            await self._to_moderators(f"Report #{report.id} {report.outcome.value} by "
-                                      f"{report.closed_by}: {report.reason or 'no reason'}")
+            await self._to_moderators(render.closed_notice(report))
         outcome = render.report_outcome(report, verdict)
         for key in report.reporter_keys:
-            platform, _, user_id = key.partition(":")
+            platform, _colon, user_id = key.partition(":")
             if platform == "discord" and user_id.isdigit():
                 try:
                     dm = await self.client.create_dm(discord.Object(int(user_id)))

@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from adapters.telegram import group
 from adapters.telegram import handlers as h
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.moderation import BUTTON_PATTERN, TelegramNotices
@@ -48,6 +49,7 @@ TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 def register_handlers(app: TelegramApp) -> None:
     """Every handler the bot has."""
+    app.add_handler(TypeHandler(Update, group.choose_language), group=-2)
     app.add_handler(TypeHandler(Update, h.throttle_gate), group=-1)
     app.add_handlers(
         [
@@ -61,12 +63,13 @@ def register_handlers(app: TelegramApp) -> None:
             CommandHandler("undo", h.undo, NEW_MESSAGES),
             CommandHandler("reports", h.reports, NEW_MESSAGES),
             CommandHandler("dismiss", h.dismiss, NEW_MESSAGES),
-            CommandHandler("autocheck", h.autocheck, NEW_MESSAGES | CHANNEL_POST),
+            CommandHandler("autocheck", group.autocheck, NEW_MESSAGES | CHANNEL_POST),
+            CommandHandler("language", group.language, NEW_MESSAGES),
             CommandHandler("feeds", h.feeds, NEW_MESSAGES),
-            MessageHandler(filters.StatusUpdate.MIGRATE, h.migrated),
+            MessageHandler(filters.StatusUpdate.MIGRATE, group.migrated),
             MessageHandler(DM_TEXT, h.private_text),
-            MessageHandler(CHATTER, h.autocheck_message),
-            ChatMemberHandler(h.added_to_chat, ChatMemberHandler.MY_CHAT_MEMBER),
+            MessageHandler(CHATTER, group.autocheck_message),
+            ChatMemberHandler(group.added_to_chat, ChatMemberHandler.MY_CHAT_MEMBER),
             CallbackQueryHandler(h.moderation_button, pattern=BUTTON_PATTERN),
             InlineQueryHandler(h.inline_query),
         ]
@@ -74,7 +77,7 @@ def register_handlers(app: TelegramApp) -> None:
     app.add_error_handler(h.on_error)
     services = app.bot_data["services"]
     services.commands = frozenset(
-        name for group in app.handlers.values() for handler in group
+        name for handlers in app.handlers.values() for handler in handlers
         if isinstance(handler, CommandHandler) for name in handler.commands
     )
 

@@ -21,7 +21,7 @@ from telegram import (
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -40,6 +40,7 @@ from adapters.telegram.throttle import Throttle
 from bot import render
 from bot.commands import REPORT_USAGE, VERDICT_USAGE
 from bot.core import Core, IdLookup
+from bot.i18n import N_, _
 from bot.model import AccountRef, Answer, Asker, IsOfficialError
 from bot.ports import FeedState
 from bot.render import feed_line
@@ -47,7 +48,7 @@ from bot.render import feed_line
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-HELP = """I answer one question: <b>is this account official?</b>
+HELP = N_("""I answer one question: <b>is this account official?</b>
 
 /check &lt;link, @handle or platform:handle&gt; (or reply /check to a message)
 /sources &lt;account&gt; every source with its date
@@ -57,14 +58,15 @@ HELP = """I answer one question: <b>is this account official?</b>
 compromised or lookalike account, and stay silent otherwise
 Moderators: /verdict &lt;account&gt; &lt;status&gt; [entity] [| note] [url],
 /undo &lt;account&gt;, /reports, /feeds list | add &lt;url&gt; | remove &lt;url&gt;
-Inline: type @{username} &lt;account&gt; in any chat."""
-USAGE = "Usage: /{command} &lt;link, @handle or platform:handle&gt;"
-FEEDS_USAGE = "Usage: /feeds list | add &lt;feed url&gt; | remove &lt;feed url&gt;"
-SLOW_DOWN = "Too many questions here just now: ask again in {seconds} s, and I'll answer."
-SLOW_DOWN_INLINE = "Too many questions: try again in {seconds} s"
-EXPIRED = "That link has expired. Send /sources followed by the account here instead."
-CANT_DM = "I can't write to you first: tap the button, press Start, and I'll send the sources."
-BROKEN = "Sorry, something went wrong on my side. Please try again later."
+Inline: type @{username} &lt;account&gt; in any chat.
+/language (chat admins) the language I answer in here""")
+USAGE = N_("Usage: /{command} &lt;link, @handle or platform:handle&gt;")
+FEEDS_USAGE = N_("Usage: /feeds list | add &lt;feed url&gt; | remove &lt;feed url&gt;")
+SLOW_DOWN = N_("Too many questions here just now: ask again in {seconds} s, and I'll answer.")
+SLOW_DOWN_INLINE = N_("Too many questions: try again in {seconds} s")
+EXPIRED = N_("That link has expired. Send /sources followed by the account here instead.")
+CANT_DM = N_("I can't write to you first: tap the button, press Start, and I'll send the sources.")
+BROKEN = N_("Sorry, something went wrong on my side. Please try again later.")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -203,7 +205,7 @@ async def send_answers(message: Message, context: Context, answers: list[Answer]
 
 
 async def help_command(update: Update, context: Context) -> None:
-    await reply(message_of(update), HELP.format(username=escape(context.bot.username)))
+    await reply(message_of(update), _(HELP).format(username=escape(context.bot.username)))
 
 
 async def start(update: Update, context: Context) -> None:
@@ -214,11 +216,11 @@ async def start(update: Update, context: Context) -> None:
             await help_command(update, context)
             return
         button = manners.add_to_group_button(context.bot.username)
-        await reply(message, manners.GREETING, button)
+        await reply(message, _(manners.GREETING), button)
         return
     query = services(context).payloads.decode(context.args[0])
     if query is None:
-        await reply(message, EXPIRED)
+        await reply(message, _(EXPIRED))
         return
     answers = await services(context).core.sources(query, asker_of(update))
     await reply(message, answers_html(answers, full=True))
@@ -228,7 +230,8 @@ async def check(update: Update, context: Context) -> None:
     message = message_of(update)
     query = query_of(message)
     if not query:
-        await reply(message, USAGE.format(command="check") + ", or reply /check to a message")
+        usage = _(USAGE).format(command="check") + _(", or reply /check to a message")
+        await reply(message, usage)
         return
     core = services(context).core
     answers = await core.check(query, asker_of(update), current_id_lookup(context.bot))
@@ -240,7 +243,7 @@ async def sources(update: Update, context: Context) -> None:
     message = message_of(update)
     query = query_of(message)
     if not query:
-        await reply(message, USAGE.format(command="sources"))
+        await reply(message, _(USAGE).format(command="sources"))
         return
     answers = await services(context).core.sources(query, asker_of(update))
     full = answers_html(answers, full=True)
@@ -256,36 +259,36 @@ async def sources(update: Update, context: Context) -> None:
             )
     except Forbidden:
         payload = services(context).payloads.encode(answers)
-        await reply(message, CANT_DM, sources_button(context.bot.username, payload))
+        await reply(message, _(CANT_DM), sources_button(context.bot.username, payload))
         return
-    await reply(message, "📬 Sent you the sources privately.")
+    await reply(message, "📬 " + _("Sent you the sources privately."))
 
 
 async def verdict(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, escape(VERDICT_USAGE))
+        await reply(message, escape(_(VERDICT_USAGE)))
         return
     answer = await services(context).core.verdict(args, asker_of(update))
-    await reply(message, "Recorded:\n" + answers_html([answer], full=True))
+    await reply(message, _("Recorded:") + "\n" + answers_html([answer], full=True))
 
 
 async def undo(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, USAGE.format(command="undo"))
+        await reply(message, _(USAGE).format(command="undo"))
         return
     answer = await services(context).core.undo(args, asker_of(update))
-    await reply(message, "Undone. Now:\n" + answers_html([answer], full=True))
+    await reply(message, _("Undone. Now:") + "\n" + answers_html([answer], full=True))
 
 
 async def history(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, USAGE.format(command="history"))
+        await reply(message, _(USAGE).format(command="history"))
         return
     ref, changes = await services(context).core.history(args)
     await reply(message, text_html(render.history_text(ref, changes)))
@@ -295,7 +298,7 @@ async def report(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, escape(REPORT_USAGE))
+        await reply(message, escape(_(REPORT_USAGE)))
         return
     queued = await services(context).core.report(args, asker_of(update))
     await reply(message, report_html(queued))
@@ -305,21 +308,22 @@ async def dismiss(update: Update, context: Context) -> None:
     """Moderators: `/dismiss <report id> [reason]`; the reporters are told."""
     message = message_of(update)
     closed = await services(context).core.dismiss(command_args(message), asker_of(update))
-    await reply(message, escape(f"Dismissed {render.report_text(closed)}"))
+    await reply(message, escape(_("Dismissed {report}").format(report=render.report_text(closed))))
 
 
 async def moderation_button(update: Update, context: Context) -> None:
     """Accept or Dismiss under a report in the moderators' chat (moderators only)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, action, number = query.data.split(":")
+    _kind, action, number = query.data.split(":")
     core, asker = services(context).core, asker_of(update)
     try:
         if action == "accept":
-            done = f"Accepted: {render.headline(await core.accept_report(int(number), asker))}"
+            answer = await core.accept_report(int(number), asker)
+            done = _("Accepted: {answer}").format(answer=render.headline(answer))
         else:
-            await core.dismiss_report(int(number), asker, "dismissed in the moderators' chat")
-            done = f"Dismissed report #{number}"
+            await core.dismiss_report(int(number), asker, _("dismissed in the moderators' chat"))
+            done = _("Dismissed report #{number}").format(number=number)
     except IsOfficialError as error:
         await query.answer(str(error)[:200], show_alert=True)
         return
@@ -331,78 +335,32 @@ async def reports(update: Update, context: Context) -> None:
     await reply(message_of(update), reports_html(open_reports))
 
 
-async def autocheck(update: Update, context: Context) -> None:
-    """`/autocheck on|off`: chat administrators opt their group in or out."""
-    message = message_of(update)
-    core, chat_id = services(context).core, str(message.chat.id)
-    if is_private(message):
-        await reply(message, "Auto-check is for groups: add me to one, send /autocheck on there.")
-        return
-    wanted = command_args(message).lower()
-    if wanted not in ("on", "off"):
-        now = "on" if await core.autocheck_enabled("telegram", chat_id) else "off"
-        await reply(message, f"Usage: /autocheck on|off (it is {now} here)")
-        return
-    if not await is_chat_admin(context.bot, message):
-        await reply(message, "Only this chat's administrators can turn auto-check on or off.")
-        return
-    await core.set_autocheck(chat_id, wanted == "on", asker_of(update))
-    if wanted == "off":
-        await reply(message, "Auto-check is off.")
-        return
-    await reply(message, "Auto-check is on: I'll reply when someone posts an impersonator, "
-                         "unofficial, compromised or lookalike account, and stay silent "
-                         "otherwise.")
-    if not await manners.sees_every_message(context.bot, message):
-        await reply(message, manners.PRIVACY_WARNING)
-
-
-async def is_chat_admin(bot: Bot, message: Message) -> bool:
-    if message.sender_chat and message.sender_chat.id == message.chat.id:
-        return True  # an anonymous administrator posting as the group, or a channel's post
-    assert message.from_user is not None
-    member = await bot.get_chat_member(message.chat.id, message.from_user.id)
-    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
-
-
 async def feeds(update: Update, context: Context) -> None:
     """Moderators: `/feeds list | add <url> | remove <url>` (the core refuses anyone else)."""
     message = message_of(update)
     core, asker = services(context).core, asker_of(update)
-    action, _, url = command_args(message).partition(" ")
+    action, _space, url = command_args(message).partition(" ")
     action, url = action.lower(), url.strip()
     if action in ("", "list"):
         await reply(message, feeds_html(await core.list_feeds(asker)))
     elif action == "add" and url:
         feed = await core.add_feed(url, asker)
-        await reply(message, f"Added {escape(feed_line(feed))}\nIts items are read at the next "
-                             "refresh.")
+        await reply(message, _("Added {feed}").format(feed=escape(feed_line(feed))) + "\n"
+                     + _("Its items are read at the next refresh."))
     elif action == "remove" and url:
         await core.remove_feed(url, asker)
-        await reply(message, f"Removed {escape(url)} from the feeds.")
+        await reply(message, _("Removed {url} from the feeds.").format(url=escape(url)))
     else:
-        await reply(message, FEEDS_USAGE)
+        await reply(message, _(FEEDS_USAGE))
 
 
 def feeds_html(feeds: Sequence[FeedState]) -> str:
     if not feeds:
-        return "No feeds yet: add one with /feeds add &lt;feed url&gt;"
+        return _("No feeds yet: add one with /feeds add &lt;feed url&gt;")
     return "\n".join(escape(feed_line(feed)) for feed in feeds)
 
 
 # --- the rest -----------------------------------------------------------------------------------
-
-
-async def autocheck_message(update: Update, context: Context) -> None:
-    """In opted-in groups and channels: reply to alarming accounts only, once per message (an
-    edit that adds one is answered; further edits are not); everything else stays silent."""
-    message = message_of(update)
-    alarming = await services(context).core.alarms(
-        str(message.chat.id), linked_text(message), asker_of(update),
-        current_id_lookup(context.bot),
-    )
-    if alarming and services(context).alarmed.add((message.chat.id, message.message_id)):
-        await send_answers(message, context, alarming)
 
 
 async def private_text(update: Update, context: Context) -> None:
@@ -412,23 +370,6 @@ async def private_text(update: Update, context: Context) -> None:
         linked_text(message), asker_of(update), current_id_lookup(context.bot)
     )
     await send_answers(message, context, answers)
-
-
-async def added_to_chat(update: Update, context: Context) -> None:
-    """Say hello when added to a group (my_chat_member), with how to use the bot."""
-    if not manners.was_added(update):
-        return
-    chat = update.effective_chat
-    assert chat is not None
-    await context.bot.send_message(chat.id, manners.WELCOME, parse_mode=ParseMode.HTML,
-                                   link_preview_options=NO_PREVIEW)
-
-
-async def migrated(update: Update, context: Context) -> None:
-    """A group became a supergroup: its settings move to the new chat id."""
-    moved = manners.migration(message_of(update))
-    if moved is not None:
-        await services(context).core.move_chat("telegram", str(moved[0]), str(moved[1]))
 
 
 async def inline_query(update: Update, context: Context) -> None:
@@ -471,7 +412,7 @@ def asks_this_bot(update: Update, username: str, commands: frozenset[str]) -> bo
     first = message.entities[0] if message.entities else None
     if first is None or first.type != MessageEntity.BOT_COMMAND or first.offset != 0:
         return is_private(message)
-    name, _, target = (message.text or "")[1 : first.length].partition("@")
+    name, _at, target = (message.text or "")[1 : first.length].partition("@")
     return name.lower() in commands and target.lower() in ("", username.lower())
 
 
@@ -509,11 +450,11 @@ async def _answer_later(context: Context, update: Update, delay: float) -> None:
 
 async def _tell_to_wait(update: Update, seconds: int) -> None:
     if update.inline_query:
-        button = InlineQueryResultsButton(SLOW_DOWN_INLINE.format(seconds=seconds),
+        button = InlineQueryResultsButton(_(SLOW_DOWN_INLINE).format(seconds=seconds),
                                           start_parameter="help")
         await update.inline_query.answer([], cache_time=0, button=button)
     elif update.message:
-        await update.message.reply_text(SLOW_DOWN.format(seconds=seconds),
+        await update.message.reply_text(_(SLOW_DOWN).format(seconds=seconds),
                                         do_quote=not is_private(update.message))
 
 
@@ -528,7 +469,7 @@ async def on_error(update: object, context: Context) -> None:
         return
     else:
         log.error("handling an update failed", exc_info=error)
-        text = BROKEN
+        text = _(BROKEN)
     if message is not None:
         with suppress(TelegramError):
             await message.reply_html(text, do_quote=not is_private(message))

@@ -22,23 +22,29 @@ from telegram import (
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
+from bot import i18n
+from bot.i18n import N_, _
+
 log = logging.getLogger(__name__)
 
 EVERYONE = [
-    BotCommand("check", "Is this account official? /check <link or @handle>"),
-    BotCommand("sources", "Every source, with links and dates"),
-    BotCommand("history", "Who changed an account's verdict, when and why"),
-    BotCommand("report", "Suggest a verdict: /report <account> <status> [note]"),
-    BotCommand("help", "What I can do"),
+    BotCommand("check", N_("Is this account official? /check <link or @handle>")),
+    BotCommand("sources", N_("Every source, with links and dates")),
+    BotCommand("history", N_("Who changed an account's verdict, when and why")),
+    BotCommand("report", N_("Suggest a verdict: /report <account> <status> [note]")),
+    BotCommand("help", N_("What I can do")),
 ]
 MODERATORS = [
-    BotCommand("verdict", "Moderators: /verdict <account> <status> [entity] [| note] [url]"),
-    BotCommand("undo", "Moderators: /undo <account>, revert its latest change"),
-    BotCommand("reports", "Moderators: open reports to decide"),
-    BotCommand("dismiss", "Moderators: /dismiss <report id> [reason]"),
-    BotCommand("feeds", "Moderators: /feeds list | add <url> | remove <url>"),
+    BotCommand("verdict", N_("Moderators: /verdict <account> <status> [entity] [| note] [url]")),
+    BotCommand("undo", N_("Moderators: /undo <account>, revert its latest change")),
+    BotCommand("reports", N_("Moderators: open reports to decide")),
+    BotCommand("dismiss", N_("Moderators: /dismiss <report id> [reason]")),
+    BotCommand("feeds", N_("Moderators: /feeds list | add <url> | remove <url>")),
 ]
-ADMINS = [BotCommand("autocheck", "Admins: /autocheck on|off, warn about bad accounts posted here")]
+ADMINS = [
+    BotCommand("autocheck", N_("Admins: /autocheck on|off, warn about bad accounts posted here")),
+    BotCommand("language", N_("Admins: /language <code>, the language I answer in here")),
+]
 # Members see what they may use; a group's administrators also see the moderator commands.
 COMMAND_LISTS: list[tuple[BotCommandScope, list[BotCommand]]] = [
     (BotCommandScopeDefault(), EVERYONE),
@@ -48,30 +54,39 @@ COMMAND_LISTS: list[tuple[BotCommandScope, list[BotCommand]]] = [
 ]
 COMMANDS = EVERYONE + ADMINS + MODERATORS  # every command the bot answers
 
-GREETING = (
+GREETING = N_(
     "I answer one question: <b>is this account official?</b> Send me a profile link or an "
     "@handle, or /check &lt;link&gt;. Add me to a group and anyone there can ask."
 )
-WELCOME = (
+WELCOME = N_(
     "Hello! I answer <b>is this account official?</b> Ask /check &lt;link or @handle&gt;, "
     "or reply /check to a message. Administrators: /autocheck on makes me warn, unasked, about "
     "impersonators and lookalikes posted here."
 )
-PRIVACY_WARNING = (
+PRIVACY_WARNING = N_(
     "⚠️ I can't see ordinary messages here: privacy mode is on, so auto-check will only hear "
     "commands. Make me an administrator of this chat, or have my owner turn privacy off "
     "(@BotFather, /setprivacy, Disable) and add me again."
 )
 
 
+# Telegram's language_code for each of our languages (the default lists are English).
+TELEGRAM_CODES = {"ko": "ko", "ru": "ru", "uk": "uk", "es": "es", "zh_Hans": "zh"}
+
+
 async def set_command_lists(bot: Bot) -> None:
+    """Each scope's list, in English and in every language we speak."""
     for scope, commands in COMMAND_LISTS:
         await bot.set_my_commands(commands, scope=scope)
+        for language, code in TELEGRAM_CODES.items():
+            translated = [BotCommand(c.command, i18n.translate(language, c.description))
+                          for c in commands]
+            await bot.set_my_commands(translated, scope=scope, language_code=code)
 
 
 def add_to_group_button(bot_username: str) -> InlineKeyboardMarkup:
     url = f"https://t.me/{bot_username}?startgroup=true"
-    return InlineKeyboardMarkup([[InlineKeyboardButton("➕ Add me to a group", url=url)]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton("➕ " + _("Add me to a group"), url=url)]])
 
 
 def was_added(update: Update) -> bool:

@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 
 from adapters.telegram.render import pieces, text_html
 from bot import render
+from bot.i18n import _
 from bot.model import Answer, Report
 
 log = logging.getLogger(__name__)
@@ -21,8 +22,8 @@ BUTTON_PATTERN = r"^report:(accept|dismiss):\d{1,12}$"
 
 def report_buttons(report: Report) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[
-        InlineKeyboardButton("✅ Accept", callback_data=f"report:accept:{report.id}"),
-        InlineKeyboardButton("✖️ Dismiss", callback_data=f"report:dismiss:{report.id}"),
+        InlineKeyboardButton("✅ " + _("Accept"), callback_data=f"report:accept:{report.id}"),
+        InlineKeyboardButton("✖️ " + _("Dismiss"), callback_data=f"report:dismiss:{report.id}"),
     ]])
 
 
@@ -38,10 +39,9 @@ class TelegramNotices:
     async def report_closed(self, report: Report, verdict: Answer | None) -> None:
         outcome = render.report_outcome(report, verdict)
         if report.outcome is not None and verdict is None:  # a verdict already announced itself
-            await self._to_moderators(f"Report #{report.id} {report.outcome.value} by "
-                                      f"{report.closed_by}: {report.reason or 'no reason'}")
+            await self._to_moderators(render.closed_notice(report))
         for key in report.reporter_keys:
-            platform, _, user_id = key.partition(":")
+            platform, _colon, user_id = key.partition(":")
             if platform == "telegram" and user_id.lstrip("-").isdigit():
                 await self._send(int(user_id), outcome)
 
