@@ -5,8 +5,8 @@ language. The template `bot/locale/isofficial.pot` is made by
 `pybabel extract -F bot/locale/babel.cfg -k _ -k N_ -k NP_:1c,2 --no-location --omit-header
 -o bot/locale/isofficial.pot bot adapters`, then `pybabel update -i bot/locale/isofficial.pot
 -d bot/locale -D isofficial` brings the catalogs in step (tests/test_i18n.py checks both).
-An adapter says whose language applies with `use(language)` at the start of handling an update: the choice
-lives in a context variable, so each update (each asyncio task) speaks its own language and the
+An adapter says whose language applies with `use(language)` at the start of handling an update:
+the choice lives in a context variable, so each update (each asyncio task) speaks its own language and the
 render functions need no extra parameter. Registry notes, entity names and sources are data, never
 translated.
 """
