@@ -6,8 +6,8 @@ language. The template `bot/locale/isofficial.pot` is made by
 -o bot/locale/isofficial.pot bot adapters`, then `pybabel update -i bot/locale/isofficial.pot
 -d bot/locale -D isofficial` brings the catalogs in step (tests/test_i18n.py checks both).
 An adapter says whose language applies with `use(language)` at the start of handling an update:
-the choice lives in a context variable, so each update (each asyncio task) speaks its own language and the
-render functions need no extra parameter. Registry notes, entity names and sources are data, never
+the choice lives in a context variable, so each update (each asyncio task) speaks its own
+language and the render functions need no extra parameter. Registry notes, entity names and sources are data, never
 translated.
 """
 
