@@ -7,8 +7,8 @@ language. The template `bot/locale/isofficial.pot` is made by
 -d bot/locale -D isofficial` brings the catalogs in step (tests/test_i18n.py checks both).
 An adapter says whose language applies with `use(language)` at the start of handling an update:
 the choice lives in a context variable, so each update (each asyncio task) speaks its own
-language and the render functions need no extra parameter. Registry notes, entity names and sources are data, never
-translated.
+language and the render functions need no extra parameter. Registry notes, entity names and
+sources are data, never translated.
 """
 
 from __future__ import annotations
