@@ -29,8 +29,14 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str | None = Field(default=None, repr=False)
     telegram_rate_limit: bool = True  # ~30 messages/s overall, 20/min per group; 429 retried
-    telegram_throttle_count: int = 8  # commands per user ...
+    telegram_throttle_count: int = 8  # questions per member of a group ...
     telegram_throttle_seconds: float = 60.0  # ... in any window this long
+    telegram_group_count: int = 20  # a group's answers, shared by its members ...
+    telegram_group_seconds: float = 60.0  # ... in any window this long
+    telegram_private_count: int = 20  # a private chat's answers ...
+    telegram_private_seconds: float = 20.0  # ... in any window this long
+    telegram_max_queued: int = 5  # questions per chat waiting for their slot
+    telegram_max_wait: float = 60.0  # a slot further ahead: told how long to wait instead
     telegram_concurrency: int = 32  # updates handled at once (one chat's stay in order)
     telegram_connections: int = 8
     telegram_request_timeout: float = 10.0
