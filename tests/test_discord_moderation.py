@@ -10,7 +10,7 @@ from fake_discord import FakeDiscord
 from test_discord import World, buttons, fake, is_ephemeral, start_bot, until, world
 
 __all__ = ["fake", "world"]  # fixtures used by name
-MANAGE_MESSAGES = 1 << 13
+MANAGE_MESSAGES, MANAGE_GUILD = 1 << 13, 1 << 5
 GUILD_INSTALL, USER_INSTALL = 0, 1
 GUILD, BOT_DM, PRIVATE_CHANNEL = 0, 1, 2
 
@@ -34,6 +34,9 @@ async def test_moderator_commands_are_hidden_and_everything_installs_anywhere(
             assert int(commands[name]["default_member_permissions"]) == MANAGE_MESSAGES
         for name in ("check", "Check accounts", "sources", "history", "report"):
             assert commands[name]["default_member_permissions"] is None
+        server_setting = commands.pop("language")  # a server's own choice: servers only
+        assert server_setting["contexts"] == [GUILD]
+        assert int(server_setting["default_member_permissions"]) == MANAGE_GUILD
         for name, command in commands.items():
             assert sorted(command["integration_types"]) == [GUILD_INSTALL, USER_INSTALL], name
             assert sorted(command["contexts"]) == [GUILD, BOT_DM, PRIVATE_CHANNEL], name
@@ -61,7 +64,7 @@ async def test_a_report_reaches_the_moderators_channel_and_its_buttons_work(
     refused = await (await fake.click(notice, accept, world.alice, world.guild)).reply()
     assert is_ephemeral(refused) and "only moderators" in refused["content"]
     done = await (await fake.click(notice, accept, world.mod, world.guild)).reply()
-    assert is_ephemeral(done) and "accepted" in done["content"]
+    assert is_ephemeral(done) and done["content"].startswith("Accepted: ⛔ x:nasa\\_help")
     await until(lambda: bool(fake.dms_to(world.alice)))
     [told] = fake.dms_to(world.alice)
     assert "report #1 (x:nasa\\_help impersonator) was accepted" in str(told["content"])
@@ -81,7 +84,7 @@ async def test_repeats_merge_and_dismiss_tells_the_reporters(mods_world: World) 
     assert "only moderators" in refused["content"]
     done = await (await fake.slash("dismiss", world.mod, world.guild, report=1,
                                    reason="NASA runs it")).reply()
-    assert is_ephemeral(done) and "dismissed report #1" in done["content"]
+    assert is_ephemeral(done) and "Dismissed report #1" in done["content"]
     await until(lambda: bool(fake.dms_to(world.alice)))
     [told] = fake.dms_to(world.alice)
     assert "dismissed by the moderators: NASA runs it" in str(told["content"])

@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from adapters.telegram import group
+from adapters.telegram import group, limits
 from adapters.telegram import handlers as h
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.moderation import BUTTON_PATTERN, TelegramNotices
@@ -50,7 +50,7 @@ TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 def register_handlers(app: TelegramApp) -> None:
     """Every handler the bot has."""
     app.add_handler(TypeHandler(Update, group.choose_language), group=-2)
-    app.add_handler(TypeHandler(Update, h.throttle_gate), group=-1)
+    app.add_handler(TypeHandler(Update, limits.throttle_gate), group=-1)
     app.add_handlers(
         [
             CommandHandler("start", h.start, NEW_MESSAGES),
