@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -30,6 +31,7 @@ class MemoryRegistry:
         self.mention_items: dict[AccountRef, list[Evidence]] = {}
         self.before: dict[int, AccountRecord | None] = {}  # state before each change, for undo
         self._ids = itertools.count(1)
+        self._sorted: list[tuple[str, str, AccountRef]] | None = None  # by handle, for search
 
     async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
         return {ref: self.records[ref] for ref in refs if ref in self.records}
@@ -121,11 +123,8 @@ class MemoryRegistry:
         self, prefix: str, limit: int = 25, platform: str | None = None
     ) -> list[tuple[AccountRef, str | None]]:
         key = prefix.strip().lower()
-        by_handle = sorted(
-            (r for r in self.records.values() if platform in (None, r.ref.platform)),
-            key=lambda r: (r.ref.handle.lower(), r.ref.platform),
-        )
-        found = [(r.ref, r.entity) for r in by_handle if r.ref.handle.lower().startswith(key)]
+        found = [(self.records[ref].ref, self.records[ref].entity)
+                 for ref in self._handles_from(key) if platform in (None, ref.platform)]
         if key and platform is None:
             named = [(r.entity.lower(), r) for r in self.records.values() if r.entity]
             by_name = sorted(
@@ -133,6 +132,17 @@ class MemoryRegistry:
             )
             found += [(r.ref, r.entity) for _, r in by_name]
         return list(dict.fromkeys(found))[:limit]
+
+    def _handles_from(self, key: str) -> Iterator[AccountRef]:
+        """Refs whose lowercased handle starts with key, in (handle, platform) order: a sorted
+        list kept until the next change, searched by bisection (as the SQL index is)."""
+        if self._sorted is None:
+            self._sorted = sorted((r.handle.lower(), r.platform, r) for r in self.records)
+        start = bisect.bisect_left(self._sorted, (key,))
+        for handle, _platform, ref in itertools.islice(self._sorted, start, None):
+            if not handle.startswith(key):
+                return
+            yield ref
 
     def _log(
         self,
@@ -159,6 +169,7 @@ class MemoryRegistry:
         )
         self.before[change.id] = old
         self.changes.append(change)
+        self._sorted = None
         if new is None:
             self.records.pop(ref, None)
         else:
