@@ -22,6 +22,7 @@ HELP = """commands:
   /report <account> <status> [note]   suggest a verdict for moderators
   /reports            open suggestions (moderators)
   /verify <account> [entity]   live check that the entity's official site links to it
+  /dismiss <report id> [reason]   close a report without a verdict (moderators)
   /help, /quit"""
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,10 @@ async def _reports(core: Core, args: str, asker: Asker) -> str:
     return "\n".join(map(render.report_text, reports)) or "no open reports"
 
 
+async def _dismiss(core: Core, args: str, asker: Asker) -> str:
+    return "dismissed " + render.report_text(await core.dismiss(args, asker))
+
+
 async def _help(core: Core, args: str, asker: Asker) -> str:
     return HELP
 
@@ -76,6 +81,7 @@ COMMANDS: dict[str, Handler] = {
     "report": _report,
     "reports": _reports,
     "verify": _verify,
+    "dismiss": _dismiss,
     "help": _help,
 }
 

@@ -79,7 +79,7 @@ async def through_telegram(
     """Checks/s and update->sendMessage latencies with `chats` chats asking in a closed loop."""
     async with running_fake(FakeTelegram()) as fake:
         config = TelegramConfig(token=TOKEN, base_url=f"{fake.url}/bot", rate_limit=False,
-                                throttle_count=10**9)
+                                throttle_count=10**9, group_count=10**9, private_count=10**9)
         waiting: dict[int, asyncio.Future[Call]] = {}
 
         def answered(call: Call) -> None:

@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.i18n import N_, _
 from bot.model import IsOfficialError, Status
 
 _URL = re.compile(r"https?://\S+$", re.IGNORECASE)
-VERDICT_USAGE = "Usage: /verdict <account> <status> [entity] [| note] [source url]"
-REPORT_USAGE = "Usage: /report <account> <status> [note]"
+VERDICT_USAGE = N_("Usage: /verdict <account> <status> [entity] [| note] [source url]")
+REPORT_USAGE = N_("Usage: /report <account> <status> [note]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +33,7 @@ class ReportArgs:
 def _split_head(args: str, usage: str) -> tuple[str, Status, str]:
     parts = args.strip().split(maxsplit=2)
     if len(parts) < 2:
-        raise IsOfficialError(usage)
+        raise IsOfficialError(_(usage))
     rest = parts[2].strip() if len(parts) == 3 else ""
     return parts[0], Status.parse(parts[1]), rest
 
@@ -45,8 +46,8 @@ def parse_verdict(args: str) -> VerdictArgs:
     if _URL.match(last):
         url, rest = last, rest[: -len(last)].strip()
         if not urlsplit(url).netloc:
-            raise IsOfficialError(f"not a usable source link: {url[:80]}")
-    entity, _, note = (part.strip() for part in rest.partition("|"))
+            raise IsOfficialError(_("not a usable source link: {url}").format(url=url[:80]))
+    entity, _bar, note = (part.strip() for part in rest.partition("|"))
     return VerdictArgs(account, status, entity or None, note or None, url)
 
 

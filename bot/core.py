@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from bot.commands import parse_report, parse_verdict
 from bot.handles import NamedAccount, find_accounts, parse_ref
+from bot.i18n import N_, _
 from bot.lookalike import LookalikeIndex
 from bot.model import (
+    CHANGE_REGISTRY,
+    DISMISS_REPORTS,
+    MANAGE_FEEDS,
     OPERATOR,
     PROTECTED,
+    READ_REPORTS,
+    VERIFY_UNLISTED,
     AccountRecord,
     AccountRef,
     Answer,
+    Answers,
     Asker,
     Certainty,
     Change,
@@ -28,14 +37,16 @@ from bot.model import (
     InvalidHandle,
     IsOfficialError,
     NoAccountFound,
+    NoSuchReport,
     NotAllowed,
+    Outcome,
     Report,
     Status,
     VerifyNotConfigured,
 )
 from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
-from bot.ports import ChatPreferences, FeedCatalog, FeedState, Registry
-from bot.verification import Outcome, Verification
+from bot.ports import ChatPreferences, FeedCatalog, FeedState, ModerationNotices, Registry
+from bot.verification import Verification, VerifyResult
 from bot.verifying import Verifier
 
 log = logging.getLogger(__name__)
@@ -43,8 +54,11 @@ log = logging.getLogger(__name__)
 # A message naming more accounts than this is answered for the first ones only.
 MAX_ACCOUNTS_PER_QUERY = 10
 MENTIONS_PER_ANSWER = 5
+NEARBY = 3  # registered accounts named under an unknown one
 SUGGESTIONS_MAX = 100
+DISMISS_USAGE = N_("Usage: /dismiss <report id> [reason]")
 
+V = TypeVar("V")
 # Looks up an account's current numeric id on its platform (None: unknown or unreachable).
 IdLookup = Callable[[AccountRef], Awaitable[str | None]]
 
@@ -73,6 +87,12 @@ class Core:
         self.preferences = preferences
         self.verifier = verifier
         self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
+        self._language: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self.notices: list[ModerationNotices] = []
+
+    def listen(self, notices: ModerationNotices) -> None:
+        """Tell notices about new reports, closed reports and verdict changes made here."""
+        self.notices.append(notices)
 
     @classmethod
     async def start(
@@ -99,12 +119,16 @@ class Core:
     async def check(
         self, text: str, asker: Asker, current_id: IdLookup | None = None
     ) -> list[Answer]:
-        """One answer per account named in text (a bare @handle: one per platform holding it)."""
-        named = find_accounts(text)[:MAX_ACCOUNTS_PER_QUERY]
+        """One answer per account named in text (a bare @handle: one per platform holding it);
+        the answers say how many accounts beyond MAX_ACCOUNTS_PER_QUERY went unanswered.
+        An unknown account's answer names registered accounts near it."""
+        found = find_accounts(text)
+        named = found[:MAX_ACCOUNTS_PER_QUERY]
         if not named:
             parse_ref(text)  # raises the precise reason: a too-long handle, an unknown platform
             raise NoAccountFound(text)
-        return await self._answers(text, named, asker, current_id)
+        answers = await self._answers(text, named, asker, current_id)
+        return Answers([await self._with_nearby(a) for a in answers], len(found) - len(named))
 
     async def _answers(
         self,
@@ -152,8 +176,11 @@ class Core:
     ) -> Report:
         """Queue a suggestion about the one account that `account` names."""
         ref = await self._one_ref(parse_ref(account))
-        report = Report(ref=ref, status=status, by=_who(by), note=note)
-        return await self.registry.add_report(report)
+        asked = Report(ref=ref, status=status, by=_who(by), note=note)
+        report = await self.registry.add_report(asked)
+        if report.count == 1:  # a repeat merged into an open report is not news
+            await self._tell("report_filed", report)
+        return report
 
     async def suggest(self, text: str, limit: int = 25) -> list[tuple[AccountRef, str | None]]:
         """Registered accounts for autocomplete, with their entities: `na`, `@na`, `x:na` or a
@@ -202,17 +229,56 @@ class Core:
         kept = self.preferences_ttl if self.preferences is not None else float("inf")
         self._autocheck[(by.platform, chat_id)] = (on, time.monotonic() + kept)
 
+    async def chat_language(self, platform: str, chat_id: str) -> str | None:
+        """The language a chat chose (None: each asker's own); cached like auto-check."""
+        key = (platform, chat_id)
+        cached = self._language.get(key)
+        now = time.monotonic()
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        language = None
+        if self.preferences is not None:
+            language = await self.preferences.language(platform, chat_id)
+        self._language[key] = (language, now + self.preferences_ttl)
+        return language
+
+    async def set_chat_language(self, chat_id: str, language: str | None, by: Asker) -> None:
+        """Record a chat's language (None: back to each asker's own); the adapter checked the
+        asker may (chat admins, Manage Server) and that the language is one we speak."""
+        if self.preferences is not None:
+            await self.preferences.set_language(by.platform, chat_id, language, _who(by))
+        kept = self.preferences_ttl if self.preferences is not None else float("inf")
+        self._language[(by.platform, chat_id)] = (language, time.monotonic() + kept)
+
+    async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
+        """A chat got a new id (a Telegram group became a supergroup): its settings follow."""
+        if self.preferences is not None:
+            await self.preferences.move_chat(platform, old_id, new_id)
+        _move(self._autocheck, (platform, old_id), (platform, new_id))
+        _move(self._language, (platform, old_id), (platform, new_id))
+        log.info("chat %s:%s moved to %s", platform, old_id, new_id)
+
     # --- moderators ---------------------------------------------------------------------
 
     async def correct(self, correction: Correction, by: Asker) -> Answer:
         self._require_moderator(by)
         if correction.status is Status.UNKNOWN:
-            raise IsOfficialError("a verdict cannot be 'unknown': use undo to withdraw one")
+            raise IsOfficialError(_("a verdict cannot be 'unknown': use undo to withdraw one"))
         if correction.status in PROTECTED and not correction.entity:
-            raise IsOfficialError(f"an {correction.status.value} verdict needs the entity's name")
-        record, _ = await self.registry.apply(correction, _who(by))
+            raise IsOfficialError(_("an {status} verdict needs the entity's name").format(
+                status=correction.status.value))
+        pending = await self.registry.open_reports_about(correction.ref)
+        who = _who(by)
+        record, _change = await self.registry.apply(correction, who)
         self._reindex(record.ref, record)
-        return await self._answer(str(record.ref), None, record.ref, record, None)
+        answer = await self._answer(str(record.ref), None, record.ref, record, None)
+        await self._tell("verdict_changed", answer, who)
+        for report in pending:  # the registry closed them with the verdict
+            outcome = Outcome.ACCEPTED if report.status is record.status else Outcome.DECIDED
+            closed = replace(report, outcome=outcome, closed_by=who,
+                             reason=f"verdict: {record.status.value}")
+            await self._tell("report_closed", closed, answer)
+        return answer
 
     async def verdict(self, args: str, by: Asker) -> Answer:
         """The chat form: `<account> <status> [entity] [| note] [source url]`."""
@@ -249,13 +315,49 @@ class Core:
     async def undo(self, text: str, by: Asker) -> Answer:
         self._require_moderator(by)
         ref = await self._one_ref(parse_ref(text))
-        record, _ = await self.registry.undo(ref, _who(by))
+        record, _change = await self.registry.undo(ref, _who(by))
         self._reindex(ref, record)
-        return await self._answer(text, None, ref, record, None)
+        answer = await self._answer(text, None, ref, record, None)
+        await self._tell("verdict_changed", answer, _who(by))
+        return answer
 
     async def open_reports(self, by: Asker) -> list[Report]:
-        self._require_moderator(by, "read the reports")
+        self._require_moderator(by, READ_REPORTS)
         return await self.registry.open_reports()
+
+    async def dismiss(self, args: str, by: Asker) -> Report:
+        """The chat form: `<report id> [reason]` (`#12 spam` works too)."""
+        self._require_moderator(by, DISMISS_REPORTS)
+        found = re.fullmatch(r"#?(\d{1,12})(?:\s+(.*))?", args.strip(), re.DOTALL)
+        if found is None:
+            raise IsOfficialError(_(DISMISS_USAGE))
+        return await self.dismiss_report(int(found.group(1)), by, found.group(2))
+
+    async def dismiss_report(self, report_id: int, by: Asker, reason: str | None = None) -> Report:
+        """Close a report without a verdict; its reporters are told, with the reason."""
+        self._require_moderator(by, DISMISS_REPORTS)
+        reason = (reason or "").strip()[:500] or None
+        closed = await self.registry.close_report(report_id, Outcome.DISMISSED, _who(by), reason)
+        await self._tell("report_closed", closed, None)
+        return closed
+
+    async def accept_report(self, report_id: int, by: Asker) -> Answer:
+        """Set the verdict a report suggests (the account's entity kept): the moderators' chat
+        button. A suggestion that needs an entity the registry lacks is sent to /verdict."""
+        self._require_moderator(by)
+        report = await self.registry.report(report_id)
+        if report is None or report.outcome is not None:
+            raise NoSuchReport(report_id)
+        record = (await self.registry.find([report.ref])).get(report.ref)
+        entity = record.entity if record else None
+        if report.status in PROTECTED and not entity:
+            raise IsOfficialError(
+                _("report #{number} needs the entity's name: /verdict {account} {status} "
+                  "<entity>").format(number=report_id, account=report.ref,
+                                     status=report.status.value)
+            )
+        note = report.note or f"report #{report_id}"
+        return await self.correct(Correction(report.ref, report.status, entity, note=note), by)
 
     async def add_feed(self, url: str, by: Asker) -> FeedState:
         feed = await self._feed_catalog(by).add_feed(url)
@@ -280,21 +382,21 @@ class Core:
 
     # --- verification: anyone for a registered account, moderators for any -------------------
 
-    async def verify(self, args: str, by: Asker) -> Outcome:
+    async def verify(self, args: str, by: Asker) -> VerifyResult:
         """`<account> [entity]`: check live that the entity's official sites link to the
         account (the entity defaults to the registered one)."""
         account, _, entity = args.strip().partition(" ")
         ref = await self._one_ref(parse_ref(account))
         record = (await self.registry.find([ref])).get(ref)
         if record is None or entity.strip():
-            self._require_moderator(by, "verify an account the registry lacks, or name its entity")
+            self._require_moderator(by, VERIFY_UNLISTED)
         verifier = self._verifier()
         chosen = entity.strip() or (record.entity if record else None)
         outcome = await verifier.verify(ref, chosen, _who(by))
         log.info("verified %s: %s", ref, outcome.verification.state.value)
         return outcome
 
-    async def reverify(self, checked_before: datetime, limit: int = 100) -> list[Outcome]:
+    async def reverify(self, checked_before: datetime, limit: int = 100) -> list[VerifyResult]:
         """Verify again the accounts last verified before checked_before (the scheduler's round);
         one account's failure is logged and costs only its own check."""
         return await self._verifier().reverify(checked_before, limit)
@@ -316,12 +418,21 @@ class Core:
         latest = await self.verifier.latest([answer.ref for answer in answers])
         return [replace(a, verification=latest.get(a.ref)) for a in answers]
 
-    def _require_moderator(self, asker: Asker, action: str = "change the registry") -> None:
+    async def _tell(self, event: str, *details: object) -> None:
+        """Every listener hears the event (a ModerationNotices method); one that fails is
+        logged and the command goes on."""
+        for notices in self.notices:
+            try:
+                await getattr(notices, event)(*details)
+            except Exception:
+                log.exception("a moderation notice failed")
+
+    def _require_moderator(self, asker: Asker, refusal: str = CHANGE_REGISTRY) -> None:
         if not self.is_moderator(asker):
-            raise NotAllowed(_who(asker), action)
+            raise NotAllowed(_who(asker), refusal)
 
     def _feed_catalog(self, by: Asker) -> FeedCatalog:
-        self._require_moderator(by, "manage the feeds")  # refuse first: it reveals nothing
+        self._require_moderator(by, MANAGE_FEEDS)  # refuse first: it reveals nothing
         if self.feeds is None:
             raise FeedsNotConfigured()
         return self.feeds
@@ -338,7 +449,8 @@ class Core:
             except IsOfficialError:
                 continue
         if not refs:
-            raise InvalidHandle(f"{account.written[:40]!r} is no valid handle on any platform")
+            raise InvalidHandle(_("{handle} is no valid handle on any platform").format(
+                handle=repr(account.written[:40])))
         return refs
 
     async def _one_ref(self, named: NamedAccount) -> AccountRef:
@@ -350,7 +462,8 @@ class Core:
         registered = [ref for ref in refs if ref in records]
         if len(registered) > 1:
             where = ", ".join(str(ref) for ref in registered)
-            raise IsOfficialError(f"@{named.written} is registered as {where}: name one of them")
+            raise IsOfficialError(_("@{handle} is registered as {accounts}: name one of them")
+                                  .format(handle=named.written, accounts=where))
         return (registered or refs)[0]
 
     async def _answer(
@@ -379,9 +492,19 @@ class Core:
             evidence=record.evidence,
             mentions=mentions,
             reviewed=record.reviewed,
+            set_by=record.set_by,
             note=record.note,
             notices=notices,
         )
+
+    async def _with_nearby(self, answer: Answer) -> Answer:
+        """An account nothing is known about: the registered accounts of its platform whose
+        handle starts with its name, so the asker can compare (an index range read)."""
+        if answer.status is not Status.UNKNOWN or answer.lookalike_of:
+            return answer
+        found = await self.registry.search(answer.ref.handle, NEARBY + 1, answer.ref.platform)
+        nearby = tuple((ref, entity) for ref, entity in found if ref != answer.ref)
+        return replace(answer, nearby=nearby[: NEARBY]) if nearby else answer
 
     async def _mentions(self, refs: list[AccountRef]) -> dict[AccountRef, tuple[Evidence, ...]]:
         found = await asyncio.gather(
@@ -404,9 +527,9 @@ class Core:
         if seen == record.platform_id:
             return ()
         return (
-            f"this handle now belongs to a different account (id {seen}, registered id "
-            f"{record.platform_id}): it was renamed or re-registered; the verdict was about the "
-            "old owner",
+            _("this handle now belongs to a different account (id {seen}, registered id "
+              "{registered}): it was renamed or re-registered; the verdict was about the old "
+              "owner").format(seen=seen, registered=record.platform_id),
         )
 
     async def _cited(self, ref: AccountRef, url: str, note: str | None) -> Evidence:
@@ -424,6 +547,11 @@ class Core:
             self.index.add(ref, record.entity, record.handle_as_written)
         else:
             self.index.remove(ref)
+
+
+def _move(cache: dict[tuple[str, str], V], old: tuple[str, str], new: tuple[str, str]) -> None:
+    if old in cache:
+        cache[new] = cache.pop(old)
 
 
 def _who(asker: Asker) -> str:

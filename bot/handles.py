@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.domains import split_domain
+from bot.i18n import _
 from bot.model import AccountRef, InvalidHandle, IsOfficialError, NoAccountFound
 from bot.platforms import ALIASES, ANY, YOUTUBE_CHANNEL, normalize_handle, platform_named
 
@@ -241,7 +242,8 @@ def _account_in_url(url: str) -> _Found | None:
         written_host = netloc.rpartition(":")[0] if ":" in netloc else netloc
         host = (parts.hostname or "").rstrip(".")
     except ValueError as error:
-        raise InvalidHandle(f"{url[:60]!r} is no valid link: {error}") from None
+        raise InvalidHandle(_("{url} is no valid link: {error}").format(
+            url=repr(url[:60]), error=error)) from None
     query = parse_qs(parts.query)
     segments = [unquote(s) for s in parts.path.split("/") if s]
     if parts.scheme == "tg":  # tg://resolve?domain=name
@@ -263,7 +265,7 @@ def _account_in_url(url: str) -> _Found | None:
         and domain
         and domain.registrable not in NOT_FEDIVERSE
     ):
-        user, _, instance = segments[0][1:].partition("@")  # /@user, or /@user@home on a mirror
+        user, _at, instance = segments[0][1:].partition("@")  # /@user, or /@user@home on a mirror
         return _Found("mastodon", f"{user}@{instance or written_host}")
     return _Found("website", written_host)
 
@@ -298,7 +300,7 @@ _FILE_SUFFIXES = frozenset({"py", "md", "sh", "rs", "pl", "so", "js", "ts", "txt
 
 def _prefixed(token: str) -> _Found:
     """`x:NASA`, `twitter: @NASA`, `website:bbc.co.uk`, `x:https://x.com/NASA`."""
-    word, _, handle = token.partition(":")
+    word, _colon, handle = token.partition(":")
     platform, handle = platform_named(word), handle.strip()
     if platform == "website" and ("/" in handle or ":" in handle):
         host = urlsplit(handle if "//" in handle else "//" + handle).hostname
@@ -306,7 +308,8 @@ def _prefixed(token: str) -> _Found:
     if "://" in handle:
         found = _account_in_url(handle)
         if found is None or found.platform != platform:
-            raise InvalidHandle(f"{handle[:60]!r} is no {platform} profile link")
+            raise InvalidHandle(_("{handle} is no {platform} profile link").format(
+                handle=repr(handle[:60]), platform=platform))
         return found
     return _Found(platform, handle)
 
@@ -409,7 +412,8 @@ def parse_ref(text: str) -> NamedAccount:
         raise NoAccountFound(ref)
     if len(accounts) > 1:
         names = ", ".join(str(a.ref) for a in accounts[:5])
-        raise InvalidHandle(f"{ref[:60]!r} names {len(accounts)} accounts ({names}): name one")
+        raise InvalidHandle(_("{text} names {count} accounts ({accounts}): name one").format(
+            text=repr(ref[:60]), count=len(accounts), accounts=names))
     return accounts[0]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.verification import Verification
+
+from bot.i18n import N_, _
 
 
 class Status(StrEnum):
@@ -84,6 +87,7 @@ class Asker:
 
 
 OPERATOR = Asker(platform="local", user_id="operator", name="operator")
+STARTER_DATA = "starter data"  # how the change log names the starter data's import
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,7 @@ class AccountRecord:
     note: str | None = None
     platform_id: str | None = None  # the platform's numeric id, when known
     reviewed: datetime | None = None  # when a moderator (or import) last set this verdict
+    set_by: str | None = None  # who set it (the change log's `by`); None: not recorded
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +134,25 @@ class Answer:
     lookalike_of: tuple[Lookalike, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     mentions: tuple[Evidence, ...] = ()
-    reviewed: datetime | None = None
+    reviewed: datetime | None = None  # when the verdict was set here (not a review)
     note: str | None = None
     notices: tuple[str, ...] = ()  # plain facts worth saying, e.g. a handle now owned by another id
     verification: Verification | None = None  # the newest two-way link check, if any
+    set_by: str | None = None  # who set the verdict (the change log's name for them)
+    nearby: tuple[tuple[AccountRef, str | None], ...] = ()  # unknown: registered look-ups near it
 
     @property
     def alarming(self) -> bool:
         """Worth an unprompted reply in a group: a bad status or a lookalike of a protected one."""
         return self.status in ALARMING or bool(self.lookalike_of)
+
+
+class Answers(list[Answer]):
+    """The answers to one message, and how many accounts it named beyond the cap."""
+
+    def __init__(self, answers: Iterable[Answer] = (), unanswered: int = 0) -> None:
+        super().__init__(answers)
+        self.unanswered = unanswered
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +185,18 @@ class Change:
     undoes: int | None = None  # the change id this one reverts
 
 
+class Outcome(StrEnum):
+    """How moderators closed a report."""
+
+    ACCEPTED = "accepted"  # a verdict set what the report suggested
+    DECIDED = "decided"  # a verdict set something else
+    DISMISSED = "dismissed"  # closed without a verdict, with a reason
+
+
 @dataclass(frozen=True, slots=True)
 class Report:
-    """A user's suggestion, queued for moderators."""
+    """A user's suggestion, queued for moderators. Repeats (same account and suggestion) merge
+    into one: `count` times, by `reporters` (each named as `by` is, first reporter first)."""
 
     ref: AccountRef
     status: Status
@@ -180,6 +204,21 @@ class Report:
     note: str | None = None
     id: int | None = None
     at: datetime | None = None
+    count: int = 1
+    reporters: tuple[str, ...] = ()
+    outcome: Outcome | None = None  # None while open
+    closed_by: str | None = None
+    reason: str | None = None  # why it was dismissed, or the verdict that closed it
+
+    @property
+    def everyone(self) -> tuple[str, ...]:
+        """Every reporter, `by` first."""
+        return self.reporters or (self.by,)
+
+    @property
+    def reporter_keys(self) -> tuple[str, ...]:
+        """`telegram:42` for each reporter named `telegram:42 (@ann)`: where to tell them."""
+        return tuple(dict.fromkeys(who.split(" ", 1)[0] for who in self.everyone))
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +237,12 @@ class IsOfficialError(Exception):
 class NoAccountFound(IsOfficialError):
     def __init__(self, text: str) -> None:
         shown = text if len(text) <= 60 else text[:57] + "..."
-        where = f"no account found in {shown!r}" if text.strip() else "name an account"
-        super().__init__(f"{where}: paste a profile link, @handle or platform:handle")
+        if text.strip():
+            message = _("no account found in {text}: paste a profile link, @handle or "
+                        "platform:handle").format(text=repr(shown))
+        else:
+            message = _("name an account: paste a profile link, @handle or platform:handle")
+        super().__init__(message)
 
 
 class InvalidHandle(IsOfficialError):
@@ -213,12 +256,24 @@ class UnknownPlatform(IsOfficialError):
 class UnknownStatus(IsOfficialError):
     def __init__(self, word: str) -> None:
         valid = ", ".join(s.value for s in Status if s is not Status.UNKNOWN)
-        super().__init__(f"unknown status {word[:40]!r}: use one of {valid}")
+        super().__init__(_("unknown status {word}: use one of {valid}").format(
+            word=repr(word[:40]), valid=valid))
+
+
+# What a refusal says the asker may not do (NotAllowed's `action`).
+CHANGE_REGISTRY = N_("only moderators can change the registry ({who} is not one)")
+READ_REPORTS = N_("only moderators can read the reports ({who} is not one)")
+MANAGE_FEEDS = N_("only moderators can manage the feeds ({who} is not one)")
+DISMISS_REPORTS = N_("only moderators can dismiss reports ({who} is not one)")
+VERIFY_UNLISTED = N_(
+    "only moderators can verify an account the registry lacks, or name its entity"
+    " ({who} is not one)"
+)
 
 
 class NotAllowed(IsOfficialError):
-    def __init__(self, who: str, action: str = "change the registry") -> None:
-        super().__init__(f"only moderators can {action} ({who} is not one)")
+    def __init__(self, who: str, refusal: str = CHANGE_REGISTRY) -> None:
+        super().__init__(_(refusal).format(who=who))
 
 
 class NothingToUndo(IsOfficialError):
@@ -227,9 +282,16 @@ class NothingToUndo(IsOfficialError):
 
 class VerifyNotConfigured(IsOfficialError):
     def __init__(self) -> None:
-        super().__init__("live verification is not configured on this bot")
+        super().__init__(_("live verification is not configured on this bot"))
+
+
+class NoSuchReport(IsOfficialError):
+    def __init__(self, report_id: int) -> None:
+        super().__init__(_("there is no open report #{number} (see /reports)").format(
+            number=report_id))
 
 
 class FeedsNotConfigured(IsOfficialError):
     def __init__(self) -> None:
-        super().__init__("feeds are not configured on this bot: the operator has to set them up")
+        super().__init__(
+            _("feeds are not configured on this bot: the operator has to set them up"))

@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Callable
 
 from bot.domains import split_domain, to_ascii, to_unicode
+from bot.i18n import N_, _
 from bot.model import AccountRef, InvalidHandle, UnknownPlatform
 
 PLATFORMS: tuple[str, ...] = (
@@ -67,7 +68,8 @@ def platform_named(word: str) -> str:
     """The canonical platform for a name or alias, any case (`Twitter` -> `x`)."""
     name = ALIASES.get(word.strip().rstrip(":").casefold())
     if name is None:
-        raise UnknownPlatform(f"unknown platform {word[:30]!r}: use one of {', '.join(PLATFORMS)}")
+        raise UnknownPlatform(_("unknown platform {word}: use one of {platforms}").format(
+            word=repr(word[:30]), platforms=", ".join(PLATFORMS)))
     return name
 
 
@@ -76,11 +78,13 @@ def platform_named(word: str) -> str:
 
 def _handle_word(platform: str) -> str:
     """`x handle`, or just `handle` when the platform was not named."""
-    return "handle" if platform == ANY else f"{platform} handle"
+    return _("handle") if platform == ANY else _("{platform} handle").format(platform=platform)
 
 
 def _invalid(platform: str, handle: str, rule: str) -> InvalidHandle:
-    return InvalidHandle(f"{handle[:40]!r} is no valid {_handle_word(platform)}: {rule}")
+    """The rule is shown as written (its letters and signs are the platform's own)."""
+    return InvalidHandle(_("{handle} is no valid {what}: {rule}").format(
+        handle=repr(handle[:40]), what=_handle_word(platform), rule=_(rule)))
 
 
 def _ascii_rule(platform: str, pattern: str, rule: str) -> Callable[[str], str]:
@@ -97,20 +101,22 @@ def _ascii_rule(platform: str, pattern: str, rule: str) -> Callable[[str], str]:
 
 _x = _ascii_rule("x", r"[A-Za-z0-9_]{1,15}", "1-15 letters, digits or _")
 _instagram = _ascii_rule(
-    "instagram", r"(?!\.)(?!.*\.\.)[A-Za-z0-9._]{1,30}(?<!\.)", "1-30 letters, digits, _ or ."
+    "instagram", r"(?!\.)(?!.*\.\.)[A-Za-z0-9._]{1,30}(?<!\.)", N_("1-30 letters, digits, _ or .")
 )
 _threads = _ascii_rule(
-    "threads", r"(?!\.)(?!.*\.\.)[A-Za-z0-9._]{1,30}(?<!\.)", "1-30 letters, digits, _ or ."
+    "threads", r"(?!\.)(?!.*\.\.)[A-Za-z0-9._]{1,30}(?<!\.)", N_("1-30 letters, digits, _ or .")
 )
-_tiktok = _ascii_rule("tiktok", r"[A-Za-z0-9._]{2,24}(?<!\.)", "2-24 letters, digits, _ or .")
+_tiktok = _ascii_rule("tiktok", r"[A-Za-z0-9._]{2,24}(?<!\.)", N_("2-24 letters, digits, _ or ."))
 # Collectible usernames sold on Fragment may be 4 characters; ordinary ones are 5-32.
 _telegram_name = _ascii_rule(
-    "telegram", r"[A-Za-z][A-Za-z0-9_]{3,31}", "4-32 letters, digits or _, starting with a letter"
+    "telegram",
+    r"[A-Za-z][A-Za-z0-9_]{3,31}",
+    N_("4-32 letters, digits or _, starting with a letter"),
 )
-_reddit_user = _ascii_rule("reddit", r"[A-Za-z0-9_-]{3,20}", "3-20 letters, digits, _ or -")
+_reddit_user = _ascii_rule("reddit", r"[A-Za-z0-9_-]{3,20}", N_("3-20 letters, digits, _ or -"))
 _subreddit = _ascii_rule("reddit", r"[A-Za-z0-9][A-Za-z0-9_]{1,20}", "3-21 letters, digits or _")
 _discord_name = _ascii_rule(
-    "discord", r"(?!.*\.\.)[A-Za-z0-9_.]{2,32}", "2-32 letters, digits, _ or ."
+    "discord", r"(?!.*\.\.)[A-Za-z0-9_.]{2,32}", N_("2-32 letters, digits, _ or .")
 )
 _mastodon_user = _ascii_rule(
     "mastodon", r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?", "letters, digits or _"
@@ -142,7 +148,7 @@ def _host(platform: str, handle: str) -> str:
         or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels)
         or split_domain(host) is None
     ):
-        raise _invalid(platform, handle, "not a domain name")
+        raise _invalid(platform, handle, N_("not a domain name"))
     return host
 
 
@@ -163,7 +169,7 @@ def _facebook(handle: str) -> str:
         return page[1]  # the id names the page; the name before it may change
     # New usernames need 5 characters; older pages have shorter ones (facebook.com/NASA).
     if not re.fullmatch(r"[A-Za-z0-9._-]{2,100}", handle, re.ASCII):
-        raise _invalid("facebook", handle, "2-100 letters, digits, . or - (or a numeric id)")
+        raise _invalid("facebook", handle, N_("2-100 letters, digits, . or - (or a numeric id)"))
     return handle.replace(".", "").casefold()
 
 
@@ -176,7 +182,7 @@ def _telegram(handle: str) -> str:
 def _bluesky(handle: str) -> str:
     if handle.startswith("did:"):
         if not _DID.fullmatch(handle.casefold()):
-            raise _invalid("bluesky", handle, "not a did:plc or did:web")
+            raise _invalid("bluesky", handle, N_("not a did:plc or did:web"))
         return handle.casefold()
     return _host("bluesky", handle if "." in handle else f"{handle}.bsky.social")
 
@@ -184,7 +190,7 @@ def _bluesky(handle: str) -> str:
 def _mastodon(handle: str) -> str:
     user, at, instance = handle.partition("@")
     if not at:
-        raise _invalid("mastodon", handle, "write it as user@instance")
+        raise _invalid("mastodon", handle, N_("write it as user@instance"))
     return f"{_mastodon_user(user)}@{_host('mastodon', instance)}"
 
 
@@ -196,7 +202,7 @@ def _reddit(handle: str) -> str:
         return _reddit_user(name)
     if kind.casefold() == "r":
         return f"r/{_subreddit(name)}"
-    raise _invalid("reddit", handle, "write a user name, u/name or r/subreddit")
+    raise _invalid("reddit", handle, N_("write a user name, u/name or r/subreddit"))
 
 
 LINKEDIN_KINDS = ("in", "company", "school", "showcase")
@@ -219,7 +225,7 @@ def _discord(handle: str) -> str:
     kind, slash, code = handle.partition("/")
     if slash and kind.casefold() == "invite":
         if not re.fullmatch(r"[A-Za-z0-9-]{2,32}", code, re.ASCII):
-            raise _invalid("discord", handle, "not an invite code")
+            raise _invalid("discord", handle, N_("not an invite code"))
         return f"invite/{code}"  # random invite codes are case-sensitive
     return _discord_name(handle)
 
@@ -230,7 +236,7 @@ def _website(handle: str) -> str:
     assert parts is not None  # _host checked it
     registrable = to_ascii(parts.registrable)
     if registrable is None:
-        raise _invalid("website", handle, "not a domain name")
+        raise _invalid("website", handle, N_("not a domain name"))
     return registrable
 
 
@@ -261,12 +267,13 @@ def normalize_handle(platform: str, handle: str) -> str:
     key = _KEYS.get(platform)
     if key is None:
         platform_named(platform)  # raises UnknownPlatform with the valid names
-        raise UnknownPlatform(f"{platform!r} is an alias: use {platform_named(platform)!r}")
+        raise UnknownPlatform(_("{alias} is an alias: use {platform}").format(
+            alias=repr(platform), platform=repr(platform_named(platform))))
     written = handle.strip()
     if platform != "youtube":  # a YouTube `@` marks a handle, not a channel id
         written = written.removeprefix("@")
     if not written:
-        raise InvalidHandle(f"empty {_handle_word(platform)}")
+        raise InvalidHandle(_("empty {what}").format(what=_handle_word(platform)))
     return key(written)
 
 

@@ -6,7 +6,16 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.model import AccountRecord, AccountRef, Change, Correction, Evidence, Report
+from bot.model import (
+    AccountRecord,
+    AccountRef,
+    Answer,
+    Change,
+    Correction,
+    Evidence,
+    Outcome,
+    Report,
+)
 from bot.verification import SiteLinks, Verification
 
 
@@ -43,6 +52,18 @@ class Registry(Protocol):
 
     async def open_reports(self, limit: int = 50) -> list[Report]: ...
 
+    async def open_reports_about(self, ref: AccountRef) -> list[Report]:
+        """The open reports of one account, oldest first."""
+        ...
+
+    async def report(self, report_id: int) -> Report | None: ...
+
+    async def close_report(
+        self, report_id: int, outcome: Outcome, by: str, reason: str | None
+    ) -> Report:
+        """Close an open report, naming who and why; NoSuchReport when none is open."""
+        ...
+
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
         """Recent feed items naming ref, newest first (empty until feeds are configured)."""
         ...
@@ -65,6 +86,18 @@ class ChatPreferences(Protocol):
 
     async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
         """Record the chat's choice and who made it."""
+        ...
+
+    async def language(self, platform: str, chat_id: str) -> str | None:
+        """The language the chat chose (None: each asker's own)."""
+        ...
+
+    async def set_language(
+        self, platform: str, chat_id: str, language: str | None, by: str
+    ) -> None: ...
+
+    async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
+        """Every setting of the chat old_id now belongs to new_id (old_id keeps none)."""
         ...
 
 
@@ -124,4 +157,21 @@ class VerificationStore(Protocol):
 
     async def due(self, before: datetime, limit: int = 100) -> list[AccountRef]:
         """Accounts whose newest verification is older than before, oldest first."""
+        ...
+
+
+class ModerationNotices(Protocol):
+    """Where the moderation loop is heard: a platform's moderators' chat, reporters' DMs.
+    Adapters implement it and register with Core.listen; a failure is logged, never raised."""
+
+    async def report_filed(self, report: Report) -> None:
+        """A new report (not a repeat merged into an open one)."""
+        ...
+
+    async def report_closed(self, report: Report, verdict: Answer | None) -> None:
+        """A report was accepted, decided otherwise (verdict: the account now) or dismissed."""
+        ...
+
+    async def verdict_changed(self, answer: Answer, by: str) -> None:
+        """A moderator set or undid a verdict; answer is the account now."""
         ...

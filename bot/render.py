@@ -7,13 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import N_, _
 from bot.model import (
+    STARTER_DATA,
     AccountRef,
     Answer,
     Certainty,
     Change,
     Evidence,
     Lookalike,
+    Outcome,
     Reason,
     Report,
     Status,
@@ -36,25 +39,42 @@ LOOKALIKE_BADGE = "🚩"
 
 # How each status reads in a sentence; {entity} is the entity's name.
 _MEANING: dict[Status, str] = {
-    Status.OFFICIAL: "official account of {entity}",
-    Status.AFFILIATED: "affiliated with {entity}",
-    Status.UNOFFICIAL: "unofficial, not run by {entity}",
-    Status.PARODY: "parody of {entity}",
-    Status.IMPERSONATOR: "impersonator, not {entity}",
-    Status.COMPROMISED: "compromised account of {entity}",
-    Status.DEFUNCT: "defunct account of {entity}",
-    Status.UNKNOWN: "unknown: not in the registry",
+    Status.OFFICIAL: N_("official account of {entity}"),
+    Status.AFFILIATED: N_("affiliated with {entity}"),
+    Status.UNOFFICIAL: N_("unofficial, not run by {entity}"),
+    Status.PARODY: N_("parody of {entity}"),
+    Status.IMPERSONATOR: N_("impersonator, not {entity}"),
+    Status.COMPROMISED: N_("compromised account of {entity}"),
+    Status.DEFUNCT: N_("defunct account of {entity}"),
+    Status.UNKNOWN: N_("unknown: not in the registry"),
 }
 
 
+# Status words as people read them (commands still take the English words).
+STATUS_NAME: dict[Status, str] = {
+    Status.OFFICIAL: N_("official"),
+    Status.AFFILIATED: N_("affiliated"),
+    Status.UNOFFICIAL: N_("unofficial"),
+    Status.PARODY: N_("parody"),
+    Status.IMPERSONATOR: N_("impersonator"),
+    Status.COMPROMISED: N_("compromised"),
+    Status.DEFUNCT: N_("defunct"),
+    Status.UNKNOWN: N_("unknown"),
+}
+
+
+def status_name(status: Status) -> str:
+    return _(STATUS_NAME[status])
+
+
 def day(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d") if moment else "undated"
+    return moment.strftime("%Y-%m-%d") if moment else _("undated")
 
 
 def headline(answer: Answer) -> str:
     """`✅ x:nasa — official account of NASA`; lookalikes lead with a red flag."""
     badge = LOOKALIKE_BADGE if answer.lookalike_of else BADGE[answer.status]
-    meaning = _MEANING[answer.status].format(entity=answer.entity or "an unnamed entity")
+    meaning = _(_MEANING[answer.status]).format(entity=answer.entity or _("an unnamed entity"))
     return f"{badge} {answer.ref} — {meaning}"
 
 
@@ -78,20 +98,59 @@ def lookalike_line(lookalike: Lookalike) -> str:
 def certainty_line(answer: Answer) -> str:
     if answer.certainty is Certainty.SOURCED:
         count = len(answer.evidence)
-        sources = f"{count} source" + ("s" if count != 1 else "")
+        sources = (_("{count} source") if count == 1 else _("{count} sources")).format(count=count)
         dates = [ev.published for ev in answer.evidence if ev.published]
-        newest = f", newest {max(dates).isoformat()}" if dates else ""
-        return f"how sure: sourced ({sources}{newest}), reviewed {day(answer.reviewed)}"
+        newest = _(", newest {date}").format(date=max(dates).isoformat()) if dates else ""
+        return _("how sure: sourced ({sources}{newest}); {set_by}").format(
+            sources=sources, newest=newest, set_by=set_by_line(answer))
     if answer.certainty is Certainty.UNSOURCED:
-        return f"how sure: registered without a source, reviewed {day(answer.reviewed)}"
+        return _("how sure: registered without a source; {set_by}").format(
+            set_by=set_by_line(answer))
     if answer.certainty is Certainty.HEURISTIC:
-        return "how sure: not registered; resemblance found by the lookalike matcher"
-    return "how sure: nothing known about this account"
+        return _("how sure: not registered; resemblance found by the lookalike matcher")
+    return _("how sure: nothing known about this account")
+
+
+def set_by_line(answer: Answer) -> str:
+    """When and by whom the verdict was set here: `verdict by @mona, 2026-12-01`, `set from
+    the starter data, 2026-11-28`. Never "reviewed": nobody claims a review that did not happen."""
+    when = day(answer.reviewed)
+    by = answer.set_by
+    if by is None:
+        return _("verdict set {date}").format(date=when)
+    if by == STARTER_DATA:
+        return _("set from the starter data, {date}").format(date=when)
+    if by.startswith("import:"):
+        return _("imported from {source}, {date}").format(source=by.removeprefix("import:"),
+                                                         date=when)
+    shown = re.fullmatch(r"\S+ \((.+)\)", by)  # `telegram:42 (@mona)`: the name people know
+    return _("verdict by {name}, {date}").format(name=shown.group(1) if shown else by, date=when)
+
+
+def next_step(answer: Answer) -> list[str]:
+    """What to do about an account nothing is known about: compare, or report it."""
+    if answer.status is not Status.UNKNOWN or answer.lookalike_of:
+        return []
+    lines = [_("registered nearby: {account}").format(
+        account=f"{ref} ({entity})" if entity else str(ref)) for ref, entity in answer.nearby]
+    lines.append(_("know whose it is? /report {account} <status> [note] tells the moderators")
+                 .format(account=answer.ref))
+    return lines
+
+
+def unanswered_line(answers: Sequence[Answer]) -> str | None:
+    """`and 2 more accounts: ask /check with fewer` when a message named more than the cap."""
+    more = getattr(answers, "unanswered", 0)
+    if not more:
+        return None
+    if more == 1:
+        return _("and {count} more account: ask /check with fewer").format(count=more)
+    return _("and {count} more accounts: ask /check with fewer").format(count=more)
 
 
 def evidence_line(evidence: Evidence) -> str:
     """`2010-08-24 · Title — Publisher · https://…`; the link alone when it has neither."""
-    when = evidence.published.isoformat() if evidence.published else "undated"
+    when = evidence.published.isoformat() if evidence.published else _("undated")
     label = " — ".join(part for part in (evidence.title, evidence.publisher) if part)
     return f"{when} · {label} · {evidence.url}" if label else f"{when} · {evidence.url}"
 
@@ -107,6 +166,7 @@ def details(answer: Answer, full: bool = False) -> list[str]:
     if answer.verification is not None:
         lines.append(verification_line(answer.verification))
     lines.append(certainty_line(answer))
+    lines += next_step(answer)
     return lines
 
 
@@ -125,31 +185,36 @@ def full_lines(answer: Answer) -> list[str]:
     """What a DM or the console sees: everything, the whole note, every source and date."""
     lines = [headline(answer), *(f"  {line}" for line in details(answer, full=True))]
     if answer.evidence:
-        lines.append("  sources:")
+        lines.append("  " + _("sources:"))
         lines += [f"    {evidence_line(ev)}" for ev in answer.evidence]
     if answer.mentions:
-        lines.append("  recent mentions:")
+        lines.append("  " + _("recent mentions:"))
         lines += [f"    {evidence_line(ev)}" for ev in answer.mentions]
     return lines
 
 
 def short_text(answers: Sequence[Answer]) -> str:
-    return "\n".join(line for answer in answers for line in short_lines(answer))
+    more = unanswered_line(answers)
+    lines = [line for answer in answers for line in short_lines(answer)]
+    return "\n".join([*lines, more] if more else lines)
 
 
 def full_text(answers: Sequence[Answer]) -> str:
-    return "\n\n".join("\n".join(full_lines(answer)) for answer in answers)
+    more = unanswered_line(answers)
+    blocks = ["\n".join(full_lines(answer)) for answer in answers]
+    return "\n\n".join([*blocks, more] if more else blocks)
 
 
 def change_line(change: Change) -> str:
     """`2026-11-28 12:00 telegram:42: unknown -> impersonator (Gov of X) — note`"""
     entity = f" ({change.new_entity})" if change.new_entity else ""
     note = f" — {change.note}" if change.note else ""
-    undo = f" [undoes #{change.undoes}]" if change.undoes else ""
+    undo = " " + _("[undoes #{number}]").format(number=change.undoes) if change.undoes else ""
     source = f" · {change.evidence.url}" if change.evidence else ""
     return (
         f"#{change.id} {change.at:%Y-%m-%d %H:%M} {change.by}: "
-        f"{change.old_status.value} -> {change.new_status.value}{entity}{note}{undo}{source}"
+        f"{status_name(change.old_status)} -> {status_name(change.new_status)}"
+        f"{entity}{note}{undo}{source}"
     )
 
 
@@ -158,23 +223,63 @@ def history_text(
 ) -> str:
     """The change log, then the verifications, each newest first."""
     if not changes and not verifications:
-        return f"{ref}: no changes recorded"
-    lines = [f"history of {ref}, newest first:", *map(change_line, changes)]
+        return _("{account}: no changes recorded").format(account=ref)
+    heading = _("history of {account}, newest first:").format(account=ref)
+    lines = [heading, *map(change_line, changes)]
     if verifications:
-        lines += ["verifications, newest first:", *map(history_line, verifications)]
+        lines += [_("verifications, newest first:"), *map(history_line, verifications)]
     return "\n".join(lines)
 
 
 def report_queued(report: Report) -> str:
     """The reporter's confirmation, the same on every platform."""
-    return f"Thanks, queued: moderators will review it.\n{report_text(report)}"
+    return _("Thanks, queued: moderators will review it.") + "\n" + report_text(report)
 
 
 def report_text(report: Report) -> str:
+    """`report #3: x:foo impersonator — note (by telegram:42 (@ann))`; a repeated report adds
+    how often and by whom: `(3 times, by telegram:42 (@ann), discord:7 (bo))`."""
     note = f" — {report.note}" if report.note else ""
-    return (
-        f"report #{report.id}: {report.ref} {report.status.value}{note} (by {report.by})"
-    )
+    who = ", ".join(report.everyone)
+    if report.count > 1:
+        by = _("{count} times, by {reporters}").format(count=report.count, reporters=who)
+    else:
+        by = _("by {reporters}").format(reporters=who)
+    return _("report #{number}: {account} {status}{note} ({by})").format(
+        number=report.id, account=report.ref, status=status_name(report.status), note=note, by=by)
+
+
+def report_notice(report: Report) -> str:
+    """What the moderators' chat gets for a new report."""
+    return "📝 " + _("New {report}").format(report=report_text(report)) + "\n" + _(
+        "Accept sets that verdict; Dismiss closes it.")
+
+
+def report_outcome(report: Report, verdict: Answer | None) -> str:
+    """What a reporter (and the moderators' chat) hears when a report is closed."""
+    about = _("report #{number} ({account} {status})").format(
+        number=report.id, account=report.ref, status=status_name(report.status))
+    if report.outcome is Outcome.DISMISSED:
+        if report.reason:
+            return _("Your {report} was dismissed by the moderators: {reason}.").format(
+                report=about, reason=report.reason)
+        return _("Your {report} was dismissed by the moderators (no reason given).").format(
+            report=about)
+    now = " " + _("Now: {answer}").format(answer=headline(verdict)) if verdict else ""
+    if report.outcome is Outcome.ACCEPTED:
+        return _("Your {report} was accepted.").format(report=about) + now
+    return _("The moderators decided your {report} otherwise.").format(report=about) + now
+
+
+def closed_notice(report: Report) -> str:
+    """What the moderators' chat gets when a report is dismissed."""
+    return _("Report #{number} dismissed by {name}: {reason}").format(
+        number=report.id, name=report.closed_by, reason=report.reason or _("no reason given"))
+
+
+def verdict_notice(answer: Answer, by: str) -> str:
+    """What the moderators' chat gets for each verdict change."""
+    return "🔧 " + _("Verdict changed by {name}:").format(name=by) + "\n" + headline(answer)
 
 
 def split_message(text: str, limit: int) -> list[str]:
@@ -233,7 +338,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "lookalike_of": [lookalike_json(lk) for lk in answer.lookalike_of],
         "evidence": [evidence_json(ev) for ev in answer.evidence],
         "mentions": [evidence_json(ev) for ev in answer.mentions],
-        "reviewed_at": reviewed,
+        "reviewed_at": reviewed,  # when the verdict was set here (the name is kept: contract)
+        "set_by": answer.set_by,
         "certainty": answer.certainty.value,
         "note": answer.note,
         "notices": list(answer.notices),
@@ -247,7 +353,10 @@ def error_json(query: str, message: str) -> dict[str, Any]:
 
 def feed_line(feed: FeedState) -> str:
     """`https://… · last success 2026-11-28 12:00 · 12 items · last error: …`"""
-    success = feed.last_success.strftime("%Y-%m-%d %H:%M") if feed.last_success else "never"
-    error = f" · last error: {feed.last_error}" if feed.last_error else ""
+    success = feed.last_success.strftime("%Y-%m-%d %H:%M") if feed.last_success else _("never")
+    error = ""
+    if feed.last_error:
+        error = " · " + _("last error: {error}").format(error=feed.last_error)
     title = f"{feed.title} — " if feed.title else ""
-    return f"{title}{feed.url} · last success {success} · {feed.item_count} items{error}"
+    state = _("last success {date} · {count} items").format(date=success, count=feed.item_count)
+    return f"{title}{feed.url} · {state}{error}"

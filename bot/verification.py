@@ -98,7 +98,7 @@ class SiteLinks:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class VerifyResult:
     """What a verify did: the verification stored, and the reports it queued for moderators."""
 
     verification: Verification

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.model import AccountRef
-from bot.verification import Direction, LinkCheck, LinkState, Outcome, Verification
+from bot.verification import Direction, LinkCheck, LinkState, Verification, VerifyResult
 
 LINK_BADGE = "🔗"
 
@@ -48,7 +48,7 @@ def check_line(check: LinkCheck) -> str:
     return f"{check.site} {arrow}: {found} ({check.how}) · {check.url}"
 
 
-def outcome_text(outcome: Outcome) -> str:
+def outcome_text(outcome: VerifyResult) -> str:
     """What verify answers: the conclusion, each look, and what was queued for moderators."""
     verification = outcome.verification
     lines = [f"{verification.ref}: {verification_line(verification)}"]

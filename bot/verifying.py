@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from bot.model import AccountRef, IsOfficialError, Report, Status
 from bot.ports import LinkChecker, Registry, VerificationStore
-from bot.verification import Outcome, SiteLinks, Verification
+from bot.verification import SiteLinks, Verification, VerifyResult
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ class Verifier:
     store: VerificationStore
     checker: LinkChecker
 
-    async def verify(self, ref: AccountRef, entity: str | None, by: str) -> Outcome:
+    async def verify(self, ref: AccountRef, entity: str | None, by: str) -> VerifyResult:
         """Check ref against entity's official sites; IsOfficialError when there is nothing to
         check against."""
         if not entity:
@@ -48,9 +48,9 @@ class Verifier:
         if lost:
             await self._flag_lost(verification, previous, lost)
         suggested = await self._suggest(ref, entity, found)
-        return Outcome(verification, suggested, bool(lost))
+        return VerifyResult(verification, suggested, bool(lost))
 
-    async def reverify(self, checked_before: datetime, limit: int) -> list[Outcome]:
+    async def reverify(self, checked_before: datetime, limit: int) -> list[VerifyResult]:
         """Verify again the registered accounts last verified before checked_before."""
         outcomes = []
         for ref in await self.store.due(checked_before, limit):

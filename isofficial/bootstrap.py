@@ -8,7 +8,7 @@ from importlib.resources import files
 
 from bot.core import Core
 from bot.lookalike import LookalikeIndex
-from bot.model import Correction
+from bot.model import STARTER_DATA, Correction
 from bot.ports import Registry, VerificationStore
 from bot.verifying import Verifier
 from isofficial.settings import Settings
@@ -22,7 +22,7 @@ from knowledge.verify.accounts import PLC_DIRECTORY, TxtLookup, dns_txt
 from knowledge.verify.checker import LiveLinkChecker
 from knowledge.verify.store import MemoryVerificationStore, SqlVerificationStore
 
-STARTER_BY = "starter data"
+STARTER_BY = STARTER_DATA
 
 
 async def open_sql_registry(settings: Settings) -> SqlRegistry:

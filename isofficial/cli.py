@@ -15,14 +15,16 @@ from typing import Any, TextIO
 
 from bot import render
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
+from isofficial import version
 from isofficial.bootstrap import build_core, core_on, open_sql_registry
-from isofficial.settings import Settings
+from isofficial.settings import Settings, env_files
 
 log = logging.getLogger("isofficial")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="isofficial", description="Is this account official?")
+    parser.add_argument("--version", action="version", version=f"isofficial {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="check accounts named in queries (or stdin lines)")
@@ -122,6 +124,8 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
         for answer in answers:
             if args.json:
                 _print(json.dumps(render.answer_json(answer), ensure_ascii=False))
+        if args.json and (more := render.unanswered_line(answers)):
+            print(f"{query[:80]}: {more}", file=sys.stderr)
         if not args.json:
             _print(render.full_text(answers) + "\n")
     return status
@@ -228,7 +232,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.webhook:
         settings = settings.model_copy(update={"telegram_webhook": True})
     registry = await open_sql_registry(settings)
-    return await serve(await core_on(registry, settings), registry, settings)
+    return await serve(await core_on(registry, settings), registry, settings, env_files())
 
 
 async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
@@ -238,9 +242,17 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _db(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.database import default_database_url, schema_revision
+
+    url = settings.database_url or default_database_url()
+    before = await schema_revision(url)
     registry = await open_sql_registry(settings)  # opening applies every migration
     await registry.close()
-    print("registry schema is up to date", file=sys.stderr)
+    after = await schema_revision(url)
+    if before == after:
+        print(f"the registry schema was already up to date ({after})", file=sys.stderr)
+    else:
+        print(f"upgraded the registry schema: {before or 'empty'} -> {after}", file=sys.stderr)
     return 0
 
 
@@ -271,7 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        settings = Settings()
+        settings = Settings(_env_file=tuple(env_files()) or None)  # type: ignore[call-arg]
         return asyncio.run(COMMANDS[args.command](args, settings))
     except IsOfficialError as error:
         print(f"isofficial: {error}", file=sys.stderr)

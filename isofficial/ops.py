@@ -37,10 +37,14 @@ PROBE_REF = AccountRef("x", "healthz")  # any ref: the point is a round trip to 
 log = logging.getLogger(__name__)
 
 CHECKS = Counter(
-    "isofficial_checks", "Checks, by outcome: answered, rejected (no account named), error",
-    ["outcome"],
+    "isofficial_checks",
+    "Checks, by platform asked on and outcome: answered, rejected (no account named), error",
+    ["platform", "outcome"],
 )
-ANSWERS = Counter("isofficial_answers", "Accounts answered, by status", ["status"])
+ANSWERS = Counter(
+    "isofficial_answers", "Accounts answered, by platform asked on and status",
+    ["platform", "status"],
+)
 CHECK_SECONDS = Histogram(
     "isofficial_check_seconds", "Time to answer one check",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
@@ -73,14 +77,14 @@ class MeteredCore(Core):
             answers = await super().check(text, asker, current_id)
             outcome = "answered"
             for answer in answers:
-                ANSWERS.labels(answer.status.value).inc()
+                ANSWERS.labels(asker.platform, answer.status.value).inc()
             return answers
         except IsOfficialError:
             outcome = "rejected"
             raise
         finally:
             CHECK_SECONDS.observe(time.perf_counter() - start)
-            CHECKS.labels(outcome).inc()
+            CHECKS.labels(asker.platform, outcome).inc()
 
 
 class AdapterErrorCounter(logging.Handler):

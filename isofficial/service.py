@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.core import Core
 from bot.model import IsOfficialError
+from isofficial import version
 from isofficial.logs import configure_logging
 from isofficial.ops import MeteredCore, adapter_failed, count_adapter_errors, run_ops
 from isofficial.settings import Settings
@@ -60,8 +62,11 @@ def _operations(
     return parts
 
 
-async def serve(core: Core, registry: SqlRegistry, settings: Settings) -> int:
+async def serve(core: Core, registry: SqlRegistry, settings: Settings,
+                env_files: Sequence[Path] = ()) -> int:
     configure_logging(settings)
+    where = ", ".join(str(path) for path in env_files) or "the environment only (no .env file)"
+    log.info("isofficial %s: settings from %s", version(), where)
     count_adapter_errors()
     core = MeteredCore.around(core)
     stop = asyncio.Event()
@@ -75,7 +80,7 @@ async def serve(core: Core, registry: SqlRegistry, settings: Settings) -> int:
         )
     parts.update(_operations(core, registry, settings, stop))
     tasks = [asyncio.create_task(coro, name=name) for name, coro in parts.items()]
-    log.warning("running: %s", ", ".join(parts))
+    log.info("running: %s", ", ".join(parts))
     await asyncio.wait(
         [*tasks, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED
     )

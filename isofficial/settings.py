@@ -1,9 +1,12 @@
-"""Settings, read once from the environment (prefix ISOFFICIAL_) or a .env file."""
+"""Settings, read once from the environment (prefix ISOFFICIAL_) or a .env file: the one in the
+working directory, else (or under it: the working directory's wins) the config directory's."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
+import platformdirs
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -15,6 +18,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = None  # None: an SQLite file in the user's data directory
     moderators: Annotated[frozenset[str], NoDecode] = frozenset()
+    # Where moderators hear about reports and verdicts: `telegram:<chat id>,discord:<channel id>`.
+    moderator_chat: Annotated[frozenset[str], NoDecode] = frozenset()
 
     telegram_token: str | None = Field(default=None, repr=False)
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -24,8 +29,14 @@ class Settings(BaseSettings):
     telegram_webhook_port: int = 8443
     telegram_webhook_secret: str | None = Field(default=None, repr=False)
     telegram_rate_limit: bool = True  # ~30 messages/s overall, 20/min per group; 429 retried
-    telegram_throttle_count: int = 8  # commands per user ...
+    telegram_throttle_count: int = 8  # questions per member of a group ...
     telegram_throttle_seconds: float = 60.0  # ... in any window this long
+    telegram_group_count: int = 20  # a group's answers, shared by its members ...
+    telegram_group_seconds: float = 60.0  # ... in any window this long
+    telegram_private_count: int = 20  # a private chat's answers ...
+    telegram_private_seconds: float = 20.0  # ... in any window this long
+    telegram_max_queued: int = 5  # questions per chat waiting for their slot
+    telegram_max_wait: float = 60.0  # a slot further ahead: told how long to wait instead
     telegram_concurrency: int = 32  # updates handled at once (one chat's stay in order)
     telegram_connections: int = 8
     telegram_request_timeout: float = 10.0
@@ -48,10 +59,23 @@ class Settings(BaseSettings):
     feeds_interval_minutes: float = 30.0
     feeds_retention_days: int = 30
 
-    @field_validator("moderators", mode="before")
+    @property
+    def moderator_chats(self) -> dict[str, str]:
+        """{"telegram": "-100123", "discord": "456"} from ISOFFICIAL_MODERATOR_CHAT."""
+        pairs = (entry.partition(":") for entry in self.moderator_chat)
+        return {platform: chat for platform, _, chat in pairs if chat}
+
+    @field_validator("moderators", "moderator_chat", mode="before")
     @classmethod
     def _split_moderators(cls, value: object) -> object:
         """`telegram:42, discord:7` -> {"telegram:42", "discord:7"}."""
         if isinstance(value, str):
             return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
         return value
+
+
+def env_files() -> list[Path]:
+    """The .env files that exist, weakest first: the config directory's, the working one's."""
+    candidates = [Path(platformdirs.user_config_dir("isofficial")) / ".env", Path.cwd() / ".env"]
+    return [path for path in dict.fromkeys(candidates) if path.is_file()]
+

@@ -11,6 +11,8 @@ from typing import Any
 import platformdirs
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Table, event, insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -121,7 +123,33 @@ def _upgrade(connection: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
+    _refuse_newer(connection, ScriptDirectory.from_config(config))
     command.upgrade(config, "head")
+
+
+def _refuse_newer(connection: Connection, scripts: ScriptDirectory) -> None:
+    """A database migrated by a newer isofficial: say so, instead of Alembic's riddle."""
+    known = {script.revision for script in scripts.walk_revisions()}
+    for revision in MigrationContext.configure(connection).get_current_heads():
+        if revision not in known:
+            raise IsOfficialError(
+                f"the database's schema ({revision}) is newer than this isofficial knows "
+                f"(latest {scripts.get_current_head()}): install the newer isofficial that "
+                "upgraded it"
+            )
+
+
+async def schema_revision(url: str) -> str | None:
+    """The schema revision a database is at (None: no schema yet)."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            heads = await conn.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_heads()
+            )
+    finally:
+        await engine.dispose()
+    return ", ".join(heads) or None
 
 
 async def insert_many(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -14,7 +15,9 @@ from bot.model import (
     Change,
     Correction,
     Evidence,
+    NoSuchReport,
     NothingToUndo,
+    Outcome,
     Report,
     Status,
 )
@@ -27,8 +30,8 @@ class MemoryRegistry:
         self.reports: list[Report] = []
         self.mention_items: dict[AccountRef, list[Evidence]] = {}
         self.before: dict[int, AccountRecord | None] = {}  # state before each change, for undo
-        self.resolved: set[int] = set()  # ids of reports a verdict answered
         self._ids = itertools.count(1)
+        self._sorted: list[tuple[str, str, AccountRef]] | None = None  # by handle, for search
 
     async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
         return {ref: self.records[ref] for ref in refs if ref in self.records}
@@ -55,8 +58,13 @@ class MemoryRegistry:
             platform_id=correction.platform_id or (old.platform_id if old else None),
             reviewed=_now(),
         )
+        record = replace(record, set_by=by)
         change = self._log(record.ref, old, record, by, correction.note, correction.evidence, None)
-        self.resolved |= {r.id for r in self.reports if r.ref == record.ref and r.id is not None}
+        for index, report in enumerate(self.reports):
+            if report.ref == record.ref and report.outcome is None:
+                outcome = Outcome.ACCEPTED if report.status == record.status else Outcome.DECIDED
+                self.reports[index] = replace(report, outcome=outcome, closed_by=by,
+                                              reason=f"verdict: {record.status.value}")
         return record, change
 
     async def undo(self, ref: AccountRef, by: str) -> tuple[AccountRecord | None, Change]:
@@ -79,12 +87,34 @@ class MemoryRegistry:
             self.records[ref] = replace(self.records[ref], platform_id=platform_id)
 
     async def add_report(self, report: Report) -> Report:
-        stored = replace(report, id=len(self.reports) + 1, at=_now())
+        for index, kept in enumerate(self.reports):
+            if kept.ref == report.ref and kept.status == report.status and kept.outcome is None:
+                reporters = tuple(dict.fromkeys([*kept.everyone, report.by]))
+                merged = replace(kept, count=kept.count + 1, reporters=reporters,
+                                 note=kept.note or report.note)
+                self.reports[index] = merged
+                return merged
+        stored = replace(report, id=len(self.reports) + 1, at=_now(), reporters=(report.by,))
         self.reports.append(stored)
         return stored
 
     async def open_reports(self, limit: int = 50) -> list[Report]:
-        return [r for r in reversed(self.reports) if r.id not in self.resolved][:limit]
+        return [r for r in reversed(self.reports) if r.outcome is None][:limit]
+
+    async def open_reports_about(self, ref: AccountRef) -> list[Report]:
+        return [r for r in self.reports if r.ref == ref and r.outcome is None]
+
+    async def report(self, report_id: int) -> Report | None:
+        return next((r for r in self.reports if r.id == report_id), None)
+
+    async def close_report(
+        self, report_id: int, outcome: Outcome, by: str, reason: str | None
+    ) -> Report:
+        for index, kept in enumerate(self.reports):
+            if kept.id == report_id and kept.outcome is None:
+                self.reports[index] = replace(kept, outcome=outcome, closed_by=by, reason=reason)
+                return self.reports[index]
+        raise NoSuchReport(report_id)
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
         return self.mention_items.get(ref, [])[:limit]
@@ -93,11 +123,8 @@ class MemoryRegistry:
         self, prefix: str, limit: int = 25, platform: str | None = None
     ) -> list[tuple[AccountRef, str | None]]:
         key = prefix.strip().lower()
-        by_handle = sorted(
-            (r for r in self.records.values() if platform in (None, r.ref.platform)),
-            key=lambda r: (r.ref.handle.lower(), r.ref.platform),
-        )
-        found = [(r.ref, r.entity) for r in by_handle if r.ref.handle.lower().startswith(key)]
+        found = [(self.records[ref].ref, self.records[ref].entity)
+                 for ref in self._handles_from(key) if platform in (None, ref.platform)]
         if key and platform is None:
             named = [(r.entity.lower(), r) for r in self.records.values() if r.entity]
             by_name = sorted(
@@ -105,6 +132,17 @@ class MemoryRegistry:
             )
             found += [(r.ref, r.entity) for _, r in by_name]
         return list(dict.fromkeys(found))[:limit]
+
+    def _handles_from(self, key: str) -> Iterator[AccountRef]:
+        """Refs whose lowercased handle starts with key, in (handle, platform) order: a sorted
+        list kept until the next change, searched by bisection (as the SQL index is)."""
+        if self._sorted is None:
+            self._sorted = sorted((r.handle.lower(), r.platform, r) for r in self.records)
+        start = bisect.bisect_left(self._sorted, (key,))
+        for handle, _platform, ref in itertools.islice(self._sorted, start, None):
+            if not handle.startswith(key):
+                return
+            yield ref
 
     def _log(
         self,
@@ -131,6 +169,7 @@ class MemoryRegistry:
         )
         self.before[change.id] = old
         self.changes.append(change)
+        self._sorted = None
         if new is None:
             self.records.pop(ref, None)
         else:
@@ -145,9 +184,24 @@ def _now() -> datetime:
 class MemoryChatPreferences:
     def __init__(self) -> None:
         self.autochecks: dict[tuple[str, str], tuple[bool, str]] = {}  # -> (on, switched by)
+        self.languages: dict[tuple[str, str], str | None] = {}
 
     async def autocheck(self, platform: str, chat_id: str) -> bool:
         return self.autochecks.get((platform, chat_id), (False, ""))[0]
 
     async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
         self.autochecks[(platform, chat_id)] = (on, by)
+
+    async def language(self, platform: str, chat_id: str) -> str | None:
+        return self.languages.get((platform, chat_id))
+
+    async def set_language(
+        self, platform: str, chat_id: str, language: str | None, by: str
+    ) -> None:
+        self.languages[(platform, chat_id)] = language
+
+    async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
+        if (platform, old_id) in self.autochecks:
+            self.autochecks[(platform, new_id)] = self.autochecks.pop((platform, old_id))
+        if (platform, old_id) in self.languages:
+            self.languages[(platform, new_id)] = self.languages.pop((platform, old_id))

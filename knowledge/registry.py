@@ -42,7 +42,9 @@ from bot.model import (
     Change,
     Correction,
     Evidence,
+    NoSuchReport,
     NothingToUndo,
+    Outcome,
     Report,
     Status,
 )
@@ -59,8 +61,20 @@ LAST_CHAR = "\U0010ffff"  # a noncharacter: no handle has it, so key + LAST_CHAR
 T = TypeVar("T")
 AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1)
 
+_undone = changes.alias("undone")
+# Who set the verdict in force: the latest change of the account that no undo took back.
+_SET_BY = (
+    select(changes.c.by)
+    .where(changes.c.platform == accounts.c.platform, changes.c.handle_key == accounts.c.handle_key)
+    .where(changes.c.undoes.is_(None), ~exists().where(_undone.c.undoes == changes.c.id))
+    .order_by(changes.c.id.desc())
+    .limit(1)
+    .correlate(accounts)
+    .scalar_subquery()
+)
 _RECORD_COLUMNS = (
     accounts.c.id,
+    _SET_BY.label("set_by"),
     accounts.c.platform,
     accounts.c.handle_key,
     accounts.c.handle_as_written,
@@ -154,10 +168,17 @@ class SqlRegistry:
             after = _corrected(before, correction, ref)
             await store(conn, ref, after)
             change = await _log(conn, ref, by, before, after, correction.note, correction.evidence)
-            await conn.execute(  # reviewed now: its reports need no more review
-                update(reports)
-                .where(*_is(reports, ref), reports.c.resolved.is_(False))
-                .values(resolved=True)
+            open_ones = (*_is(reports, ref), reports.c.resolved.is_(False))
+            closed = {"resolved": True, "closed_by": by[:200], "closed_at": datetime.now(UTC),
+                      "closed_reason": f"verdict: {correction.status.value}"}
+            await conn.execute(  # decided now: its reports are closed, each with its outcome
+                update(reports).where(*open_ones).values(
+                    outcome=case(
+                        (reports.c.status == correction.status.value, Outcome.ACCEPTED.value),
+                        else_=Outcome.DECIDED.value,
+                    ),
+                    **closed,
+                )
             )
             await announce(conn, [ref])
             record = await _find_one(conn, ref)
@@ -190,30 +211,58 @@ class SqlRegistry:
             )
 
     async def add_report(self, report: Report) -> Report:
+        """Queue a suggestion; a repeat of an open one (same account and status) merges in."""
         at = datetime.now(UTC)
-        values = {
-            "platform": report.ref.platform,
-            "handle_key": report.ref.handle,
-            "status": report.status.value,
-            "note": report.note,
-            "by": report.by,
-            "at": at,
-            "resolved": False,
-        }
+        same = (*_is(reports, report.ref), reports.c.status == report.status.value,
+                reports.c.resolved.is_(False))
         async with writing(self.engine) as conn:
-            new_id = await conn.scalar(insert(reports).values(values).returning(reports.c.id))
-        return Report(report.ref, report.status, report.by, report.note, new_id, at)
+            await _lock(conn, report.ref)
+            row = (await conn.execute(select(reports).where(*same).limit(1))).first()
+            if row is None:
+                values = {
+                    "platform": report.ref.platform, "handle_key": report.ref.handle,
+                    "status": report.status.value, "note": report.note, "by": report.by,
+                    "at": at, "resolved": False, "count": 1, "reporters": [report.by],
+                }
+                new_id = await conn.scalar(insert(reports).values(values).returning(reports.c.id))
+                return await _report_by_id(conn, new_id)
+            reporters = list(dict.fromkeys([*(row.reporters or [row.by]), report.by]))
+            note = row.note or report.note
+            await conn.execute(
+                update(reports).where(reports.c.id == row.id)
+                .values(count=row._mapping["count"] + 1, reporters=reporters, note=note)
+            )
+            return await _report_by_id(conn, row.id)
 
     async def open_reports(self, limit: int = 50) -> list[Report]:
         query = select(reports).where(reports.c.resolved.is_(False)).order_by(reports.c.id.desc())
         async with self.engine.connect() as conn:
-            rows = await conn.execute(query.limit(limit))
-            return [
-                Report(
-                    AccountRef(r.platform, r.handle_key), Status(r.status), r.by, r.note, r.id, r.at
-                )
-                for r in rows
-            ]
+            return [_report(r) for r in await conn.execute(query.limit(limit))]
+
+    async def open_reports_about(self, ref: AccountRef) -> list[Report]:
+        query = select(reports).where(*_is(reports, ref), reports.c.resolved.is_(False))
+        async with self.engine.connect() as conn:
+            return [_report(r) for r in await conn.execute(query.order_by(reports.c.id))]
+
+    async def report(self, report_id: int) -> Report | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(reports).where(reports.c.id == report_id))).first()
+        return _report(row) if row else None
+
+    async def close_report(
+        self, report_id: int, outcome: Outcome, by: str, reason: str | None
+    ) -> Report:
+        """Close an open report (NoSuchReport otherwise), naming who and why."""
+        values = {"resolved": True, "outcome": outcome.value, "closed_by": by[:200],
+                  "closed_reason": reason, "closed_at": datetime.now(UTC)}
+        async with writing(self.engine) as conn:
+            closed = await conn.execute(
+                update(reports).where(reports.c.id == report_id, reports.c.resolved.is_(False))
+                .values(values)
+            )
+            if closed.rowcount != 1:
+                raise NoSuchReport(report_id)
+            return await _report_by_id(conn, report_id)
 
     async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
         async with self.reading() as conn:
@@ -253,8 +302,53 @@ class SqlChatPreferences:
                 upsert.on_conflict_do_update(index_elements=["platform", "chat_id"], set_=values)
             )
 
+    async def language(self, platform: str, chat_id: str) -> str | None:
+        query = select(chat_preferences.c.language).where(
+            chat_preferences.c.platform == platform, chat_preferences.c.chat_id == chat_id
+        )
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(query)
+        return str(found) if found else None
+
+    async def set_language(
+        self, platform: str, chat_id: str, language: str | None, by: str
+    ) -> None:
+        values = {"language": language, "changed_by": by[:200], "changed_at": datetime.now(UTC)}
+        async with writing(self.engine) as conn:
+            upsert = _dialect_insert(conn, chat_preferences).values(
+                platform=platform, chat_id=chat_id, autocheck=False, **values
+            )
+            await conn.execute(
+                upsert.on_conflict_do_update(index_elements=["platform", "chat_id"], set_=values)
+            )
+
+    async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
+        old = (chat_preferences.c.platform == platform, chat_preferences.c.chat_id == old_id)
+        async with writing(self.engine) as conn:
+            if await conn.scalar(select(func.count()).where(*old)):
+                await conn.execute(
+                    delete(chat_preferences).where(
+                        chat_preferences.c.platform == platform,
+                        chat_preferences.c.chat_id == new_id,
+                    )
+                )
+                await conn.execute(update(chat_preferences).where(*old).values(chat_id=new_id))
+
 
 # Reading
+
+
+async def _report_by_id(conn: AsyncConnection, report_id: int) -> Report:
+    return _report((await conn.execute(select(reports).where(reports.c.id == report_id))).one())
+
+
+def _report(row: AnyRow) -> Report:
+    return Report(
+        AccountRef(row.platform, row.handle_key), Status(row.status), row.by, row.note, row.id,
+        row.at, count=row._mapping["count"], reporters=tuple(row.reporters or [row.by]),
+        outcome=Outcome(row.outcome) if row.outcome else None, closed_by=row.closed_by,
+        reason=row.closed_reason,
+    )
 
 
 def _is(table: Any, ref: AccountRef) -> tuple[Any, Any]:
@@ -335,6 +429,7 @@ def _record(rows: Sequence[AnyRow]) -> AccountRecord:
         note=first.note,
         platform_id=first.platform_id,
         reviewed=first.reviewed_at,
+        set_by=first.set_by,
     )
 
 

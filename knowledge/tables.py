@@ -133,7 +133,13 @@ reports = Table(
     Column("note", Text),
     Column("by", String(200), nullable=False),
     Column("at", UtcDateTime, nullable=False),
-    Column("resolved", Boolean, nullable=False, default=False),  # set by a verdict on the account
+    Column("resolved", Boolean, nullable=False, default=False),  # closed: a verdict or dismissed
+    Column("count", Integer, nullable=False, default=1),  # times reported (repeats merge)
+    Column("reporters", JSON(none_as_null=True)),  # every reporter, first first
+    Column("outcome", String(20)),  # bot.model.Outcome once closed
+    Column("closed_by", String(200)),
+    Column("closed_reason", Text),
+    Column("closed_at", UtcDateTime),
     Index(None, "resolved", "id"),
     Index(None, "platform", "handle_key"),
 )
@@ -144,7 +150,8 @@ chat_preferences = Table(
     metadata,
     Column("platform", String(20), primary_key=True),
     Column("chat_id", String(100), primary_key=True),
-    Column("autocheck", Boolean, nullable=False),
+    Column("autocheck", Boolean, nullable=False, default=False),
+    Column("language", String(20)),  # the chat's chosen language; None: each asker's own
     Column("changed_by", String(200), nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
 )

@@ -58,6 +58,7 @@ class FakeUser:
     bot: bool = False
     dms_open: bool = True
     manages_guild: bool = False
+    locale: str = "en-US"  # the user's Discord language, sent with each interaction
 
     def payload(self) -> JSON:
         return {
@@ -593,7 +594,7 @@ class FakeDiscord:
         exchange = Exchange(self._snowflake(), secrets.token_urlsafe(24), kind, channel_id, 0.0)
         payload: JSON = {
             "id": str(exchange.id), "application_id": str(self.application_id), "type": kind,
-            "data": data, "token": exchange.token, "version": 1, "locale": "en-US",
+            "data": data, "token": exchange.token, "version": 1, "locale": user.locale,
             "app_permissions": str(MEMBER_PERMISSIONS), "entitlements": [],
             "attachment_size_limit": 10 << 20, "channel_id": str(channel_id),
             "context": 0 if guild else 1,

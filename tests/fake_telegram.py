@@ -174,7 +174,8 @@ class FakeTelegram:
         self.chats: dict[int, JSON] = {}
         self.members: dict[tuple[int, int], JSON] = {}
         self.dm_open: set[int] = set()  # users who started the bot: it may write to them
-        self.commands: list[JSON] = []
+        self.commands: list[JSON] = []  # the default scope's
+        self.scoped_commands: dict[str, list[JSON]] = {}  # scope type -> its command list
         self.webhook: JSON | None = None
         self.webhook_statuses: list[int] = []
         self._pending: deque[JSON] = deque()  # updates not yet confirmed by an offset
@@ -182,6 +183,7 @@ class FakeTelegram:
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._messages: set[tuple[int, int]] = set()
         self._errors: dict[str, deque[BotApiError]] = {}
+        self._callbacks: set[str] = set()  # callback queries not yet answered
         self._changed = asyncio.Condition()
         self._poller = 0  # generation of the current long poll: a newer one terminates older
         self.url = ""
@@ -194,7 +196,7 @@ class FakeTelegram:
             "getWebhookInfo": self._webhook_info,
             "sendMessage": self._send_message,
             "answerInlineQuery": self._answer_inline_query,
-            "answerCallbackQuery": lambda _: True,
+            "answerCallbackQuery": self._answer_callback_query,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": lambda _: self.commands,
             "getChatMember": self._get_chat_member,
@@ -329,7 +331,19 @@ class FakeTelegram:
             for c in commands
         ):
             raise BotApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-        self.commands = commands
+        scope = (params.get("scope") or {"type": "default"})["type"]
+        if scope not in ("default", "all_private_chats", "all_group_chats",
+                         "all_chat_administrators", "chat", "chat_administrators", "chat_member"):
+            raise BotApiError(400, "Bad Request: BOT_COMMAND_SCOPE_INVALID")
+        self.scoped_commands[scope] = commands
+        if scope == "default":
+            self.commands = commands
+        return True
+
+    def _answer_callback_query(self, params: JSON) -> bool:
+        if params.get("callback_query_id") not in self._callbacks:
+            raise BotApiError(400, "Bad Request: query is too old and response timeout expired")
+        self._callbacks.discard(params["callback_query_id"])
         return True
 
     def _get_chat_member(self, params: JSON) -> JSON:
@@ -367,10 +381,13 @@ class FakeTelegram:
 
     # --- what tests set up ----------------------------------------------------------------------
 
-    def user(self, user_id: int, first_name: str = "Ann", username: str | None = None) -> JSON:
+    def user(self, user_id: int, first_name: str = "Ann", username: str | None = None,
+             language_code: str | None = None) -> JSON:
         user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
         if username:
             user["username"] = username
+        if language_code:
+            user["language_code"] = language_code  # the user's Telegram app language
         return user
 
     def private(self, user: JSON) -> JSON:
@@ -426,6 +443,74 @@ class FakeTelegram:
             message["sender_chat"] = sender_chat
         await self.push({"message": message})
         return message
+
+    async def edit(self, message: JSON, text: str) -> JSON:
+        """The sender edits their message: an edited_message update with the new text."""
+        edited = {**message, "text": text, "edit_date": int(time.time())}
+        edited.pop("entities", None)
+        if entities := entities_of(text):
+            edited["entities"] = entities
+        await self.push({"edited_message": edited})
+        return edited
+
+    async def send_photo(self, chat: JSON, user: JSON, caption: str) -> JSON:
+        """A photo with a caption (its entities are caption_entities)."""
+        message = self._message(chat, user, "")
+        del message["text"]
+        message |= {"photo": [{"file_id": "p1", "file_unique_id": "u1", "width": 90,
+                               "height": 90}], "caption": caption}
+        if entities := entities_of(caption):
+            message["caption_entities"] = entities
+        await self.push({"message": message})
+        return message
+
+    async def post_in_channel(self, channel: JSON, text: str) -> JSON:
+        """A channel post: no sender user, signed by the channel itself."""
+        message = self._message(channel, {}, text)
+        del message["from"]
+        message["sender_chat"] = {k: v for k, v in channel.items() if k != "bio"}
+        if entities := entities_of(text):
+            message["entities"] = entities
+        await self.push({"channel_post": message})
+        return message
+
+    async def add_bot_to(self, chat: JSON, by: JSON, status: str = "member") -> None:
+        """Someone adds the bot to a chat: a my_chat_member update (left -> status)."""
+        bot_member: JSON = {"status": status, "user": self.me}
+        if status == "administrator":
+            self.join(chat, self.me, "administrator")
+            bot_member = self.members[(chat["id"], self.me["id"])]
+        else:
+            self.members[(chat["id"], self.me["id"])] = bot_member
+        await self.push({"my_chat_member": {
+            "chat": chat, "from": by, "date": int(time.time()),
+            "old_chat_member": {"status": "left", "user": self.me},
+            "new_chat_member": bot_member,
+        }})
+
+    async def migrate(self, group: JSON, new_id: int, by: JSON) -> JSON:
+        """A basic group becomes a supergroup: the service messages Telegram sends to both."""
+        supergroup = self.group(new_id, group.get("title", "A group"))
+        old = self._message(group, by, "")
+        del old["text"]
+        old["migrate_to_chat_id"] = new_id
+        new = self._message(supergroup, self.me, "")
+        del new["text"]
+        new["migrate_from_chat_id"] = group["id"]
+        for (chat_id, user_id), member in list(self.members.items()):
+            if chat_id == group["id"]:
+                self.members[(new_id, user_id)] = member
+        await self.push({"message": old})
+        await self.push({"message": new})
+        return supergroup
+
+    async def click(self, message: JSON, user: JSON, data: str) -> str:
+        """A user presses an inline button (callback_data) under one of the bot's messages."""
+        query_id = f"cb{next(self._update_ids)}"
+        self._callbacks.add(query_id)
+        await self.push({"callback_query": {"id": query_id, "from": user, "message": message,
+                                            "chat_instance": "ci1", "data": data}})
+        return query_id
 
     async def inline(self, user: JSON, query: str) -> str:
         query_id = f"iq{next(self._update_ids)}"

@@ -124,7 +124,7 @@ async def test_start_syncs_commands_identifies_and_heartbeats(world: World, bot:
     assert fake.command_puts == 1
     names = {(c["type"], c["name"]) for c in fake.commands}
     assert names == {(1, "check"), (1, "sources"), (1, "verdict"), (1, "undo"), (1, "history"),
-                     (1, "reports"),
+                     (1, "reports"), (1, "dismiss"), (1, "language"),
                      (1, "report"), (1, "feeds"), (1, "verify"), (3, "Check accounts")}
     status = next(o for o in fake.command("verdict")["options"] if o["name"] == "status")
     assert {c["value"] for c in status["choices"]} == {s.value for s in Status} - {"unknown"}
@@ -442,13 +442,13 @@ async def test_moderators_manage_feeds(fake: FakeDiscord, tmp_path: Path) -> Non
         assert is_ephemeral(reply)
         return reply
 
-    assert "no feeds yet" in (await feeds(action="list"))["content"]
-    assert "added" in (await feeds(action="add", url=url))["content"]
+    assert "No feeds yet" in (await feeds(action="list"))["content"]
+    assert "Added" in (await feeds(action="add", url=url))["content"]
     assert "already in the feed list" in (await feeds(action="add", url=url))["content"]
     assert "not a feed URL" in (await feeds(action="add", url="file:///etc/passwd"))["content"]
     assert "needs the feed's URL" in (await feeds(action="remove"))["content"]
     assert "/feed_1.xml · last success never" in (await feeds(action="list"))["content"]
-    assert "removed" in (await feeds(action="remove", url=url))["content"]
+    assert "Removed" in (await feeds(action="remove", url=url))["content"]
     assert "unknown action" in (await feeds(action="banana"))["content"]
     await running.close()
     await registry.close()

@@ -114,10 +114,10 @@ async def test_metrics_count_checks_by_outcome_and_time_them(
         key = (name, tuple(sorted(labels.items())))
         return after[key] - before.get(key, 0.0)
 
-    assert grew("isofficial_checks_total", outcome="answered") == 1
-    assert grew("isofficial_checks_total", outcome="rejected") == 1
-    assert grew("isofficial_answers_total", status="official") == 1
-    assert grew("isofficial_answers_total", status="unknown") == 1
+    assert grew("isofficial_checks_total", platform="local", outcome="answered") == 1
+    assert grew("isofficial_checks_total", platform="local", outcome="rejected") == 1
+    assert grew("isofficial_answers_total", platform="local", status="official") == 1
+    assert grew("isofficial_answers_total", platform="local", status="unknown") == 1
     assert grew("isofficial_check_seconds_count") == 2
 
 
@@ -299,7 +299,7 @@ async def test_isofficial_run_serves_ops_and_logs_json_without_the_token(
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-    assert page["isofficial_checks_total", (("outcome", "answered"),)] == 1
+    assert page["isofficial_checks_total", (("outcome", "answered"), ("platform", "telegram"))] == 1
     assert page["isofficial_registry_accounts", ()] > 0
     lines = [json.loads(line) for line in rest.decode().splitlines()]
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines + logged)

@@ -18,7 +18,9 @@ from bot.model import (
     Correction,
     Evidence,
     IsOfficialError,
+    NoSuchReport,
     NothingToUndo,
+    Outcome,
     Report,
     Status,
 )
@@ -372,3 +374,44 @@ async def test_chat_preferences_survive_reopening(database_url: str) -> None:
         ("telegram", False, "telegram:1 (@mod)"),
     ]
     assert all(r.changed_at.tzinfo is not None for r in rows)
+
+
+# --- the reports queue and chat settings (migration 0005), on both databases ---
+
+
+async def test_reports_merge_close_with_outcomes_and_are_dismissed(registry: SqlRegistry) -> None:
+    help_desk, other = AccountRef("x", "nasa_help"), AccountRef("x", "other")
+    first = await registry.add_report(Report(help_desk, Status.IMPERSONATOR, "telegram:7", "keys"))
+    again = await registry.add_report(Report(help_desk, Status.IMPERSONATOR, "telegram:7"))
+    third = await registry.add_report(Report(help_desk, Status.IMPERSONATOR, "discord:9"))
+    assert first.id == again.id == third.id and (first.count, third.count) == (1, 3)
+    assert third.reporters == ("telegram:7", "discord:9") and third.note == "keys"
+    assert third.reporter_keys == ("telegram:7", "discord:9")
+    claim = await registry.add_report(Report(help_desk, Status.OFFICIAL, "telegram:8"))
+    parody = await registry.add_report(Report(other, Status.PARODY, "telegram:7"))
+    assert claim.id != first.id  # another suggestion is another report
+
+    await registry.apply(Correction(help_desk, Status.IMPERSONATOR, "NASA"), by="telegram:42")
+    accepted, decided = await registry.report(first.id or 0), await registry.report(claim.id or 0)
+    assert accepted is not None and accepted.outcome is Outcome.ACCEPTED
+    assert decided is not None and decided.outcome is Outcome.DECIDED
+    assert decided.closed_by == "telegram:42" and decided.reason == "verdict: impersonator"
+
+    closed = await registry.close_report(parody.id or 0, Outcome.DISMISSED, "mod", "satire")
+    assert (closed.outcome, closed.closed_by, closed.reason) == (Outcome.DISMISSED, "mod", "satire")
+    assert await registry.open_reports() == []
+    with pytest.raises(NoSuchReport):
+        await registry.close_report(parody.id or 0, Outcome.DISMISSED, "mod", None)
+
+
+async def test_chat_settings_follow_a_chat_to_its_new_id(registry: SqlRegistry) -> None:
+    preferences = SqlChatPreferences(registry.engine)
+    await preferences.set_language("telegram", "-5", "ko", "telegram:1")
+    await preferences.set_autocheck("telegram", "-5", True, "telegram:1")
+    await preferences.move_chat("telegram", "-5", "-1005")
+    assert await preferences.language("telegram", "-1005") == "ko"
+    assert await preferences.autocheck("telegram", "-1005")
+    assert await preferences.language("telegram", "-5") is None
+    assert not await preferences.autocheck("telegram", "-5")
+    await preferences.set_language("discord", "9", None, "discord:2")  # a new row: auto-check off
+    assert not await preferences.autocheck("discord", "9")

@@ -19,7 +19,7 @@ from fake_telegram import JSON, TOKEN, FakeTelegram, running_fake
 
 from adapters.telegram.app import build_application
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.handlers import CANT_DM, EXPIRED, SLOW_DOWN
+from adapters.telegram.handlers import CANT_DM, EXPIRED
 from adapters.telegram.render import MESSAGE_LIMIT, Payloads, pieces
 from adapters.telegram.run import serve
 from bot import render
@@ -130,10 +130,15 @@ def dm_of(bot: Harness, user: JSON) -> JSON:
 # --- start, commands, DM and group answers ---
 
 
-async def test_start_gets_me_and_registers_every_command(bot: Harness) -> None:
+async def test_start_registers_command_lists_per_scope(bot: Harness) -> None:
     assert bot.fake.calls[0].method == "getMe"
-    names = {command["command"] for command in bot.fake.commands}
-    assert {"check", "sources", "history", "report", "verdict", "autocheck", "help"} <= names
+    lists = {scope: {c["command"] for c in commands}
+             for scope, commands in bot.fake.scoped_commands.items()}
+    everyone = {"check", "sources", "history", "report", "help"}
+    moderators = {"verdict", "undo", "reports", "dismiss", "feeds", "autocheck", "language"}
+    for scope in ("default", "all_private_chats", "all_group_chats"):
+        assert lists[scope] == everyone
+    assert lists["all_chat_administrators"] == everyone | moderators
 
 
 async def test_check_in_dm_answers_fully_with_sources_and_dates(bot: Harness) -> None:
@@ -413,16 +418,58 @@ async def test_the_registry_learns_an_id_it_did_not_know(bot: Harness) -> None:
 # --- manners and limits ---
 
 
-async def test_the_throttle_answers_then_notices_once_then_stays_silent(
+async def test_a_throttled_question_is_answered_later_or_told_how_long_to_wait(
     fake: FakeTelegram,
 ) -> None:
-    async with start_bot(fake, config_for(fake, throttle_count=3)) as bot:
+    config = config_for(fake, throttle_count=2, throttle_seconds=1.0, max_queued=1, max_wait=5)
+    async with start_bot(fake, config) as bot:
         for _ in range(5):
             await fake.send(bot.group, bot.ann, "/check x:nasa")
-        texts = [(await fake.expect("sendMessage", chat_id=bot.group["id"])).text
-                 for _ in range(4)]
-        assert sum("NASA" in text for text in texts) == 3 and texts[3] == SLOW_DOWN
+        replies = [await fake.expect("sendMessage", chat_id=bot.group["id"]) for _ in range(5)]
+        answers = [r for r in replies if "NASA" in r.text]
+        waits = [r for r in replies if r.text.startswith("Too many questions here")]
+        # two now, one queued for its slot a second later; each of the two others told to wait
+        assert len(answers) == 3 and len(waits) == 2
+        assert all(re.search(r"ask again in \d+ s", r.text) for r in waits)
+        assert answers[2].at - answers[0].at >= 0.9
         await assert_silent(bot, bot.group)
+
+
+async def test_a_member_cannot_use_up_the_groups_budget(fake: FakeTelegram) -> None:
+    config = config_for(fake, throttle_count=2, group_count=3, max_queued=0)
+    async with start_bot(fake, config) as bot:
+        for _ in range(3):
+            await fake.send(bot.group, bot.ann, "/check x:nasa")
+        texts = [(await fake.expect("sendMessage", chat_id=bot.group["id"])).text
+                 for _ in range(3)]
+        assert sum("NASA" in t for t in texts) == 2 and "ask again in" in texts[2]
+        reply = await fake.ask(bot.group, bot.bob, "/check x:nasa")  # the group's third answer
+        assert "NASA" in reply.text
+        reply = await fake.ask(bot.group, bot.mod, "/check x:nasa")  # the budget is spent
+        assert "ask again in" in reply.text
+        # a DM follows its own chat's rate, not the group's
+        reply = await fake.ask(dm_of(bot, bot.ann), bot.ann, "/check x:nasa")
+        assert "NASA" in reply.text
+
+
+async def test_commands_for_other_bots_and_chatter_never_count(fake: FakeTelegram) -> None:
+    async with start_bot(fake, config_for(fake, throttle_count=2, max_queued=0)) as bot:
+        for text in ["/warn@MissRose_bot @spammer", "/notes", "hello all", "/ban@OtherBot"] * 3:
+            await fake.send(bot.group, bot.ann, text)
+        for _ in range(2):
+            reply = await fake.ask(bot.group, bot.ann, "/check x:nasa")
+            assert "NASA" in reply.text
+
+
+async def test_an_inline_query_over_the_limit_says_how_long_to_wait(fake: FakeTelegram) -> None:
+    async with start_bot(fake, config_for(fake, private_count=1, max_queued=0)) as bot:
+        await fake.inline(bot.ann, "x:nasa")
+        first = await fake.expect("answerInlineQuery")
+        await fake.inline(bot.ann, "x:nasa")
+        second = await fake.expect("answerInlineQuery")
+        assert first.params["results"]
+        assert second.params["results"] == []
+        assert "try again in" in second.params["button"]["text"]
 
 
 async def test_429_retry_after_is_honoured_by_the_rate_limiter(

@@ -12,10 +12,14 @@ from typing import Any
 import discord
 import yarl
 from discord import app_commands
+from discord.app_commands import TranslationContextLocation
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord.commands import BotContext, SourcesView, autocheck_message, register
+from adapters.discord.moderation import DiscordNotices, ReportButton
+from bot import i18n
+from bot.i18n import NP_
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,34 @@ def same_commands(local: list[dict[str, Any]], remote: list[dict[str, Any]]) -> 
     return commands_digest(local) == commands_digest(paired)
 
 
+# Command names as Discord shows them in each language (translated in the catalogs).
+COMMAND_NAMES = (
+    NP_("command name", "check"), NP_("command name", "sources"),
+    NP_("command name", "verdict"), NP_("command name", "undo"),
+    NP_("command name", "history"), NP_("command name", "report"),
+    NP_("command name", "reports"), NP_("command name", "dismiss"),
+    NP_("command name", "language"), NP_("command name", "feeds"),
+    NP_("command name", "autocheck"), NP_("command name", "Check accounts"),
+)
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Command names, descriptions and choices from the gettext catalogs, for every Discord
+    locale we speak; option names stay as they are (they are typed, like the status words)."""
+
+    async def translate(self, string: app_commands.locale_str, locale: discord.Locale,
+                        context: app_commands.TranslationContextTypes) -> str | None:
+        language = i18n.language_of(locale.value)
+        where = context.location
+        if language in (None, i18n.SOURCE) or where is TranslationContextLocation.parameter_name:
+            return None
+        if where is TranslationContextLocation.command_name:
+            found = i18n.translate(language, string.message, "command name")
+        else:
+            found = i18n.translate(language, string.message)
+        return found if found != string.message else None
+
+
 class IsOfficialClient(discord.AutoShardedClient):
     """Sharded as Discord advises, or only `shard_ids` of `shard_count` when the bot is split
     over processes; commands registered and synced in setup_hook."""
@@ -103,13 +135,19 @@ class IsOfficialClient(discord.AutoShardedClient):
 
     async def setup_hook(self) -> None:
         register(self.tree, autocheck_enabled=self.autocheck)
+        await self.tree.set_translator(CatalogTranslator())
         self.add_view(SourcesView())
+        self.add_dynamic_items(ReportButton)
+        self.context.core.listen(DiscordNotices(self, self.context.moderator_channel))
         await self.sync_if_changed()
 
     async def sync_if_changed(self) -> None:
         """Upload the commands only when Discord's copy differs (syncing is rate limited)."""
         assert self.application_id is not None
-        local = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        translator = self.tree.translator
+        assert translator is not None
+        local = [await command.get_translated_payload(self.tree, translator)
+                 for command in self.tree.get_commands()]
         remote = await self.http.get_global_commands(self.application_id)
         self.synced = not same_commands(local, list(remote))  # type: ignore[arg-type]
         if self.synced:

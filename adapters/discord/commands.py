@@ -14,10 +14,12 @@ from typing import Any, Protocol, cast
 
 import discord
 from discord import app_commands
-from discord.utils import MISSING
+from discord.utils import MISSING, escape_markdown
 
 from adapters.discord import render as out
+from bot import i18n, render
 from bot.core import Core
+from bot.i18n import N_, _
 from bot.model import Asker, IsOfficialError, Status
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,8 @@ log = logging.getLogger(__name__)
 STATUS_CHOICES = [app_commands.Choice(name=s.value, value=s.value) for s in Status
                   if s is not Status.UNKNOWN]
 DMS_CLOSED = 50007  # Discord: "Cannot send messages to this user"
-BUG_MESSAGE = "something went wrong on our side; it has been logged, please try again later"
+UNKNOWN_INTERACTION = 10062  # Discord: the 3 seconds to answer have passed
+BUG_MESSAGE = N_("something went wrong on our side; it has been logged, please try again later")
 AUTOCHECK_CHOICES = [app_commands.Choice(name="on", value="on"),
                      app_commands.Choice(name="off", value="off")]
 FEED_ACTIONS = [app_commands.Choice(name=a, value=a) for a in ("list", "add", "remove")]
@@ -39,6 +42,7 @@ class BotContext:
 
     core: Core
     defer_after: float = 1.5  # seconds before deferring; Discord's deadline is 3
+    moderator_channel: int | None = None  # ISOFFICIAL_MODERATOR_CHAT's discord:<channel id>
 
 
 class HasContext(Protocol):
@@ -55,6 +59,16 @@ def asker_of(interaction: discord.Interaction[Any]) -> Asker:
                  is_private=interaction.guild_id is None, name=user.name)
 
 
+async def language_of(interaction: discord.Interaction[Any]) -> str | None:
+    """The server's chosen language, else the user's Discord locale."""
+    if interaction.guild_id is not None:
+        chosen = await context_of(interaction).core.chat_language(
+            "discord", str(interaction.guild_id))
+        if chosen:
+            return chosen
+    return i18n.language_of(interaction.locale.value)
+
+
 # ---- answering in time -------------------------------------------------------------------------
 
 
@@ -62,8 +76,9 @@ async def respond(interaction: discord.Interaction[Any], work: Awaitable[out.Rep
                   ephemeral: bool) -> None:
     """Answer with work's Reply; defer first if it is not ready in time. A user's error is
     answered privately (a public "thinking…" placeholder is removed first)."""
+    i18n.use(await language_of(interaction))
     task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=context_of(interaction).defer_after)
+    done, _pending = await asyncio.wait({task}, timeout=context_of(interaction).defer_after)
     if not done:
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
     try:
@@ -72,7 +87,7 @@ async def respond(interaction: discord.Interaction[Any], work: Awaitable[out.Rep
         reply = out.refusal(str(error))
     except Exception:
         log.exception("bug while answering /%s", interaction.command and interaction.command.name)
-        reply = out.refusal(BUG_MESSAGE)
+        reply = out.refusal(_(BUG_MESSAGE))
     if interaction.response.is_done() and reply.ephemeral and not ephemeral:
         await interaction.delete_original_response()
     await send(interaction, reply)
@@ -100,8 +115,9 @@ async def send(interaction: discord.Interaction[Any], reply: out.Reply) -> None:
 class SourcesView(discord.ui.View):
     def __init__(self) -> None:
         super().__init__(timeout=None)
+        self.sources.label = _("Sources")  # in the language of the answer it comes with
 
-    @discord.ui.button(label="Sources", style=discord.ButtonStyle.secondary, emoji="📚",
+    @discord.ui.button(label=N_("Sources"), style=discord.ButtonStyle.secondary, emoji="📚",
                        custom_id=out.SOURCES_BUTTON_ID)
     async def sources(self, interaction: discord.Interaction[Any],
                       _: discord.ui.Button[Any]) -> None:
@@ -111,7 +127,7 @@ class SourcesView(discord.ui.View):
 
 async def _sources(interaction: discord.Interaction[Any], text: str) -> out.Reply:
     if not text.strip():
-        return out.refusal("this message names no account")
+        return out.refusal(_("this message names no account"))
     answers = await context_of(interaction).core.sources(text, asker_of(interaction))
     return out.sources_reply(answers)
 
@@ -138,14 +154,24 @@ async def account_autocomplete(interaction: discord.Interaction[Any],
 async def entity_autocomplete(interaction: discord.Interaction[Any],
                               typed: str) -> list[app_commands.Choice[str]]:
     found = await context_of(interaction).core.suggest(typed, ENTITY_SCAN)
-    return _choices({entity: entity for _, entity in found if entity}, typed)
+    return _choices({entity: entity for _ref, entity in found if entity}, typed)
 
 
 # ---- the commands ------------------------------------------------------------------------------
 
 
-@app_commands.command(name="check", description="Is this account official?")
-@app_commands.describe(query="profile links, @handles, platform:handle, or a sentence")
+# Everyone's commands work wherever the app is: added to a server, or installed by a user (then
+# in DMs and in any server). Moderator commands are hidden from members who cannot manage
+# messages (server admins may change that; the core checks ISOFFICIAL_MODERATORS regardless).
+ANYWHERE = app_commands.allowed_installs(guilds=True, users=True)
+IN_ANY_CONTEXT = app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+FOR_MODERATORS = app_commands.default_permissions(manage_messages=True)
+
+
+@app_commands.command(name="check", description=N_("Is this account official?"))
+@ANYWHERE
+@IN_ANY_CONTEXT
+@app_commands.describe(query=N_("profile links, @handles, platform:handle, or a sentence"))
 @app_commands.autocomplete(query=account_autocomplete)
 async def check(interaction: discord.Interaction[Any], query: str) -> None:
     await respond(interaction, _check(interaction, query), ephemeral=False)
@@ -156,16 +182,20 @@ async def _check(interaction: discord.Interaction[Any], text: str) -> out.Reply:
     return out.check_reply(answers)
 
 
-@app_commands.context_menu(name="Check accounts")
+@app_commands.context_menu(name="Check accounts")  # translated by its command-name context
+@ANYWHERE
+@IN_ANY_CONTEXT
 async def check_message(interaction: discord.Interaction[Any], message: discord.Message) -> None:
     text = " ".join([message.content, *out.refs_in(message),
                      *(e.url for e in message.embeds if e.url)])
     await respond(interaction, _check(interaction, text), ephemeral=False)
 
 
-@app_commands.command(name="sources", description="Every source behind an answer, with dates")
-@app_commands.describe(query="the account(s) to show sources for",
-                       dm="send the list to your DMs instead of showing it here")
+@app_commands.command(name="sources", description=N_("Every source behind an answer, with dates"))
+@ANYWHERE
+@IN_ANY_CONTEXT
+@app_commands.describe(query=N_("the account(s) to show sources for"),
+                       dm=N_("send the list to your DMs instead of showing it here"))
 @app_commands.autocomplete(query=account_autocomplete)
 async def sources(interaction: discord.Interaction[Any], query: str, dm: bool = False) -> None:
     work = _sources_by_dm(interaction, query) if dm else _sources(interaction, query)
@@ -183,15 +213,21 @@ async def _sources_by_dm(interaction: discord.Interaction[Any], text: str) -> ou
     except discord.Forbidden as error:
         if error.code != DMS_CLOSED:
             raise
-        return out.Reply("your DMs are closed, so here they are, visible only to you:",
+        return out.Reply(_("your DMs are closed, so here they are, visible only to you:"),
                          ephemeral=True, more=pieces)
-    return out.Reply(f"sent the sources to your DMs ({len(pieces)} message(s))", ephemeral=True)
+    return out.Reply(_("sent the sources to your DMs (messages: {count})").format(
+        count=len(pieces)), ephemeral=True)
 
 
-@app_commands.command(name="verdict", description="Moderators: set or correct an account's verdict")
-@app_commands.describe(account="platform:handle, @handle or profile link", status="the verdict",
-                       entity="whose account it is (or whom it imitates)",
-                       note="why, in a few words", source="a link to the evidence")
+@app_commands.command(name="verdict",
+                      description=N_("Moderators: set or correct an account's verdict"))
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
+@app_commands.describe(account=N_("platform:handle, @handle or profile link"),
+                       status=N_("the verdict"),
+                       entity=N_("whose account it is (or whom it imitates)"),
+                       note=N_("why, in a few words"), source=N_("a link to the evidence"))
 @app_commands.choices(status=STATUS_CHOICES)
 @app_commands.autocomplete(account=account_autocomplete, entity=entity_autocomplete)
 async def verdict(interaction: discord.Interaction[Any], account: str, status: str,
@@ -208,8 +244,11 @@ async def _verdict(interaction: discord.Interaction[Any], account: str, status: 
     return out.check_reply([answer])
 
 
-@app_commands.command(name="history", description="Who changed an account's verdict, when and why")
-@app_commands.describe(account="platform:handle, @handle or profile link")
+@app_commands.command(name="history",
+                      description=N_("Who changed an account's verdict, when and why"))
+@ANYWHERE
+@IN_ANY_CONTEXT
+@app_commands.describe(account=N_("platform:handle, @handle or profile link"))
 @app_commands.autocomplete(account=account_autocomplete)
 async def history(interaction: discord.Interaction[Any], account: str) -> None:
     await respond(interaction, _history(interaction, account), ephemeral=False)
@@ -220,9 +259,11 @@ async def _history(interaction: discord.Interaction[Any], account: str) -> out.R
     return out.history_reply(ref, changes)
 
 
-@app_commands.command(name="report", description="Suggest a verdict for moderators to review")
-@app_commands.describe(account="platform:handle, @handle or profile link",
-                       status="what you think it is", note="why, in a few words")
+@app_commands.command(name="report", description=N_("Suggest a verdict for moderators to review"))
+@ANYWHERE
+@IN_ANY_CONTEXT
+@app_commands.describe(account=N_("platform:handle, @handle or profile link"),
+                       status=N_("what you think it is"), note=N_("why, in a few words"))
 @app_commands.choices(status=STATUS_CHOICES)
 @app_commands.autocomplete(account=account_autocomplete)
 async def report(interaction: discord.Interaction[Any], account: str, status: str,
@@ -237,8 +278,11 @@ async def _report(interaction: discord.Interaction[Any], account: str, status: s
     return out.report_reply(queued)
 
 
-@app_commands.command(name="undo", description="Moderators: revert an account's latest change")
-@app_commands.describe(account="platform:handle, @handle or profile link")
+@app_commands.command(name="undo", description=N_("Moderators: revert an account's latest change"))
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
+@app_commands.describe(account=N_("platform:handle, @handle or profile link"))
 @app_commands.autocomplete(account=account_autocomplete)
 async def undo(interaction: discord.Interaction[Any], account: str) -> None:
     await respond(interaction, _undo(interaction, account), ephemeral=False)
@@ -249,7 +293,10 @@ async def _undo(interaction: discord.Interaction[Any], account: str) -> out.Repl
     return out.check_reply([answer])
 
 
-@app_commands.command(name="reports", description="Moderators: open suggestions to review")
+@app_commands.command(name="reports", description=N_("Moderators: open suggestions to review"))
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
 async def reports(interaction: discord.Interaction[Any]) -> None:
     await respond(interaction, _reports(interaction), ephemeral=True)
 
@@ -259,9 +306,30 @@ async def _reports(interaction: discord.Interaction[Any]) -> out.Reply:
     return out.reports_reply(queued)
 
 
+@app_commands.command(name="dismiss",
+                      description=N_("Moderators: close a report without a verdict"))
+@app_commands.describe(report=N_("the report's number (see /reports)"),
+                       reason=N_("why, told to the reporters"))
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
+async def dismiss(interaction: discord.Interaction[Any], report: int,
+                  reason: str | None = None) -> None:
+    await respond(interaction, _dismiss(interaction, report, reason), ephemeral=True)
+
+
+async def _dismiss(interaction: discord.Interaction[Any], report: int,
+                   reason: str | None) -> out.Reply:
+    closed = await context_of(interaction).core.dismiss_report(report, asker_of(interaction),
+                                                               reason)
+    done = _("Dismissed {report}").format(report=render.report_text(closed))
+    return out.Reply(out.fit(escape_markdown(done),
+                             out.TEXT_LIMIT), ephemeral=True)
+
+
 @app_commands.command(name="autocheck",
-                      description="Answer unasked when a message names a suspicious account")
-@app_commands.describe(mode="on: reply to impersonators, unofficial, compromised, lookalikes")
+                      description=N_("Answer unasked when a message names a suspicious account"))
+@app_commands.describe(mode=N_("on: reply to impersonators, unofficial, compromised, lookalikes"))
 @app_commands.choices(mode=AUTOCHECK_CHOICES)
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
@@ -272,17 +340,51 @@ async def autocheck(interaction: discord.Interaction[Any], mode: str) -> None:
 async def _autocheck(interaction: discord.Interaction[Any], mode: str) -> out.Reply:
     # Discord hides the command from others, but server admins can override that: check here too.
     if interaction.guild_id is None or not interaction.permissions.manage_guild:
-        return out.refusal("only members with Manage Server can change auto-check")
+        return out.refusal(_("only members with Manage Server can change auto-check"))
     if mode not in ("on", "off"):
-        return out.refusal(f"unknown mode {mode[:40]!r}: use on or off")
+        return out.refusal(_("unknown mode {mode}: use on or off").format(mode=repr(mode[:40])))
     await context_of(interaction).core.set_autocheck(str(interaction.guild_id), mode == "on",
                                                      asker_of(interaction))
-    return out.Reply(f"auto-check is {mode} for this server", ephemeral=True)
+    done = _("Auto-check is on.") if mode == "on" else _("Auto-check is off.")
+    return out.Reply(done, ephemeral=True)
 
 
-@app_commands.command(name="feeds", description="Moderators: the news feeds searched for mentions")
-@app_commands.describe(action="list the feeds, add one or remove one",
-                       url="the feed's http(s) address (for add and remove)")
+LANGUAGE_CHOICES = [app_commands.Choice(name=name, value=code)
+                    for code, name in i18n.NAMES.items()] + [
+    app_commands.Choice(name="auto", value="auto")]
+
+
+@app_commands.command(name="language", description=N_("The language I answer in on this server"))
+@app_commands.describe(language=N_("auto: each member's own Discord language"))
+@app_commands.choices(language=LANGUAGE_CHOICES)
+@app_commands.default_permissions(manage_guild=True)
+@app_commands.guild_only()
+async def language(interaction: discord.Interaction[Any], language: str) -> None:
+    await respond(interaction, _language(interaction, language), ephemeral=True)
+
+
+async def _language(interaction: discord.Interaction[Any], wanted: str) -> out.Reply:
+    if interaction.guild_id is None or not interaction.permissions.manage_guild:
+        return out.refusal(_("only members with Manage Server can choose the language"))
+    chosen = wanted if wanted in i18n.LANGUAGES else None
+    if chosen is None and wanted != "auto":
+        return out.refusal(_("unknown language {code}").format(code=repr(wanted[:20])))
+    await context_of(interaction).core.set_chat_language(str(interaction.guild_id), chosen,
+                                                         asker_of(interaction))
+    i18n.use(chosen or i18n.language_of(interaction.locale.value))
+    if chosen is None:
+        return out.Reply(_("I'll answer everyone here in their own language."), ephemeral=True)
+    return out.Reply(_("I'll answer in {language} here.").format(language=i18n.NAMES[chosen]),
+                     ephemeral=True)
+
+
+@app_commands.command(name="feeds",
+                      description=N_("Moderators: the news feeds searched for mentions"))
+@FOR_MODERATORS
+@ANYWHERE
+@IN_ANY_CONTEXT
+@app_commands.describe(action=N_("list the feeds, add one or remove one"),
+                       url=N_("the feed's http(s) address (for add and remove)"))
 @app_commands.choices(action=FEED_ACTIONS)
 async def feeds(interaction: discord.Interaction[Any], action: str, url: str | None = None) -> None:
     await respond(interaction, _feeds(interaction, action, url), ephemeral=True)
@@ -294,13 +396,15 @@ async def _feeds(interaction: discord.Interaction[Any], action: str,
     if action == "list":
         return out.feeds_reply(await core.list_feeds(asker))
     if action not in ("add", "remove"):
-        return out.refusal(f"unknown action {action[:40]!r}: use list, add or remove")
+        return out.refusal(_("unknown action {action}: use list, add or remove").format(
+            action=repr(action[:40])))
     if not url or not url.strip():
-        return out.refusal(f"/feeds {action} needs the feed's URL")
+        return out.refusal(_("/feeds {action} needs the feed's URL").format(action=action))
     if action == "add":
         return out.feed_added_reply(await core.add_feed(url, asker))
     await core.remove_feed(url, asker)
-    return out.Reply(out.fit(f"removed {url.strip()} from the feeds", out.TEXT_LIMIT),
+    removed = _("Removed {url} from the feeds.").format(url=url.strip())
+    return out.Reply(out.fit(escape_markdown(removed), out.TEXT_LIMIT),
                      ephemeral=True)
 
 
@@ -310,7 +414,8 @@ def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) ->
     from adapters.discord.verify import verify  # its own module, which imports this one
 
     commands: list[app_commands.Command[Any, Any, None] | app_commands.ContextMenu] = [
-        check, check_message, sources, verdict, undo, history, report, reports, feeds, verify]
+        check, check_message, sources, verdict, undo, history, report, reports, dismiss, language,
+        feeds, verify]
     if autocheck_enabled:
         commands.append(autocheck)
     for command in commands:
@@ -322,8 +427,11 @@ async def on_tree_error(interaction: discord.Interaction[Any],
                         error: app_commands.AppCommandError) -> None:
     """Errors raised before a handler runs (e.g. an option that does not convert)."""
     log.error("command failed outside its handler", exc_info=error)
+    gone = getattr(error, "original", None)
+    if isinstance(gone, discord.NotFound) and gone.code == UNKNOWN_INTERACTION:
+        return  # answered too late: Discord refuses any further answer too
     if not interaction.response.is_done():
-        await send(interaction, out.refusal(BUG_MESSAGE))
+        await send(interaction, out.refusal(_(BUG_MESSAGE)))
 
 
 async def autocheck_message(context: BotContext, message: discord.Message) -> None:
@@ -333,6 +441,8 @@ async def autocheck_message(context: BotContext, message: discord.Message) -> No
         return
     asker = Asker(platform="discord", user_id=str(message.author.id),
                   chat_id=str(message.channel.id), is_private=False, name=message.author.name)
+    chosen = await context.core.chat_language("discord", str(guild.id))
+    i18n.use(chosen or i18n.language_of(guild.preferred_locale.value))
     alarming = await context.core.alarms(str(guild.id), message.content, asker)
     if alarming:
         reply = out.check_reply(alarming)

@@ -9,6 +9,7 @@ import discord
 from discord.utils import escape_markdown
 
 from bot import render
+from bot.i18n import _
 from bot.model import AccountRef, Answer, Change, Report, Status
 from bot.ports import FeedState
 from bot.render import feed_line
@@ -65,9 +66,13 @@ def answer_embed(answer: Answer, budget: int) -> discord.Embed:
 def check_reply(answers: Sequence[Answer]) -> Reply:
     shown = answers[:MAX_EMBEDS]
     budget = EMBEDS_TOTAL // max(len(shown), 1)
-    content = None
+    notes = []
     if len(answers) > len(shown):
-        content = f"showing {len(shown)} of {len(answers)} accounts"
+        notes.append(_("showing {shown} of {count} accounts").format(shown=len(shown),
+                                                                    count=len(answers)))
+    if more := render.unanswered_line(answers):
+        notes.append(more)
+    content = escape_markdown("; ".join(notes)) if notes else None
     return Reply(content, [answer_embed(a, budget) for a in shown], with_sources_button=True)
 
 
@@ -98,7 +103,7 @@ def report_reply(report: Report) -> Reply:
 
 
 def reports_reply(reports: Sequence[Report]) -> Reply:
-    text = "\n".join(map(render.report_text, reports)) or "no open reports"
+    text = "\n".join(map(render.report_text, reports)) or _("No open reports.")
     return text_reply(text, ephemeral=True)
 
 
@@ -109,10 +114,11 @@ def refusal(message: str) -> Reply:
 
 def feeds_reply(feeds: Sequence[FeedState]) -> Reply:
     if not feeds:
-        return Reply("no feeds yet: add one with `/feeds add`", ephemeral=True)
+        return Reply(_("No feeds yet: add one with /feeds add"), ephemeral=True)
     return text_reply("\n".join(feed_line(feed) for feed in feeds), ephemeral=True)
 
 
 def feed_added_reply(feed: FeedState) -> Reply:
-    text = f"added {feed_line(feed)}; its items are read at the next refresh"
+    text = _("Added {feed}").format(feed=feed_line(feed)) + "; " + _(
+        "Its items are read at the next refresh.")
     return Reply(fit(escape_markdown(text), TEXT_LIMIT), ephemeral=True)

@@ -29,7 +29,9 @@ async def run_discord(core: Core, settings: Settings, stop: asyncio.Event, *,
     if not settings.discord_token:
         raise ValueError("ISOFFICIAL_DISCORD_TOKEN is not set")
     shard_ids, shard_count = shards_of(settings)
-    client = IsOfficialClient(BotContext(core, defer_after), autocheck=settings.discord_autocheck,
+    channel = settings.moderator_chats.get("discord")
+    context = BotContext(core, defer_after, int(channel) if channel else None)
+    client = IsOfficialClient(context, autocheck=settings.discord_autocheck,
                               gateway=settings.discord_gateway,
                               guild_ready_timeout=guild_ready_timeout,
                               shard_ids=shard_ids, shard_count=shard_count)

@@ -14,6 +14,8 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     BaseUpdateProcessor,
+    CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -22,22 +24,34 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from adapters.telegram import group, limits
 from adapters.telegram import handlers as h
 from adapters.telegram.config import TelegramConfig
+from adapters.telegram.moderation import BUTTON_PATTERN, TelegramNotices
 from adapters.telegram.throttle import Throttle
 from adapters.telegram.verify import verify
 from bot.core import Core
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # edits of old commands are not new questions
-GROUP_CHATTER = filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & NEW_MESSAGES
-ALLOWED_UPDATES = [Update.MESSAGE, Update.INLINE_QUERY]
+POSTED = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+# Auto-check reads group messages and channel posts, new or edited, text or captions.
+CHATTER = POSTED & (
+    (filters.ChatType.GROUPS & (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE))
+    | filters.UpdateType.CHANNEL_POSTS
+)
+CHANNEL_POST = filters.UpdateType.CHANNEL_POST
+DM_TEXT = filters.ChatType.PRIVATE & POSTED & NEW_MESSAGES
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CHANNEL_POST,
+                   Update.EDITED_CHANNEL_POST, Update.INLINE_QUERY, Update.MY_CHAT_MEMBER,
+                   Update.CALLBACK_QUERY]
 CONNECT_RETRIES = 3  # only failed connects are retried: nothing was sent, so nothing doubles
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
 
 def register_handlers(app: TelegramApp) -> None:
     """Every handler the bot has."""
-    app.add_handler(TypeHandler(Update, h.throttle_gate), group=-1)
+    app.add_handler(TypeHandler(Update, group.choose_language), group=-2)
+    app.add_handler(TypeHandler(Update, limits.throttle_gate), group=-1)
     app.add_handlers(
         [
             CommandHandler("start", h.start, NEW_MESSAGES),
@@ -49,14 +63,25 @@ def register_handlers(app: TelegramApp) -> None:
             CommandHandler("verdict", h.verdict, NEW_MESSAGES),
             CommandHandler("undo", h.undo, NEW_MESSAGES),
             CommandHandler("reports", h.reports, NEW_MESSAGES),
-            CommandHandler("autocheck", h.autocheck, NEW_MESSAGES),
+            CommandHandler("dismiss", h.dismiss, NEW_MESSAGES),
+            CommandHandler("autocheck", group.autocheck, NEW_MESSAGES | CHANNEL_POST),
+            CommandHandler("language", group.language, NEW_MESSAGES),
             CommandHandler("feeds", h.feeds, NEW_MESSAGES),
             CommandHandler("verify", verify, NEW_MESSAGES),
-            MessageHandler(GROUP_CHATTER, h.autocheck_message),
+            MessageHandler(filters.StatusUpdate.MIGRATE, group.migrated),
+            MessageHandler(DM_TEXT, h.private_text),
+            MessageHandler(CHATTER, group.autocheck_message),
+            ChatMemberHandler(group.added_to_chat, ChatMemberHandler.MY_CHAT_MEMBER),
+            CallbackQueryHandler(h.moderation_button, pattern=BUTTON_PATTERN),
             InlineQueryHandler(h.inline_query),
         ]
     )
     app.add_error_handler(h.on_error)
+    services = app.bot_data["services"]
+    services.commands = frozenset(
+        name for handlers in app.handlers.values() for handler in handlers
+        if isinstance(handler, CommandHandler) for name in handler.commands
+    )
 
 
 def build_application(core: Core, config: TelegramConfig) -> TelegramApp:
@@ -73,9 +98,11 @@ def build_application(core: Core, config: TelegramConfig) -> TelegramApp:
     if config.rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = builder.build()
-    app.bot_data["services"] = h.Services(
-        core=core, throttle=Throttle(config.throttle_count, config.throttle_seconds)
-    )
+    throttle = Throttle(config.throttle_count, config.throttle_seconds, config.group_count,
+                        config.group_seconds, config.private_count, config.private_seconds,
+                        config.max_queued, config.max_wait)
+    app.bot_data["services"] = h.Services(core=core, throttle=throttle)
+    core.listen(TelegramNotices(app.bot, config.moderator_chat))
     register_handlers(app)
     return app
 

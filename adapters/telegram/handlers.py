@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
 from telegram import (
     Bot,
-    BotCommand,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
@@ -18,10 +19,11 @@ from telegram import (
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ContextTypes
 
+from adapters.telegram import manners
 from adapters.telegram.render import (
     Payloads,
     answers_html,
@@ -32,10 +34,11 @@ from adapters.telegram.render import (
     sources_button,
     text_html,
 )
-from adapters.telegram.throttle import Admission, Throttle
+from adapters.telegram.throttle import Throttle
 from bot import render
 from bot.commands import REPORT_USAGE, VERDICT_USAGE
 from bot.core import Core, IdLookup
+from bot.i18n import N_, _
 from bot.model import AccountRef, Answer, Asker, IsOfficialError
 from bot.ports import FeedState
 from bot.render import feed_line
@@ -43,17 +46,7 @@ from bot.render import feed_line
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
-COMMANDS = [
-    BotCommand("check", "Is this account official? /check <link or @handle>"),
-    BotCommand("sources", "Every source, with links and dates"),
-    BotCommand("history", "Who changed an account's verdict, when and why"),
-    BotCommand("report", "Suggest a verdict: /report <account> <status> [note]"),
-    BotCommand("verdict", "Moderators: /verdict <account> <status> [entity] [| note] [url]"),
-    BotCommand("autocheck", "Admins: /autocheck on|off, warn about bad accounts posted here"),
-    BotCommand("feeds", "Moderators: /feeds list | add <url> | remove <url>"),
-    BotCommand("help", "What I can do"),
-]
-HELP = """I answer one question: <b>is this account official?</b>
+HELP = N_("""I answer one question: <b>is this account official?</b>
 
 /check &lt;link, @handle or platform:handle&gt; (or reply /check to a message)
 /sources &lt;account&gt; every source with its date
@@ -63,14 +56,33 @@ HELP = """I answer one question: <b>is this account official?</b>
 compromised or lookalike account, and stay silent otherwise
 Moderators: /verdict &lt;account&gt; &lt;status&gt; [entity] [| note] [url],
 /undo &lt;account&gt;, /reports, /feeds list | add &lt;url&gt; | remove &lt;url&gt;
-Inline: type @{username} &lt;account&gt; in any chat."""
-USAGE = "Usage: /{command} &lt;link, @handle or platform:handle&gt;"
-FEEDS_USAGE = "Usage: /feeds list | add &lt;feed url&gt; | remove &lt;feed url&gt;"
-SLOW_DOWN = "You're asking faster than I can answer. Please wait a minute, then try again."
-EXPIRED = "That link has expired. Send /sources followed by the account here instead."
-CANT_DM = "I can't write to you first: tap the button, press Start, and I'll send the sources."
-BROKEN = "Sorry, something went wrong on my side. Please try again later."
+Inline: type @{username} &lt;account&gt; in any chat.
+/language (chat admins) the language I answer in here""")
+USAGE = N_("Usage: /{command} &lt;link, @handle or platform:handle&gt;")
+FEEDS_USAGE = N_("Usage: /feeds list | add &lt;feed url&gt; | remove &lt;feed url&gt;")
+SLOW_DOWN = N_("Too many questions here just now: ask again in {seconds} s, and I'll answer.")
+SLOW_DOWN_INLINE = N_("Too many questions: try again in {seconds} s")
+EXPIRED = N_("That link has expired. Send /sources followed by the account here instead.")
+CANT_DM = N_("I can't write to you first: tap the button, press Start, and I'll send the sources.")
+BROKEN = N_("Sorry, something went wrong on my side. Please try again later.")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Seen:
+    """A bounded set of keys, the oldest forgotten first."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._keys: OrderedDict[object, None] = OrderedDict()
+
+    def add(self, key: object) -> bool:
+        """True if key is new."""
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        while len(self._keys) > self.capacity:
+            self._keys.popitem(last=False)
+        return True
 
 
 @dataclass
@@ -80,6 +92,10 @@ class Services:
     core: Core
     throttle: Throttle
     payloads: Payloads = field(default_factory=Payloads)
+    commands: frozenset[str] = frozenset()  # the commands this bot answers
+    alarmed: Seen = field(default_factory=Seen)  # (chat, message) auto-check already answered
+    released: set[int] = field(default_factory=set)  # queued updates whose slot has come
+    queued: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 def services(context: Context) -> Services:
@@ -92,8 +108,15 @@ def services(context: Context) -> Services:
 
 
 def asker_of(update: Update) -> Asker:
+    """The user asking; a channel post or an anonymous admin asks as its chat."""
     user, chat = update.effective_user, update.effective_chat
-    assert user is not None
+    sender = update.effective_message.sender_chat if update.effective_message else None
+    if user is None:
+        assert sender is not None or chat is not None
+        as_chat = sender or chat
+        assert as_chat is not None
+        return Asker("telegram", str(as_chat.id), str(chat.id) if chat else None, False,
+                     as_chat.title or str(as_chat.id))
     return Asker(
         platform="telegram",
         user_id=str(user.id),
@@ -180,18 +203,22 @@ async def send_answers(message: Message, context: Context, answers: list[Answer]
 
 
 async def help_command(update: Update, context: Context) -> None:
-    await reply(message_of(update), HELP.format(username=escape(context.bot.username)))
+    await reply(message_of(update), _(HELP).format(username=escape(context.bot.username)))
 
 
 async def start(update: Update, context: Context) -> None:
     """`/start` greets; `/start <payload>` (the group's DM button) shows those sources."""
     message = message_of(update)
     if not context.args:
-        await help_command(update, context)
+        if not is_private(message):
+            await help_command(update, context)
+            return
+        button = manners.add_to_group_button(context.bot.username)
+        await reply(message, _(manners.GREETING), button)
         return
     query = services(context).payloads.decode(context.args[0])
     if query is None:
-        await reply(message, EXPIRED)
+        await reply(message, _(EXPIRED))
         return
     answers = await services(context).core.sources(query, asker_of(update))
     await reply(message, answers_html(answers, full=True))
@@ -201,7 +228,8 @@ async def check(update: Update, context: Context) -> None:
     message = message_of(update)
     query = query_of(message)
     if not query:
-        await reply(message, USAGE.format(command="check") + ", or reply /check to a message")
+        usage = _(USAGE).format(command="check") + _(", or reply /check to a message")
+        await reply(message, usage)
         return
     core = services(context).core
     answers = await core.check(query, asker_of(update), current_id_lookup(context.bot))
@@ -213,7 +241,7 @@ async def sources(update: Update, context: Context) -> None:
     message = message_of(update)
     query = query_of(message)
     if not query:
-        await reply(message, USAGE.format(command="sources"))
+        await reply(message, _(USAGE).format(command="sources"))
         return
     answers = await services(context).core.sources(query, asker_of(update))
     full = answers_html(answers, full=True)
@@ -229,36 +257,36 @@ async def sources(update: Update, context: Context) -> None:
             )
     except Forbidden:
         payload = services(context).payloads.encode(answers)
-        await reply(message, CANT_DM, sources_button(context.bot.username, payload))
+        await reply(message, _(CANT_DM), sources_button(context.bot.username, payload))
         return
-    await reply(message, "📬 Sent you the sources privately.")
+    await reply(message, "📬 " + _("Sent you the sources privately."))
 
 
 async def verdict(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, escape(VERDICT_USAGE))
+        await reply(message, escape(_(VERDICT_USAGE)))
         return
     answer = await services(context).core.verdict(args, asker_of(update))
-    await reply(message, "Recorded:\n" + answers_html([answer], full=True))
+    await reply(message, _("Recorded:") + "\n" + answers_html([answer], full=True))
 
 
 async def undo(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, USAGE.format(command="undo"))
+        await reply(message, _(USAGE).format(command="undo"))
         return
     answer = await services(context).core.undo(args, asker_of(update))
-    await reply(message, "Undone. Now:\n" + answers_html([answer], full=True))
+    await reply(message, _("Undone. Now:") + "\n" + answers_html([answer], full=True))
 
 
 async def history(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, USAGE.format(command="history"))
+        await reply(message, _(USAGE).format(command="history"))
         return
     ref, changes = await services(context).core.history(args)
     await reply(message, text_html(render.history_text(ref, changes)))
@@ -268,10 +296,36 @@ async def report(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, escape(REPORT_USAGE))
+        await reply(message, escape(_(REPORT_USAGE)))
         return
     queued = await services(context).core.report(args, asker_of(update))
     await reply(message, report_html(queued))
+
+
+async def dismiss(update: Update, context: Context) -> None:
+    """Moderators: `/dismiss <report id> [reason]`; the reporters are told."""
+    message = message_of(update)
+    closed = await services(context).core.dismiss(command_args(message), asker_of(update))
+    await reply(message, escape(_("Dismissed {report}").format(report=render.report_text(closed))))
+
+
+async def moderation_button(update: Update, context: Context) -> None:
+    """Accept or Dismiss under a report in the moderators' chat (moderators only)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _kind, action, number = query.data.split(":")
+    core, asker = services(context).core, asker_of(update)
+    try:
+        if action == "accept":
+            answer = await core.accept_report(int(number), asker)
+            done = _("Accepted: {answer}").format(answer=render.headline(answer))
+        else:
+            await core.dismiss_report(int(number), asker, _("dismissed in the moderators' chat"))
+            done = _("Dismissed report #{number}").format(number=number)
+    except IsOfficialError as error:
+        await query.answer(str(error)[:200], show_alert=True)
+        return
+    await query.answer(done[:200])
 
 
 async def reports(update: Update, context: Context) -> None:
@@ -279,75 +333,41 @@ async def reports(update: Update, context: Context) -> None:
     await reply(message_of(update), reports_html(open_reports))
 
 
-async def autocheck(update: Update, context: Context) -> None:
-    """`/autocheck on|off`: chat administrators opt their group in or out."""
-    message = message_of(update)
-    core, chat_id = services(context).core, str(message.chat.id)
-    if is_private(message):
-        await reply(message, "Auto-check is for groups: add me to one, send /autocheck on there.")
-        return
-    wanted = command_args(message).lower()
-    if wanted not in ("on", "off"):
-        now = "on" if await core.autocheck_enabled("telegram", chat_id) else "off"
-        await reply(message, f"Usage: /autocheck on|off (it is {now} here)")
-        return
-    if not await is_chat_admin(context.bot, message):
-        await reply(message, "Only this chat's administrators can turn auto-check on or off.")
-        return
-    await core.set_autocheck(chat_id, wanted == "on", asker_of(update))
-    if wanted == "on":
-        await reply(message, "Auto-check is on: I'll reply when someone posts an impersonator, "
-                             "unofficial, compromised or lookalike account, and stay silent "
-                             "otherwise.")
-    else:
-        await reply(message, "Auto-check is off.")
-
-
-async def is_chat_admin(bot: Bot, message: Message) -> bool:
-    if message.sender_chat and message.sender_chat.id == message.chat.id:
-        return True  # an anonymous administrator posting as the group
-    assert message.from_user is not None
-    member = await bot.get_chat_member(message.chat.id, message.from_user.id)
-    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
-
-
 async def feeds(update: Update, context: Context) -> None:
     """Moderators: `/feeds list | add <url> | remove <url>` (the core refuses anyone else)."""
     message = message_of(update)
     core, asker = services(context).core, asker_of(update)
-    action, _, url = command_args(message).partition(" ")
+    action, _space, url = command_args(message).partition(" ")
     action, url = action.lower(), url.strip()
     if action in ("", "list"):
         await reply(message, feeds_html(await core.list_feeds(asker)))
     elif action == "add" and url:
         feed = await core.add_feed(url, asker)
-        await reply(message, f"Added {escape(feed_line(feed))}\nIts items are read at the next "
-                             "refresh.")
+        await reply(message, _("Added {feed}").format(feed=escape(feed_line(feed))) + "\n"
+                     + _("Its items are read at the next refresh."))
     elif action == "remove" and url:
         await core.remove_feed(url, asker)
-        await reply(message, f"Removed {escape(url)} from the feeds.")
+        await reply(message, _("Removed {url} from the feeds.").format(url=escape(url)))
     else:
-        await reply(message, FEEDS_USAGE)
+        await reply(message, _(FEEDS_USAGE))
 
 
 def feeds_html(feeds: Sequence[FeedState]) -> str:
     if not feeds:
-        return "No feeds yet: add one with /feeds add &lt;feed url&gt;"
+        return _("No feeds yet: add one with /feeds add &lt;feed url&gt;")
     return "\n".join(escape(feed_line(feed)) for feed in feeds)
 
 
 # --- the rest -----------------------------------------------------------------------------------
 
 
-async def autocheck_message(update: Update, context: Context) -> None:
-    """In opted-in groups: reply to alarming accounts only; everything else stays silent."""
+async def private_text(update: Update, context: Context) -> None:
+    """A link or @handle sent alone in a DM is answered like /check."""
     message = message_of(update)
-    alarming = await services(context).core.alarms(
-        str(message.chat.id), linked_text(message), asker_of(update),
-        current_id_lookup(context.bot),
+    answers = await services(context).core.check(
+        linked_text(message), asker_of(update), current_id_lookup(context.bot)
     )
-    if alarming:
-        await send_answers(message, context, alarming)
+    await send_answers(message, context, answers)
 
 
 async def inline_query(update: Update, context: Context) -> None:
@@ -379,26 +399,6 @@ async def inline_query(update: Update, context: Context) -> None:
     await query.answer(results, cache_time=60)
 
 
-def asks_something(update: Update) -> bool:
-    """A command or an inline query: what the throttle counts (not ordinary chatter)."""
-    if update.inline_query:
-        return True
-    message = update.message
-    return bool(message and message.text and message.text.startswith("/"))
-
-
-async def throttle_gate(update: object, context: Context) -> None:
-    """Runs before every handler: over the per-user limit, one polite notice, then silence."""
-    if not isinstance(update, Update) or not update.effective_user or not asks_something(update):
-        return
-    admission = services(context).throttle.admit(update.effective_user.id)
-    if admission is Admission.ANSWER:
-        return
-    if admission is Admission.NOTIFY and update.message:
-        await update.message.reply_text(SLOW_DOWN, do_quote=not is_private(update.message))
-    raise ApplicationHandlerStop
-
-
 async def on_error(update: object, context: Context) -> None:
     """A user's mistake gets the core's one-line message; a bug is logged and answered briefly."""
     error = context.error
@@ -410,7 +410,7 @@ async def on_error(update: object, context: Context) -> None:
         return
     else:
         log.error("handling an update failed", exc_info=error)
-        text = BROKEN
+        text = _(BROKEN)
     if message is not None:
         with suppress(TelegramError):
             await message.reply_html(text, do_quote=not is_private(message))

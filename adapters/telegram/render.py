@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import render
+from bot.i18n import _
 from bot.model import Answer, Report
 
 MESSAGE_LIMIT = 4096  # characters after entity parsing; HTML is never shorter: splitting it is safe
@@ -40,6 +41,8 @@ def answers_html(answers: Sequence[Answer], full: bool) -> str:
     for answer in answers:
         first, *rest = render.full_lines(answer) if full else render.short_lines(answer)
         blocks.append("\n".join([f"<b>{escape(first)}</b>", *map(escape, rest)]))
+    if more := render.unanswered_line(answers):
+        blocks.append(escape(more))
     return ("\n\n" if full else "\n").join(blocks)
 
 
@@ -54,7 +57,7 @@ def report_html(report: Report) -> str:
 
 def reports_html(reports: Sequence[Report]) -> str:
     if not reports:
-        return "No open reports."
+        return _("No open reports.")
     return "\n".join(escape(render.report_text(report)) for report in reports)
 
 
@@ -65,7 +68,7 @@ def pieces(html_text: str) -> list[str]:
 
 def sources_button(bot_username: str, payload: str) -> InlineKeyboardMarkup:
     url = f"https://t.me/{bot_username}?start={payload}"
-    return InlineKeyboardMarkup([[InlineKeyboardButton("Sources in DM", url=url)]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(_("Sources in DM"), url=url)]])
 
 
 class Payloads:

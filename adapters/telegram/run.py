@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from adapters.telegram.app import ALLOWED_UPDATES, TelegramApp, build_application
 from adapters.telegram.config import TelegramConfig
-from adapters.telegram.handlers import COMMANDS
+from adapters.telegram.manners import set_command_lists
 from bot.core import Core
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ async def serve(
 ) -> None:
     """Answer until stop is set; ready is set once updates flow (polling or webhook listening)."""
     async with app:  # getMe, then on exit a clean shutdown
-        await app.bot.set_my_commands(COMMANDS)
+        await set_command_lists(app.bot)
         updater = app.updater
         assert updater is not None
         if config.webhook:

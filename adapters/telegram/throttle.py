@@ -1,47 +1,98 @@
-"""A per-user throttle: a sliding window of requests, one polite notice per burst."""
+"""Fair limits that follow Telegram's own budgets, and never drop a question without a word.
+
+Telegram lets a bot send about 20 messages a minute into one group and about one a second into
+one private chat. So a group's answers are a shared budget, of which one member may use at most
+their own share (`member_count` per `member_seconds`): one busy member cannot silence the group.
+A DM is limited only by that chat's own rate. A question over the limit is given a later slot
+(answered then: queued, at most `max_queued` per chat and `max_wait` seconds ahead) or, when the
+queue is full, told how long to wait.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from enum import Enum
+from dataclasses import dataclass
 
 
-class Admission(Enum):
-    ANSWER = "answer"
-    NOTIFY = "notify"  # the first refusal of a burst: say so once
-    IGNORE = "ignore"  # later refusals: stay silent
+class Window:
+    """At most `count` events in any `seconds`; slots may be booked in the future."""
+
+    def __init__(self, count: int, seconds: float) -> None:
+        self.count, self.seconds = count, seconds
+        self.times: deque[float] = deque()  # booked slots, ascending
+
+    def next_slot(self, now: float) -> float:
+        """The earliest moment >= now at which one more event fits."""
+        while self.times and self.times[0] <= now - self.seconds:
+            self.times.popleft()
+        if len(self.times) < self.count:
+            return now
+        return max(now, self.times[len(self.times) - self.count] + self.seconds, self.times[-1])
+
+    def book(self, at: float) -> None:
+        self.times.append(at)  # callers book at >= every earlier booking: stays ascending
+
+    def idle(self, now: float) -> bool:
+        return not self.times or self.times[-1] <= now - self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    delay: float  # seconds until the answer may go out; 0: now
+    queued: bool  # True: answer after `delay`; False: refused, tell the asker to wait `delay`
+
+    @property
+    def now(self) -> bool:
+        return self.queued and self.delay <= 0
 
 
 class Throttle:
-    """At most `count` requests per user in any `seconds`; remembers at most `max_users` users."""
+    """Budgets per group, per member of a group and per private chat (or inline asker)."""
 
     def __init__(
         self,
-        count: int,
-        seconds: float,
+        member_count: int = 8,
+        member_seconds: float = 60.0,
+        group_count: int = 20,
+        group_seconds: float = 60.0,
+        private_count: int = 20,
+        private_seconds: float = 20.0,
+        max_queued: int = 5,
+        max_wait: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
-        max_users: int = 100_000,
+        max_windows: int = 100_000,
     ) -> None:
-        self.count, self.seconds, self.clock, self.max_users = count, seconds, clock, max_users
-        self._recent: OrderedDict[int, deque[float]] = OrderedDict()
-        self._notified: set[int] = set()
+        self.member = (member_count, member_seconds)
+        self.group = (group_count, group_seconds)
+        self.private = (private_count, private_seconds)
+        self.max_queued, self.max_wait, self.clock = max_queued, max_wait, clock
+        self.max_windows = max_windows
+        self._windows: OrderedDict[tuple[str, int, int], Window] = OrderedDict()
 
-    def admit(self, user_id: int) -> Admission:
+    def admit(self, user_id: int, chat_id: int | None, is_group: bool) -> Admission:
+        """Book the asker's next slot, or refuse when it is too far ahead or too many wait."""
         now = self.clock()
-        recent = self._recent.pop(user_id, None) or deque()
-        self._recent[user_id] = recent  # most recently seen last: the oldest are forgotten first
-        while recent and recent[0] <= now - self.seconds:
-            recent.popleft()
-        if len(self._recent) > self.max_users:
-            forgotten, _ = self._recent.popitem(last=False)
-            self._notified.discard(forgotten)
-        if len(recent) < self.count:
-            recent.append(now)
-            self._notified.discard(user_id)
-            return Admission.ANSWER
-        if user_id in self._notified:
-            return Admission.IGNORE
-        self._notified.add(user_id)
-        return Admission.NOTIFY
+        if is_group and chat_id is not None:
+            windows = [self._window("group", chat_id, 0, self.group),
+                       self._window("member", chat_id, user_id, self.member)]
+        else:
+            windows = [self._window("private", chat_id or user_id, 0, self.private)]
+        slot = max(window.next_slot(now) for window in windows)
+        waiting = sum(1 for t in windows[0].times if t > now)
+        if slot > now and (slot - now > self.max_wait or waiting >= self.max_queued):
+            return Admission(slot - now, queued=False)
+        for window in windows:
+            window.book(slot)
+        return Admission(slot - now, queued=True)
+
+    def _window(self, kind: str, chat: int, user: int, limit: tuple[int, float]) -> Window:
+        key = (kind, chat, user)
+        window = self._windows.pop(key, None) or Window(*limit)
+        self._windows[key] = window  # most recently used last: idle ones are forgotten first
+        if len(self._windows) > self.max_windows:
+            oldest_key, oldest = next(iter(self._windows.items()))
+            if oldest.idle(self.clock()):
+                del self._windows[oldest_key]
+        return window
