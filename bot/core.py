@@ -12,7 +12,10 @@ from urllib.parse import urlsplit
 from bot.commands import parse_report, parse_verdict
 from bot.handles import NamedAccount, find_accounts, parse_ref
 from bot.lookalike import LookalikeIndex
+from bot.lookalike_keys import name_text
 from bot.model import (
+    INVISIBLE,
+    MIXED_SCRIPT,
     OPERATOR,
     PROTECTED,
     AccountRecord,
@@ -26,13 +29,18 @@ from bot.model import (
     FeedsNotConfigured,
     InvalidHandle,
     IsOfficialError,
+    Lookalike,
+    Nearby,
     NoAccountFound,
     NotAllowed,
+    Reason,
     Report,
     Status,
+    Strength,
 )
 from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
 from bot.ports import ChatPreferences, FeedCatalog, FeedState, Registry
+from bot.skeleton import mixed_script
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,7 @@ log = logging.getLogger(__name__)
 MAX_ACCOUNTS_PER_QUERY = 10
 MENTIONS_PER_ANSWER = 5
 SUGGESTIONS_MAX = 100
+NEARBY_MAX = 3  # registered names shown near an unknown account that resembles no official
 
 # Looks up an account's current numeric id on its platform (None: unknown or unreachable).
 IdLookup = Callable[[AccountRef], Awaitable[str | None]]
@@ -112,9 +121,10 @@ class Core:
             self.registry.find([ref for refs in candidates.values() for ref in refs]),
             self._mentions(certain),
         )
-        # A bare @handle: every platform holding it, or the default platform when none does.
+        # A bare @handle: every platform holding it, or else its best-supported reading.
         answered = {
-            account: [ref for ref in refs if ref in records] or refs[:1]
+            account: [ref for ref in refs if ref in records]
+            or [self._best_reading(refs, account.written)]
             for account, refs in candidates.items()
         }
         unread = [ref for refs in answered.values() for ref in refs if ref not in mentions]
@@ -296,6 +306,16 @@ class Core:
             raise InvalidHandle(f"{account.written[:40]!r} is no valid handle on any platform")
         return refs
 
+    def _best_reading(self, refs: list[AccountRef], written: str) -> AccountRef:
+        """The reading of a bare @handle with the strongest lookalike; on a tie the first
+        (the chat's own platform comes first)."""
+
+        def support(ref: AccountRef) -> tuple[bool, float]:
+            found = self.index.find(ref, written, limit=1)
+            return (found[0].strength is Strength.STRONG, found[0].score) if found else (False, 0)
+
+        return max(refs, key=support) if len(refs) > 1 else refs[0]
+
     async def _one_ref(self, named: NamedAccount) -> AccountRef:
         """The single account a command names; a bare @handle must be unambiguous."""
         refs = self._candidates(named, OPERATOR)
@@ -319,11 +339,44 @@ class Core:
     ) -> Answer:
         if mentions is None:
             mentions = (await self._mentions([ref]))[ref]
+        written = account.written if account else ref.handle
+        flags: tuple[str, ...] = (INVISIBLE,) if account and account.invisible else ()
+        if record is not None and flags and record.status in PROTECTED and record.entity:
+            # The name as seen is the official's, but the account written is not: report it.
+            hidden = Lookalike(
+                record.ref, record.entity, Reason.HOMOGLYPH, 0.95, detail="invisible"
+            )
+            return Answer(
+                query,
+                ref,
+                Status.UNKNOWN,
+                None,
+                Certainty.HEURISTIC,
+                (hidden,),
+                (),
+                mentions,
+                flags=flags,
+                written=written,
+            )
         if record is None:
-            written = account.written if account else ref.handle
+            flags += (MIXED_SCRIPT,) if mixed_script(written) else ()
             lookalikes = self.index.find(ref, written)
-            certainty = Certainty.HEURISTIC if lookalikes else Certainty.NONE
-            return Answer(query, ref, Status.UNKNOWN, None, certainty, lookalikes, (), mentions)
+            certainty = Certainty.HEURISTIC if lookalikes or flags else Certainty.NONE
+            asked = account is not None and not lookalikes  # a check, not a moderator's undo
+            nearby = await self._nearby(ref) if asked else ()
+            return Answer(
+                query,
+                ref,
+                Status.UNKNOWN,
+                None,
+                certainty,
+                lookalikes,
+                (),
+                mentions,
+                flags=flags,
+                written=written,
+                nearby=nearby,
+            )
         notices = await self._id_notices(record, account, current_id)
         return Answer(
             query=query,
@@ -336,7 +389,17 @@ class Core:
             reviewed=record.reviewed,
             note=record.note,
             notices=notices,
+            flags=flags,
         )
+
+    async def _nearby(self, ref: AccountRef) -> tuple[Nearby, ...]:
+        """Registered accounts whose name starts like this one's, any status and platform."""
+        name = name_text(ref.platform, ref.handle)[0]
+        if len(name) < 4:
+            return ()
+        found = [r for r, _ in await self.registry.search(name, NEARBY_MAX + 1) if r != ref]
+        records = await self.registry.find(found[:NEARBY_MAX])
+        return tuple(Nearby(r.ref, r.status, r.entity) for r in records.values())
 
     async def _mentions(self, refs: list[AccountRef]) -> dict[AccountRef, tuple[Evidence, ...]]:
         found = await asyncio.gather(

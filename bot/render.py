@@ -7,18 +7,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domains import to_unicode
 from bot.model import (
+    INVISIBLE,
+    MIXED_SCRIPT,
     AccountRef,
     Answer,
     Certainty,
     Change,
     Evidence,
     Lookalike,
+    Nearby,
     Reason,
     Report,
     Status,
+    Strength,
 )
+from bot.platforms import profile_url
 from bot.ports import FeedState
+from bot.skeleton import odd_letters
 
 BADGE: dict[Status, str] = {
     Status.OFFICIAL: "✅",
@@ -50,27 +57,88 @@ def day(moment: datetime | None) -> str:
 
 
 def headline(answer: Answer) -> str:
-    """`✅ x:nasa — official account of NASA`; lookalikes lead with a red flag."""
-    badge = LOOKALIKE_BADGE if answer.lookalike_of else BADGE[answer.status]
+    """`✅ x:nasa — official account of NASA`; strong lookalikes, hidden or mixed-script letters
+    lead with a red flag (a weak resemblance alone does not)."""
+    flagged = answer.strong_lookalikes or answer.flags
+    badge = LOOKALIKE_BADGE if flagged else BADGE[answer.status]
     meaning = _MEANING[answer.status].format(entity=answer.entity or "an unnamed entity")
     return f"{badge} {answer.ref} — {meaning}"
 
 
-# What each lookalike reason means, for people who don't know the word.
+# What each lookalike reason means, for people who don't know the word; a finer class (the
+# lookalike's detail) has words of its own.
 _REASON: dict[Reason, str] = {
     Reason.HOMOGLYPH: "look-alike characters",
     Reason.TYPO: "a letter or two off",
     Reason.AFFIX: "the name with something added",
     Reason.CROSS_PLATFORM: "the official name, on another platform",
 }
+_DETAIL: dict[str, str] = {
+    "1-edit": "one letter off",
+    "2-edit": "two letters differ",
+    "insertion": "one letter added",
+    "leet": "digits written for letters",
+    "tld-swap": "another domain ending",
+    "part-dropped": "the name with its digits or last part left out",
+    "invisible": "the official name with an invisible character inside",
+}
+
+
+def resemblance(lookalike: Lookalike) -> str:
+    """The words for why an account looks like its target."""
+    return _DETAIL.get(lookalike.detail) or _REASON[lookalike.reason]
 
 
 def lookalike_line(lookalike: Lookalike) -> str:
-    """`looks like x:nasa (NASA): affix, score 0.90 — the name with something added`"""
-    return (
-        f"looks like {lookalike.target} ({lookalike.entity}): "
-        f"{lookalike.reason.value}, score {lookalike.score:.2f} — {_REASON[lookalike.reason]}"
+    """`looks like x:nasa (NASA): affix — the name with something added; real account …`;
+    a weak one says so first (`weak: … two letters differ`). The strength in words, no score."""
+    target = lookalike.target
+    where = (
+        f"; {lookalike.entity}'s account is on {target.platform}"
+        if lookalike.cross_platform
+        else ""
     )
+    url = profile_url(target)
+    link = f"; real account {url}" if url else ""
+    weak = "weak: " if lookalike.strength is Strength.WEAK else ""
+    return (
+        f"{weak}looks like {target} ({lookalike.entity}): "
+        f"{lookalike.reason.value} — {resemblance(lookalike)}{where}{link}"
+    )
+
+
+def shown_name(answer: Answer) -> str:
+    """The name as a reader sees it (a website decoded from xn--), odd letters marked."""
+    name = answer.written or answer.ref.handle
+    if answer.ref.platform == "website" and "xn--" in name:
+        name = to_unicode(name)
+    return name
+
+
+def flag_lines(answer: Answer) -> list[str]:
+    """What the written name itself shows: invisible characters, letters of other scripts."""
+    lines = []
+    if INVISIBLE in answer.flags:
+        lines.append("contains an invisible character: it is not the account it looks like")
+    odd = odd_letters(shown_name(answer))
+    if odd:
+        marked = ", ".join(f"`{char}` is {script}" for char, script in odd)
+        lines.append(f"written {shown_name(answer)} — {marked}")
+    if MIXED_SCRIPT in answer.flags:
+        lines.append("mixes Latin with Cyrillic or Greek letters: no real name does")
+    return lines
+
+
+def nearby_line(nearby: Nearby) -> str:
+    meaning = _MEANING[nearby.status].format(entity=nearby.entity or "an unnamed entity")
+    return f"registered nearby: {nearby.ref} — {meaning}"
+
+
+def next_step(answer: Answer) -> str | None:
+    """What to do about an unknown account: report it to the moderators."""
+    if answer.status is not Status.UNKNOWN:
+        return None
+    return f"to report it: /report {answer.ref} impersonator (or unofficial, parody…)"
 
 
 def certainty_line(answer: Answer) -> str:
@@ -100,8 +168,13 @@ def details(answer: Answer, full: bool = False) -> list[str]:
     lines = []
     if answer.note:
         lines.append(answer.note.strip() if full else gist(answer.note))
-    lines += [f"{LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
+    lines += [f"⚠️ {line}" for line in flag_lines(answer)]
+    lines += [
+        f"{LOOKALIKE_BADGE if lk.strength is Strength.STRONG else '·'} {lookalike_line(lk)}"
+        for lk in answer.lookalike_of
+    ]
     lines += [f"⚠️ {notice}" for notice in answer.notices]
+    lines += [nearby_line(nearby) for nearby in answer.nearby]
     lines.append(certainty_line(answer))
     return lines
 
@@ -120,6 +193,8 @@ def short_lines(answer: Answer) -> list[str]:
 def full_lines(answer: Answer) -> list[str]:
     """What a DM or the console sees: everything, the whole note, every source and date."""
     lines = [headline(answer), *(f"  {line}" for line in details(answer, full=True))]
+    if step := next_step(answer):
+        lines.append(f"  {step}")
     if answer.evidence:
         lines.append("  sources:")
         lines += [f"    {evidence_line(ev)}" for ev in answer.evidence]
@@ -162,9 +237,7 @@ def report_queued(report: Report) -> str:
 
 def report_text(report: Report) -> str:
     note = f" — {report.note}" if report.note else ""
-    return (
-        f"report #{report.id}: {report.ref} {report.status.value}{note} (by {report.by})"
-    )
+    return f"report #{report.id}: {report.ref} {report.status.value}{note} (by {report.by})"
 
 
 def split_message(text: str, limit: int) -> list[str]:
@@ -195,6 +268,10 @@ def lookalike_json(lookalike: Lookalike) -> dict[str, Any]:
         "entity": lookalike.entity,
         "reason": lookalike.reason.value,
         "score": round(lookalike.score, 3),
+        "strength": lookalike.strength.value,
+        "cross_platform": lookalike.cross_platform,
+        "detail": lookalike.detail or None,
+        "url": profile_url(lookalike.target) or None,
     }
 
 
@@ -227,6 +304,16 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "certainty": answer.certainty.value,
         "note": answer.note,
         "notices": list(answer.notices),
+        "flags": list(answer.flags),
+        "nearby": [
+            {
+                "platform": n.ref.platform,
+                "handle": n.ref.handle,
+                "status": n.status.value,
+                "entity": n.entity,
+            }
+            for n in answer.nearby
+        ],
     }
 
 

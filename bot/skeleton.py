@@ -72,6 +72,10 @@ def skeleton(text: str) -> str:
     return str(_checker().getSkeleton(0, nfkc(text))).translate(_MISSED)
 
 
+def is_invisible(char: str) -> bool:
+    return bool(_INVISIBLE.contains(char))
+
+
 def invisible_characters(text: str) -> list[str]:
     """The characters of text a reader cannot see, in order."""
     return [c for c in text if _INVISIBLE.contains(c)]
