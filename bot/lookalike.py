@@ -21,6 +21,7 @@ import numpy as np
 from rapidfuzz.distance import OSA
 
 from bot.lookalike_keys import (
+    AFFIX_WORDS,
     MIN_TYPO_LENGTH,
     Name,
     brand_pieces,
@@ -39,7 +40,7 @@ from bot.multimap import HashMultimap
 WEBSITE = "website"
 MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
-MIN_STRONG_TYPO = 8  # shorter names: one letter off is a weak resemblance on its own
+MIN_STRONG_TYPO = 10  # shorter names: one letter off is a weak resemblance on its own
 
 HOMOGLYPH_SCORE = 0.95
 TLD_SWAP_SCORE = 0.9
@@ -195,7 +196,9 @@ class LookalikeIndex:
 
 def _same_key_match(account: int, name: Name, target: Name) -> Iterator[_Match]:
     if target.key == name.key:
-        if target.plain != name.plain:
+        if target.plain != name.plain and _unseparated(target.plain) == _unseparated(name.plain):
+            yield _Match(account, Reason.HOMOGLYPH, HOMOGLYPH_SCORE, detail="separator")
+        elif target.plain != name.plain:
             yield _Match(account, Reason.HOMOGLYPH, HOMOGLYPH_SCORE)
         elif target.suffix and name.suffix and target.suffix != name.suffix:
             # Namesakes under other endings are common: a second signal makes it strong.
@@ -212,10 +215,23 @@ def _same_key_match(account: int, name: Name, target: Name) -> Iterator[_Match]:
         yield _Match(account, Reason.TYPO, 0.75, strength, "insertion")
 
 
+def _unseparated(plain: str) -> str:
+    return plain.replace("_", "").replace(".", "").replace("-", "")
+
+
 def _affix_strength(name: Name, brand: str) -> Strength:
-    """A brand glued to one or two letters (openseas, ledgerx) is often another name."""
+    """A brand glued to one or two letters (openseas, ledgerx) is often another name, and so
+    is a short one beside other words in a handle (ilhan.kyuchyuk.eu)."""
+    if len(brand) >= MIN_STRONG_TYPO:
+        return Strength.STRONG
     glued = 0 < len(name.key) - len(brand) <= 2 and not name.subdomain
-    return Strength.WEAK if glued and len(brand) < MIN_STRONG_TYPO else Strength.STRONG
+    words = [w for w in name.folded.replace("-", "_").replace(".", "_").split("_") if w]
+    beside_words = (
+        not name.suffix
+        and any(w != brand and w not in AFFIX_WORDS and not w.isdigit() for w in words)
+        and brand in words
+    )
+    return Strength.WEAK if glued or beside_words else Strength.STRONG
 
 
 def _rank(lookalike: Lookalike) -> tuple[bool, bool, float, str]:

@@ -166,6 +166,9 @@ def brand_pieces(name: Name) -> set[str]:
             pieces.update(tokens)
             pieces.update(_strip_affix_words(t) for t in tokens)
             pieces.add("".join(t for t in tokens if t not in AFFIX_WORDS))
+            pieces.add("".join(_strip_affix_words(t) for t in tokens if t not in AFFIX_WORDS))
+    if name.subdomain:  # a brand split by a dot: adam.owiczmagdalena.pl
+        pieces.add(name.subdomain.rpartition(".")[2].replace("-", "") + name.key)
     if name.suffix:  # websites: a long brand anywhere inside the label or a subdomain label
         for text in (name.key, *name.subdomain.split(".")):
             pieces.update(_substrings(_SEPARATORS.sub("", text), MIN_BRAND_IN_LABEL))

@@ -81,6 +81,7 @@ _DETAIL: dict[str, str] = {
     "tld-swap": "another domain ending",
     "part-dropped": "the name with its digits or last part left out",
     "invisible": "the official name with an invisible character inside",
+    "separator": "the name with separators moved",
 }
 
 
@@ -93,11 +94,7 @@ def lookalike_line(lookalike: Lookalike) -> str:
     """`looks like x:nasa (NASA): affix — the name with something added; real account …`;
     a weak one says so first (`weak: … two letters differ`). The strength in words, no score."""
     target = lookalike.target
-    where = (
-        f"; {lookalike.entity}'s account is on {target.platform}"
-        if lookalike.cross_platform
-        else ""
-    )
+    where = f"; the real one is on {target.platform}" if lookalike.cross_platform else ""
     url = profile_url(target)
     link = f"; real account {url}" if url else ""
     weak = "weak: " if lookalike.strength is Strength.WEAK else ""
