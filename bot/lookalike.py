@@ -134,9 +134,19 @@ class LookalikeIndex:
         score, cross = match.score, target.platform != ref.platform
         if cross and match.reason is not Reason.CROSS_PLATFORM:
             score = max(CROSS_PLATFORM_SCORE, score - OTHER_PLATFORM_PENALTY)
-        if cross and self._platforms_of[entity][ref.platform] > 0:
+        here = cross and self._platforms_of[entity][ref.platform] > 0
+        if here:  # the entity's account on this platform is another one: more suspicious
             score = min(1.0, score + NO_ACCOUNT_HERE_BONUS)
-        return Lookalike(target, entity, match.reason, score, match.strength, cross, match.detail)
+        return Lookalike(
+            target,
+            entity,
+            match.reason,
+            score,
+            match.strength,
+            cross_platform=cross,
+            entity_here=here,
+            detail=match.detail,
+        )
 
     def _matches(self, name: Name) -> Iterator[_Match]:
         if name.key:

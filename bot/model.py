@@ -112,6 +112,7 @@ class Lookalike:
     score: float  # 0..1, higher is closer
     strength: Strength = Strength.STRONG
     cross_platform: bool = False  # the target is on another platform than the account asked about
+    entity_here: bool = False  # cross-platform, and the entity has another account on that one
     detail: str = ""  # a finer class, for the words: tld-swap, leet, digits-dropped, insertion...
 
 

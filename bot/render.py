@@ -90,11 +90,12 @@ def resemblance(lookalike: Lookalike) -> str:
     return _DETAIL.get(lookalike.detail) or _REASON[lookalike.reason]
 
 
-def lookalike_line(lookalike: Lookalike) -> str:
+def lookalike_line(lookalike: Lookalike, here: str = "") -> str:
     """`looks like x:nasa (NASA): affix — the name with something added; real account …`;
-    a weak one says so first (`weak: … two letters differ`). The strength in words, no score."""
+    a weak one says so first (`weak: … two letters differ`). The strength in words, no score.
+    here: the platform of the account asked about."""
     target = lookalike.target
-    where = f"; the real one is on {target.platform}" if lookalike.cross_platform else ""
+    where = _where(lookalike, here) if lookalike.cross_platform else ""
     url = profile_url(target)
     link = f"; real account {url}" if url else ""
     weak = "weak: " if lookalike.strength is Strength.WEAK else ""
@@ -102,6 +103,15 @@ def lookalike_line(lookalike: Lookalike) -> str:
         f"{weak}looks like {target} ({lookalike.entity}): "
         f"{lookalike.reason.value} — {resemblance(lookalike)}{where}{link}"
     )
+
+
+def _where(lookalike: Lookalike, here: str) -> str:
+    entity, there = lookalike.entity, lookalike.target.platform
+    if not here or here == there:
+        return f"; the real one is on {there}"
+    if lookalike.entity_here:
+        return f"; the real one is on {there}, and {entity}'s {here} account is another one"
+    return f"; the real one is on {there}: on {here}, {entity} has no registered account"
 
 
 def shown_name(answer: Answer) -> str:
@@ -167,7 +177,8 @@ def details(answer: Answer, full: bool = False) -> list[str]:
         lines.append(answer.note.strip() if full else gist(answer.note))
     lines += [f"⚠️ {line}" for line in flag_lines(answer)]
     lines += [
-        f"{LOOKALIKE_BADGE if lk.strength is Strength.STRONG else '·'} {lookalike_line(lk)}"
+        f"{LOOKALIKE_BADGE if lk.strength is Strength.STRONG else '·'} "
+        f"{lookalike_line(lk, answer.ref.platform)}"
         for lk in answer.lookalike_of
     ]
     lines += [f"⚠️ {notice}" for notice in answer.notices]
@@ -267,6 +278,7 @@ def lookalike_json(lookalike: Lookalike) -> dict[str, Any]:
         "score": round(lookalike.score, 3),
         "strength": lookalike.strength.value,
         "cross_platform": lookalike.cross_platform,
+        "entity_here": lookalike.entity_here,
         "detail": lookalike.detail or None,
         "url": profile_url(lookalike.target) or None,
     }
