@@ -29,6 +29,7 @@ from bot.lookalike_keys import (
     double_deletions,
     halves,
     halves_of_near_lengths,
+    halves_with_one_substitution,
     leet,
     name_of,
     stems,
@@ -181,6 +182,7 @@ class LookalikeIndex:
         found = self._deletions.lookup(list(hashes), self._alive)
         if len(name.key) >= MIN_HALVES:
             wanted = [hash(h) for h in halves_of_near_lengths(name.key)]
+            wanted += map(hash, halves_with_one_substitution(name.key))
             found |= self._halves.lookup(wanted, self._alive)
         for account in found:
             target = self._target(account)

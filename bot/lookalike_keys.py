@@ -96,6 +96,19 @@ def halves(key: str) -> tuple[tuple[int, int, str], tuple[int, int, str]]:
     return (len(key), 0, key[:middle]), (len(key), 1, key[middle:])
 
 
+_ALPHABET = "abcdefghjklmnopqrstuvwxyz0123456789"  # a folded key's letters (i reads as l)
+
+
+def halves_with_one_substitution(key: str) -> Iterator[tuple[int, int, str]]:
+    """The left half with each letter replaced: a substitution in each half (the case the halves
+    alone miss) leaves the left half one substitution away."""
+    left = key[: len(key) // 2]
+    for i, letter in enumerate(left):
+        for other in _ALPHABET:
+            if other != letter:
+                yield len(key), 0, left[:i] + other + left[i + 1 :]
+
+
 def halves_of_near_lengths(key: str) -> Iterator[tuple[int, int, str]]:
     """The halves a key two edits (of which some insertions or deletions) away would have,
     when the edits all fall in the other half."""
