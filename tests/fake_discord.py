@@ -40,9 +40,8 @@ OPTION_TYPES = {"string": 3, "integer": 4, "boolean": 5, "user": 6, "number": 10
 def _json(data: Any, status: int = 200) -> web.Response:
     # discord.py only parses bodies whose Content-Type is exactly `application/json`.
     # (aiohttp's content_type= would append "; charset=utf-8").
-    return web.Response(
-        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
-    )
+    return web.Response(body=json.dumps(data).encode(), status=status,
+                        headers={"Content-Type": "application/json"})
 
 
 def _error(status: int, code: int, message: str, errors: JSON | None = None) -> web.Response:
@@ -62,13 +61,8 @@ class FakeUser:
 
     def payload(self) -> JSON:
         return {
-            "id": str(self.id),
-            "username": self.name,
-            "discriminator": "0",
-            "global_name": self.name,
-            "avatar": None,
-            "bot": self.bot,
-            "public_flags": 0,
+            "id": str(self.id), "username": self.name, "discriminator": "0",
+            "global_name": self.name, "avatar": None, "bot": self.bot, "public_flags": 0,
         }
 
     @property
@@ -163,10 +157,7 @@ class FakeDiscord:
     `slash`, `autocomplete`, `context_menu`, `click`, `post_message`; then `await fake.close()`."""
 
     def __init__(
-        self,
-        token: str = "fake-bot-token",
-        shards: int = 1,
-        heartbeat_ms: int = 45_000,
+        self, token: str = "fake-bot-token", shards: int = 1, heartbeat_ms: int = 45_000,
         message_content_allowed: bool = True,
     ) -> None:
         self.token = token
@@ -232,9 +223,8 @@ class FakeDiscord:
 
     # ---- the world -------------------------------------------------------------------------
 
-    def add_user(
-        self, name: str, *, dms_open: bool = True, manages_guild: bool = False
-    ) -> FakeUser:
+    def add_user(self, name: str, *, dms_open: bool = True,
+                 manages_guild: bool = False) -> FakeUser:
         user = FakeUser(self._snowflake(), name, dms_open=dms_open, manages_guild=manages_guild)
         self.users[user.id] = user
         return user
@@ -256,62 +246,25 @@ class FakeDiscord:
 
     def _guild_payload(self, guild: FakeGuild) -> JSON:
         everyone = {
-            "id": str(guild.id),
-            "name": "@everyone",
-            "permissions": str(MEMBER_PERMISSIONS),
-            "position": 0,
-            "color": 0,
-            "hoist": False,
-            "managed": False,
-            "mentionable": False,
+            "id": str(guild.id), "name": "@everyone", "permissions": str(MEMBER_PERMISSIONS),
+            "position": 0, "color": 0, "hoist": False, "managed": False, "mentionable": False,
             "flags": 0,
         }
         channel = {
-            "id": str(guild.channel_id),
-            "type": 0,
-            "guild_id": str(guild.id),
-            "name": "general",
-            "position": 0,
-            "permission_overwrites": [],
-            "nsfw": False,
-            "parent_id": None,
+            "id": str(guild.channel_id), "type": 0, "guild_id": str(guild.id), "name": "general",
+            "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None,
         }
-        me = {
-            "user": self.bot.payload(),
-            "roles": [],
-            "joined_at": "2024-01-01T00:00:00+00:00",
-            "deaf": False,
-            "mute": False,
-            "flags": 0,
-        }
+        me = {"user": self.bot.payload(), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
+              "deaf": False, "mute": False, "flags": 0}
         return {
-            "id": str(guild.id),
-            "name": guild.name,
-            "icon": None,
-            "owner_id": str(guild.owner_id),
-            "roles": [everyone],
-            "channels": [channel],
-            "members": [me],
-            "member_count": 2,
-            "threads": [],
-            "emojis": [],
-            "stickers": [],
-            "features": [],
-            "unavailable": False,
-            "large": False,
-            "joined_at": "2024-01-01T00:00:00+00:00",
-            "voice_states": [],
-            "presences": [],
-            "stage_instances": [],
-            "guild_scheduled_events": [],
-            "soundboard_sounds": [],
-            "preferred_locale": "en-US",
-            "premium_tier": 0,
-            "verification_level": 0,
-            "default_message_notifications": 0,
-            "explicit_content_filter": 0,
-            "mfa_level": 0,
-            "nsfw_level": 0,
+            "id": str(guild.id), "name": guild.name, "icon": None, "owner_id": str(guild.owner_id),
+            "roles": [everyone], "channels": [channel], "members": [me], "member_count": 2,
+            "threads": [], "emojis": [], "stickers": [], "features": [], "unavailable": False,
+            "large": False, "joined_at": "2024-01-01T00:00:00+00:00", "voice_states": [],
+            "presences": [], "stage_instances": [], "guild_scheduled_events": [],
+            "soundboard_sounds": [], "preferred_locale": "en-US", "premium_tier": 0,
+            "verification_level": 0, "default_message_notifications": 0,
+            "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0,
             "system_channel_id": None,
         }
 
@@ -361,19 +314,12 @@ class FakeDiscord:
         conn.shard, conn.session_id = (shard[0], shard[1]), secrets.token_hex(8)
         self.sessions[conn.session_id] = conn.shard
         mine = [g for g in self.guilds if self.shard_of(g) == shard[0]]
-        await conn.send(
-            0,
-            {
-                "v": 10,
-                "user": self.bot.payload(),
-                "session_id": conn.session_id,
-                "resume_gateway_url": self.gateway_url,
-                "shard": list(shard),
-                "guilds": [{"id": str(g.id), "unavailable": True} for g in mine],
-                "application": {"id": str(self.application_id), "flags": 1 << 19},
-            },
-            "READY",
-        )
+        await conn.send(0, {
+            "v": 10, "user": self.bot.payload(), "session_id": conn.session_id,
+            "resume_gateway_url": self.gateway_url, "shard": list(shard),
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in mine],
+            "application": {"id": str(self.application_id), "flags": 1 << 19},
+        }, "READY")
         for guild in mine:
             await conn.send(0, self._guild_payload(guild), "GUILD_CREATE")
         async with self._ready:
@@ -423,17 +369,12 @@ class FakeDiscord:
     def _rate_limited(self) -> web.Response:
         body = {"message": "You are being rate limited.", "retry_after": 0.05, "global": False}
         response = _json(body, 429)
-        response.headers.update(
-            {
-                "X-RateLimit-Limit": "5",
-                "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset-After": "0.05",
-                "X-RateLimit-Bucket": "fake",
-                "X-RateLimit-Scope": "user",
-                "Retry-After": "1",
-                "Via": "1.1 google",  # discord.py treats a 429 without it as a Cloudflare ban
-            }
-        )
+        response.headers.update({
+            "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset-After": "0.05",
+            "X-RateLimit-Bucket": "fake", "X-RateLimit-Scope": "user", "Retry-After": "1",
+            "Via": "1.1 google",  # discord.py treats a 429 without it as a Cloudflare ban
+        })
         return response
 
     def _route(self, method: str, parts: tuple[str, ...]) -> Handler | None:
@@ -446,13 +387,13 @@ class FakeDiscord:
                 return self._get_me
             case "GET", ("oauth2", "applications", "@me") | ("applications", "@me"):
                 return self._get_application
-            case (("GET" | "PUT"), ("applications", _, "commands")):
+            case ("GET" | "PUT"), ("applications", _, "commands"):
                 return self._commands
             case "POST", ("interactions", _, _, "callback"):
                 return self._callback
             case "POST", ("webhooks", _, _):
                 return self._followup
-            case (("PATCH" | "GET" | "DELETE"), ("webhooks", _, _, "messages", _)):
+            case ("PATCH" | "GET" | "DELETE"), ("webhooks", _, _, "messages", _):
                 return self._webhook_message
             case "POST", ("users", "@me", "channels"):
                 return self._open_dm
@@ -463,7 +404,8 @@ class FakeDiscord:
     async def _get_gateway_bot(self, request: web.Request, parts: Any, body: Any) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
         url = self.announced_gateway or self.gateway_url
-        return _json({"url": url, "shards": self.shard_count, "session_start_limit": limit})
+        return _json({"url": url, "shards": self.shard_count,
+                      "session_start_limit": limit})
 
     async def _get_gateway(self, request: web.Request, parts: Any, body: Any) -> web.Response:
         return _json({"url": self.gateway_url})
@@ -472,23 +414,12 @@ class FakeDiscord:
         return _json(self.bot.payload())
 
     async def _get_application(self, request: web.Request, parts: Any, body: Any) -> web.Response:
-        return _json(
-            {
-                "id": str(self.application_id),
-                "name": "isofficial",
-                "icon": None,
-                "description": "",
-                "bot_public": True,
-                "bot_require_code_grant": False,
-                "owner": self.bot.payload(),
-                "team": None,
-                "verify_key": "00",
-                "flags": 1 << 19,
-                "summary": "",
-                "interactions_endpoint_url": None,
-                "bot": self.bot.payload(),
-            }
-        )
+        return _json({
+            "id": str(self.application_id), "name": "isofficial", "icon": None, "description": "",
+            "bot_public": True, "bot_require_code_grant": False, "owner": self.bot.payload(),
+            "team": None, "verify_key": "00", "flags": 1 << 19, "summary": "",
+            "interactions_endpoint_url": None, "bot": self.bot.payload(),
+        })
 
     async def _commands(self, request: web.Request, parts: Any, body: Any) -> web.Response:
         if parts[1] != str(self.application_id):
@@ -500,43 +431,21 @@ class FakeDiscord:
 
     def _registered(self, command: JSON) -> JSON:
         """A command as Discord stores and returns it: ids and server-side defaults added."""
-        defaults = {
-            "type": 1,
-            "description": "",
-            "default_member_permissions": None,
-            "nsfw": False,
-            "contexts": None,
-            "integration_types": [0],
-        }
-        return {
-            **defaults,
-            **command,
-            "id": str(self._snowflake()),
-            "application_id": str(self.application_id),
-            "version": str(self._snowflake()),
-        }
+        defaults = {"type": 1, "description": "", "default_member_permissions": None,
+                    "nsfw": False, "contexts": None, "integration_types": [0]}
+        return {**defaults, **command, "id": str(self._snowflake()),
+                "application_id": str(self.application_id), "version": str(self._snowflake())}
 
     # ---- messages --------------------------------------------------------------------------
 
     def _message(self, channel_id: int, author: FakeUser, data: JSON) -> JSON:
         message = {
-            "id": str(self._snowflake()),
-            "channel_id": str(channel_id),
-            "author": author.payload(),
-            "content": data.get("content") or "",
-            "timestamp": "2026-11-28T12:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": data.get("embeds") or [],
-            "components": data.get("components") or [],
-            "pinned": False,
-            "type": 0,
-            "flags": data.get("flags") or 0,
-            "_loading": False,
+            "id": str(self._snowflake()), "channel_id": str(channel_id), "author": author.payload(),
+            "content": data.get("content") or "", "timestamp": "2026-11-28T12:00:00+00:00",
+            "edited_timestamp": None, "tts": False, "mention_everyone": False, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": data.get("embeds") or [],
+            "components": data.get("components") or [], "pinned": False, "type": 0,
+            "flags": data.get("flags") or 0, "_loading": False,
         }
         self.messages[int(str(message["id"]))] = message
         return message
@@ -580,15 +489,8 @@ class FakeDiscord:
         channel_id = next((c for c, u in self.dm_channels.items() if u == user.id), None)
         channel_id = channel_id or self._snowflake()
         self.dm_channels[channel_id] = user.id
-        return _json(
-            {
-                "id": str(channel_id),
-                "type": 1,
-                "recipients": [user.payload()],
-                "last_message_id": None,
-                "flags": 0,
-            }
-        )
+        return _json({"id": str(channel_id), "type": 1, "recipients": [user.payload()],
+                      "last_message_id": None, "flags": 0})
 
     async def _channel_message(self, request: web.Request, parts: Any, body: JSON) -> web.Response:
         channel_id = int(parts[1])
@@ -635,9 +537,8 @@ class FakeDiscord:
             exchange.original["_loading"] = body["type"] == 5
             resource["message"] = exchange.original
         exchange.changed.set()
-        return _json(
-            {"interaction": {"id": str(exchange.id), "type": exchange.type}, "resource": resource}
-        )
+        return _json({"interaction": {"id": str(exchange.id), "type": exchange.type},
+                      "resource": resource})
 
     def _exchange_by_token(self, parts: tuple[str, ...]) -> Exchange | None:
         if parts[1] != str(self.application_id):
@@ -682,67 +583,32 @@ class FakeDiscord:
         return _json(exchange.original)
 
     def _member(self, user: FakeUser) -> JSON:
-        return {
-            "user": user.payload(),
-            "roles": [],
-            "permissions": str(user.permissions),
-            "joined_at": "2024-01-01T00:00:00+00:00",
-            "deaf": False,
-            "mute": False,
-            "flags": 0,
-            "nick": None,
-            "avatar": None,
-            "pending": False,
-        }
+        return {"user": user.payload(), "roles": [], "permissions": str(user.permissions),
+                "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False, "mute": False,
+                "flags": 0, "nick": None, "avatar": None, "pending": False}
 
-    async def _interact(
-        self,
-        kind: int,
-        data: JSON,
-        user: FakeUser,
-        guild: FakeGuild | None,
-        message: JSON | None = None,
-    ) -> Exchange:
+    async def _interact(self, kind: int, data: JSON, user: FakeUser, guild: FakeGuild | None,
+                        message: JSON | None = None) -> Exchange:
         channel_id = guild.channel_id if guild else self._dm_channel(user)
         exchange = Exchange(self._snowflake(), secrets.token_urlsafe(24), kind, channel_id, 0.0)
         payload: JSON = {
-            "id": str(exchange.id),
-            "application_id": str(self.application_id),
-            "type": kind,
-            "data": data,
-            "token": exchange.token,
-            "version": 1,
-            "locale": "en-US",
-            "app_permissions": str(MEMBER_PERMISSIONS),
-            "entitlements": [],
-            "attachment_size_limit": 10 << 20,
-            "channel_id": str(channel_id),
+            "id": str(exchange.id), "application_id": str(self.application_id), "type": kind,
+            "data": data, "token": exchange.token, "version": 1, "locale": "en-US",
+            "app_permissions": str(MEMBER_PERMISSIONS), "entitlements": [],
+            "attachment_size_limit": 10 << 20, "channel_id": str(channel_id),
             "context": 0 if guild else 1,
             "authorizing_integration_owners": {"0": str(guild.id) if guild else "0"},
         }
         if guild is None:
             payload["user"] = user.payload()
-            payload["channel"] = {
-                "id": payload["channel_id"],
-                "type": 1,
-                "flags": 0,
-                "recipients": [user.payload()],
-                "last_message_id": None,
-            }
+            payload["channel"] = {"id": payload["channel_id"], "type": 1, "flags": 0,
+                                  "recipients": [user.payload()], "last_message_id": None}
         else:
             payload.update(guild_id=str(guild.id), guild_locale="en-US", member=self._member(user))
             payload["guild"] = {"id": str(guild.id), "locale": "en-US", "features": []}
-            payload["channel"] = {
-                "id": payload["channel_id"],
-                "type": 0,
-                "guild_id": str(guild.id),
-                "name": "general",
-                "position": 0,
-                "permission_overwrites": [],
-                "nsfw": False,
-                "parent_id": None,
-                "flags": 0,
-            }
+            payload["channel"] = {"id": payload["channel_id"], "type": 0, "guild_id": str(guild.id),
+                                  "name": "general", "position": 0, "permission_overwrites": [],
+                                  "nsfw": False, "parent_id": None, "flags": 0}
         if message is not None:
             payload["message"] = message
         self.exchanges[exchange.id] = exchange
@@ -786,57 +652,39 @@ class FakeDiscord:
             options.append(option)
         return options
 
-    async def slash(
-        self, name: str, user: FakeUser, guild: FakeGuild | None = None, **values: Any
-    ) -> Exchange:
+    async def slash(self, name: str, user: FakeUser, guild: FakeGuild | None = None,
+                    **values: Any) -> Exchange:
         """A member runs /name with these option values, sent unchecked (like a raw client)."""
         command = self.command(name)
-        data = {
-            "id": command["id"],
-            "name": name,
-            "type": 1,
-            "options": self._options(command, values, None),
-        }
+        data = {"id": command["id"], "name": name, "type": 1,
+                "options": self._options(command, values, None)}
         return await self._interact(2, data, user, guild)
 
-    async def autocomplete(
-        self, name: str, focused: str, user: FakeUser, guild: FakeGuild | None = None, **values: Any
-    ) -> list[JSON]:
+    async def autocomplete(self, name: str, focused: str, user: FakeUser,
+                           guild: FakeGuild | None = None, **values: Any) -> list[JSON]:
         command = self.command(name)
-        data = {
-            "id": command["id"],
-            "name": name,
-            "type": 1,
-            "options": self._options(command, values, focused),
-        }
+        data = {"id": command["id"], "name": name, "type": 1,
+                "options": self._options(command, values, focused)}
         exchange = await self._interact(4, data, user, guild)
         choices: list[JSON] = (await exchange.reply())["choices"]
         return choices
 
-    async def context_menu(
-        self, name: str, message: JSON, user: FakeUser, guild: FakeGuild | None = None
-    ) -> Exchange:
+    async def context_menu(self, name: str, message: JSON, user: FakeUser,
+                           guild: FakeGuild | None = None) -> Exchange:
         command = self.command(name, kind=3)
         public = {k: v for k, v in message.items() if not k.startswith("_")}
-        data = {
-            "id": command["id"],
-            "name": name,
-            "type": 3,
-            "target_id": message["id"],
-            "resolved": {"messages": {message["id"]: public}},
-        }
+        data = {"id": command["id"], "name": name, "type": 3, "target_id": message["id"],
+                "resolved": {"messages": {message["id"]: public}}}
         return await self._interact(2, data, user, guild)
 
-    async def click(
-        self, message: JSON, custom_id: str, user: FakeUser, guild: FakeGuild | None = None
-    ) -> Exchange:
+    async def click(self, message: JSON, custom_id: str, user: FakeUser,
+                    guild: FakeGuild | None = None) -> Exchange:
         ids = [c.get("custom_id") for row in message["components"] for c in row["components"]]
         if custom_id not in ids:
             raise LookupError(f"no button {custom_id!r} on that message (has {ids})")
         public = {k: v for k, v in message.items() if not k.startswith("_")}
-        return await self._interact(
-            3, {"custom_id": custom_id, "component_type": 2}, user, guild, message=public
-        )
+        return await self._interact(3, {"custom_id": custom_id, "component_type": 2}, user, guild,
+                                    message=public)
 
     async def post_message(self, user: FakeUser, guild: FakeGuild, content: str) -> JSON:
         """A member writes in the guild's channel; bots with GUILD_MESSAGES hear it."""

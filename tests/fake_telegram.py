@@ -32,49 +32,19 @@ WAIT_SECONDS = 10.0  # guard against a hung bot; tests await events, never sleep
 
 # Fields Telegram decodes as JSON / integers / booleans when they arrive as form strings.
 JSON_FIELDS = frozenset(
-    {
-        "reply_markup",
-        "entities",
-        "commands",
-        "results",
-        "reply_parameters",
-        "scope",
-        "link_preview_options",
-        "allowed_updates",
-        "button",
-    }
+    {"reply_markup", "entities", "commands", "results", "reply_parameters", "scope",
+     "link_preview_options", "allowed_updates", "button"}
 )
 INT_FIELDS = frozenset(
     {"offset", "limit", "timeout", "user_id", "cache_time", "max_connections", "message_thread_id"}
 )
 BOOL_FIELDS = frozenset(
-    {
-        "disable_notification",
-        "protect_content",
-        "drop_pending_updates",
-        "is_personal",
-        "allow_sending_without_reply",
-    }
+    {"disable_notification", "protect_content", "drop_pending_updates", "is_personal",
+     "allow_sending_without_reply"}
 )
 HTML_TAGS = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "a",
-        "code",
-        "pre",
-        "span",
-        "tg-spoiler",
-        "blockquote",
-        "tg-emoji",
-    }
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
+     "tg-spoiler", "blockquote", "tg-emoji"}
 )
 HTML_TOKEN = re.compile(
     r"<(/?)([A-Za-z-]+)((?:\s+[A-Za-z-]+(?:=\"[^\"<>]*\")?)*)\s*>"
@@ -87,12 +57,8 @@ ENTITY_PATTERNS = (
     ("url", re.compile(r"(?<![\w@/])(?:https?://)?(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}(?:/\S*)?")),
     ("mention", re.compile(r"(?<![\w/])@[A-Za-z0-9_]{5,32}(?!\w)")),
 )
-ANONYMOUS_ADMIN = {
-    "id": 1087968824,
-    "is_bot": True,
-    "first_name": "Group",
-    "username": "GroupAnonymousBot",
-}
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                   "username": "GroupAnonymousBot"}
 
 
 class BotApiError(Exception):
@@ -156,34 +122,22 @@ def parse_html(text: str) -> str:
         token = match.group()
         closing, tag = match.group(1), (match.group(2) or "").lower()
         if token in "<&":
-            raise BotApiError(
-                400,
-                f"Bad Request: can't parse entities: unexpected {token!r} "
-                f"at byte offset {match.start()}",
-            )
+            raise BotApiError(400, f"Bad Request: can't parse entities: unexpected {token!r} "
+                                   f"at byte offset {match.start()}")
         if token.startswith("&"):
             visible.append(html.unescape(token))
         elif tag not in HTML_TAGS:
-            raise BotApiError(
-                400,
-                f"Bad Request: can't parse entities: unsupported start tag "
-                f'"{tag}" at byte offset {match.start()}',
-            )
+            raise BotApiError(400, f"Bad Request: can't parse entities: unsupported start tag "
+                                   f"\"{tag}\" at byte offset {match.start()}")
         elif closing:
             if not stack or stack.pop() != tag:
-                raise BotApiError(
-                    400,
-                    f"Bad Request: can't parse entities: can't find end tag "
-                    f'corresponding to start tag "{tag}"',
-                )
+                raise BotApiError(400, f"Bad Request: can't parse entities: can't find end tag "
+                                       f"corresponding to start tag \"{tag}\"")
         else:
             stack.append(tag)
     if stack:
-        raise BotApiError(
-            400,
-            f"Bad Request: can't parse entities: can't find end tag "
-            f'corresponding to start tag "{stack[-1]}"',
-        )
+        raise BotApiError(400, f"Bad Request: can't parse entities: can't find end tag "
+                               f"corresponding to start tag \"{stack[-1]}\"")
     visible.append(text[position:])
     return "".join(visible)
 
@@ -210,14 +164,9 @@ class FakeTelegram:
     def __init__(self, token: str = TOKEN, username: str = "isofficial_test_bot") -> None:
         self.token = token
         self.me: JSON = {
-            "id": BOT_ID,
-            "is_bot": True,
-            "first_name": "isofficial",
-            "username": username,
-            "can_join_groups": True,
-            "can_read_all_group_messages": True,
-            "supports_inline_queries": True,
-            "can_connect_to_business": False,
+            "id": BOT_ID, "is_bot": True, "first_name": "isofficial", "username": username,
+            "can_join_groups": True, "can_read_all_group_messages": True,
+            "supports_inline_queries": True, "can_connect_to_business": False,
             "has_main_web_app": False,
         }
         self.calls: list[Call] = []
@@ -263,9 +212,8 @@ class FakeTelegram:
         if request.match_info["token"] != self.token:
             return web.json_response(BotApiError(401, "Unauthorized").body(), status=401)
         method = request.match_info["method"]
-        handler = next(
-            (h for name, h in self._methods.items() if name.lower() == method.lower()), None
-        )
+        handler = next((h for name, h in self._methods.items() if name.lower() == method.lower()),
+                       None)
         if handler is None:
             self.problems.append(f"bot called unimplemented method {method}")
             error = BotApiError(404, "Not Found")
@@ -308,11 +256,8 @@ class FakeTelegram:
 
     async def _get_updates(self, params: JSON) -> list[JSON]:
         if self.webhook:
-            raise BotApiError(
-                409,
-                "Conflict: can't use getUpdates method while webhook is "
-                "active; use deleteWebhook to delete the webhook first",
-            )
+            raise BotApiError(409, "Conflict: can't use getUpdates method while webhook is "
+                                   "active; use deleteWebhook to delete the webhook first")
         offset, limit = params.get("offset", 0), params.get("limit", 100)
         timeout, allowed = params.get("timeout", 0), params.get("allowed_updates") or []
         async with self._changed:
@@ -327,11 +272,8 @@ class FakeTelegram:
                     timeout,
                 )
             if self._poller != me:
-                raise BotApiError(
-                    409,
-                    "Conflict: terminated by other getUpdates request; "
-                    "make sure that only one bot instance is running",
-                )
+                raise BotApiError(409, "Conflict: terminated by other getUpdates request; "
+                                       "make sure that only one bot instance is running")
             updates = list(itertools.islice(self._pending, limit))
         return [u for u in updates if not allowed or any(kind in u for kind in allowed)]
 
@@ -348,11 +290,8 @@ class FakeTelegram:
         return True
 
     def _webhook_info(self, _: JSON) -> JSON:
-        return {
-            "url": (self.webhook or {}).get("url", ""),
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._pending),
-        }
+        return {"url": (self.webhook or {}).get("url", ""), "has_custom_certificate": False,
+                "pending_update_count": len(self._pending)}
 
     def _send_message(self, params: JSON) -> JSON:
         chat = self._chat(params.get("chat_id"))
@@ -375,12 +314,8 @@ class FakeTelegram:
     def _answer_inline_query(self, params: JSON) -> bool:
         results = params.get("results")
         if not isinstance(results, list) or len(results) > 50:
-            raise BotApiError(
-                400,
-                "Bad Request: RESULTS_TOO_MUCH"
-                if results
-                else "Bad Request: results must be an array",
-            )
+            raise BotApiError(400, "Bad Request: RESULTS_TOO_MUCH" if results else
+                                   "Bad Request: results must be an array")
         for result in results:
             content = result.get("input_message_content", {})
             if content.get("parse_mode", "").upper() == "HTML":
@@ -407,18 +342,10 @@ class FakeTelegram:
 
     def _get_chat(self, params: JSON) -> JSON:
         chat = self._chat(params.get("chat_id"))
-        return {
-            **chat,
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": False,
-                "limited_gifts": False,
-                "unique_gifts": False,
-                "premium_subscription": False,
-                "gifts_from_channels": False,
-            },
-        }
+        return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
+                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False,
+                                        "unique_gifts": False, "premium_subscription": False,
+                                        "gifts_from_channels": False}}
 
     def _chat(self, chat_id: Any) -> JSON:
         if isinstance(chat_id, str) and chat_id.startswith("@"):
@@ -432,13 +359,9 @@ class FakeTelegram:
 
     def _message(self, chat: JSON, sender: JSON, text: str) -> JSON:
         counter = self._message_ids.setdefault(chat["id"], itertools.count(1))
-        message: JSON = {
-            "message_id": next(counter),
-            "from": sender,
-            "chat": {k: v for k, v in chat.items() if k != "bio"},
-            "date": int(time.time()),
-            "text": text,
-        }
+        message: JSON = {"message_id": next(counter), "from": sender,
+                         "chat": {k: v for k, v in chat.items() if k != "bio"},
+                         "date": int(time.time()), "text": text}
         self._messages.add((chat["id"], message["message_id"]))
         return message
 
@@ -455,13 +378,8 @@ class FakeTelegram:
         self.chats[user["id"]] = chat
         return chat
 
-    def group(
-        self,
-        chat_id: int,
-        title: str = "A group",
-        username: str | None = None,
-        kind: str = "supergroup",
-    ) -> JSON:
+    def group(self, chat_id: int, title: str = "A group", username: str | None = None,
+              kind: str = "supergroup") -> JSON:
         chat: JSON = {"id": chat_id, "type": kind, "title": title}
         if username:
             chat["username"] = username
@@ -473,22 +391,13 @@ class FakeTelegram:
         member: JSON = {"status": status, "user": user}
         if status == "administrator":
             member |= {
-                "can_be_edited": False,
-                "is_anonymous": False,
-                "can_manage_chat": True,
-                "can_delete_messages": True,
-                "can_manage_video_chats": True,
-                "can_restrict_members": True,
-                "can_promote_members": False,
-                "can_change_info": True,
-                "can_invite_users": True,
-                "can_post_stories": False,
-                "can_edit_stories": False,
-                "can_delete_stories": False,
-                "can_pin_messages": True,
-                "can_manage_topics": False,
-                "can_manage_direct_messages": False,
-                "custom_title": "mod",
+                "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                "can_delete_messages": True, "can_manage_video_chats": True,
+                "can_restrict_members": True, "can_promote_members": False,
+                "can_change_info": True, "can_invite_users": True, "can_post_stories": False,
+                "can_edit_stories": False, "can_delete_stories": False,
+                "can_pin_messages": True, "can_manage_topics": False,
+                "can_manage_direct_messages": False, "custom_title": "mod",
             }
         elif status == "creator":
             member |= {"is_anonymous": False}
@@ -496,25 +405,15 @@ class FakeTelegram:
 
     def fail_next(self, method: str, code: int = 429, retry_after: int = 1) -> None:
         """The next call of method fails; 429 carries parameters.retry_after like Telegram's."""
-        error = (
-            BotApiError(
-                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
-            )
-            if code == 429
-            else BotApiError(code, f"error {code}")
-        )
+        error = (BotApiError(429, f"Too Many Requests: retry after {retry_after}",
+                             {"retry_after": retry_after})
+                 if code == 429 else BotApiError(code, f"error {code}"))
         self._errors.setdefault(method, deque()).append(error)
 
     # --- what tests push and await ----------------------------------------------------------------
 
-    async def send(
-        self,
-        chat: JSON,
-        user: JSON,
-        text: str,
-        reply_to: JSON | None = None,
-        sender_chat: JSON | None = None,
-    ) -> JSON:
+    async def send(self, chat: JSON, user: JSON, text: str, reply_to: JSON | None = None,
+                   sender_chat: JSON | None = None) -> JSON:
         """A user's text message, with the entities Telegram would attach; returns the message."""
         if chat["type"] == "private":
             self.dm_open.add(user["id"])
@@ -530,17 +429,8 @@ class FakeTelegram:
 
     async def inline(self, user: JSON, query: str) -> str:
         query_id = f"iq{next(self._update_ids)}"
-        await self.push(
-            {
-                "inline_query": {
-                    "id": query_id,
-                    "from": user,
-                    "query": query,
-                    "offset": "",
-                    "chat_type": "supergroup",
-                }
-            }
-        )
+        await self.push({"inline_query": {"id": query_id, "from": user, "query": query,
+                                          "offset": "", "chat_type": "supergroup"}})
         return query_id
 
     async def push(self, update: JSON) -> int:
@@ -559,10 +449,9 @@ class FakeTelegram:
         headers = {}
         if secret := self.webhook.get("secret_token"):
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(self.webhook["url"], json=update, headers=headers) as response,
-        ):
+        async with aiohttp.ClientSession() as session, session.post(
+            self.webhook["url"], json=update, headers=headers
+        ) as response:
             self.webhook_statuses.append(response.status)
 
     async def expect(self, method: str, timeout: float = WAIT_SECONDS, **match: Any) -> Call:
@@ -570,10 +459,8 @@ class FakeTelegram:
 
         def found() -> Call | None:
             for call in self.calls:
-                if (
-                    not call.taken
-                    and call.method == method
-                    and all(call.params.get(key) == value for key, value in match.items())
+                if not call.taken and call.method == method and all(
+                    call.params.get(key) == value for key, value in match.items()
                 ):
                     return call
             return None

@@ -63,12 +63,9 @@ class Replica:
     @classmethod
     async def start(cls, env: Mapping[str, str]) -> Replica:
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(SCRIPT),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, **env},
-            limit=LINE_LIMIT,
+            sys.executable, str(SCRIPT),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, **env}, limit=LINE_LIMIT,
         )
         assert process.stdout is not None
         first = await process.stdout.readline()

@@ -27,21 +27,14 @@ from knowledge.memory import MemoryChatPreferences
 from knowledge.registry import open_registry
 
 ARTICLE = Evidence(
-    url="https://www.nknews.org/2010/08/uriminzok-fans/",
-    title="Fans ran the accounts",
-    publisher="NK News",
-    published=date(2010, 8, 24),
+    url="https://www.nknews.org/2010/08/uriminzok-fans/", title="Fans ran the accounts",
+    publisher="NK News", published=date(2010, 8, 24),
 )
 NASA_SOURCE = Evidence(url="https://www.nasa.gov/socialmedia/", title="NASA social media")
 SEED = [
     Correction(AccountRef("x", "nasa"), Status.OFFICIAL, "NASA", NASA_SOURCE),
-    Correction(
-        AccountRef("x", "uriminzok"),
-        Status.UNOFFICIAL,
-        "Government of North Korea (DPRK)",
-        ARTICLE,
-        note="fan-run",
-    ),
+    Correction(AccountRef("x", "uriminzok"), Status.UNOFFICIAL, "Government of North Korea (DPRK)",
+               ARTICLE, note="fan-run"),
 ]
 
 
@@ -86,11 +79,8 @@ async def world(fake: FakeDiscord) -> World:
 class Running:
     def __init__(self, world: World, settings: Settings, defer_after: float) -> None:
         self.stop = asyncio.Event()
-        self.task = asyncio.create_task(
-            run_discord(
-                world.core, settings, self.stop, defer_after=defer_after, guild_ready_timeout=0.1
-            )
-        )
+        self.task = asyncio.create_task(run_discord(
+            world.core, settings, self.stop, defer_after=defer_after, guild_ready_timeout=0.1))
 
     async def close(self) -> None:
         self.stop.set()
@@ -133,17 +123,9 @@ async def test_start_syncs_commands_identifies_and_heartbeats(world: World, bot:
     fake = world.fake
     assert fake.command_puts == 1
     names = {(c["type"], c["name"]) for c in fake.commands}
-    assert names == {
-        (1, "check"),
-        (1, "sources"),
-        (1, "verdict"),
-        (1, "undo"),
-        (1, "history"),
-        (1, "reports"),
-        (1, "report"),
-        (1, "feeds"),
-        (3, "Check accounts"),
-    }
+    assert names == {(1, "check"), (1, "sources"), (1, "verdict"), (1, "undo"), (1, "history"),
+                     (1, "reports"),
+                     (1, "report"), (1, "feeds"), (3, "Check accounts")}
     status = next(o for o in fake.command("verdict")["options"] if o["name"] == "status")
     assert {c["value"] for c in status["choices"]} == {s.value for s in Status} - {"unknown"}
     assert all(o.get("description") for c in fake.commands if c["type"] == 1 for o in c["options"])
@@ -163,25 +145,10 @@ async def test_commands_are_uploaded_only_when_they_change(world: World, bot: Ru
 
 
 def test_command_comparison_ignores_what_discord_adds() -> None:
-    local = [
-        {
-            "name": "check",
-            "type": 1,
-            "description": "d",
-            "nsfw": False,
-            "options": [{"name": "q", "type": 3, "required": True, "autocomplete": False}],
-        }
-    ]
-    remote = [
-        {
-            "id": "9",
-            "version": "3",
-            "name": "check",
-            "type": 1,
-            "description": "d",
-            "options": [{"name": "q", "type": 3, "required": True}],
-        }
-    ]
+    local = [{"name": "check", "type": 1, "description": "d", "nsfw": False,
+              "options": [{"name": "q", "type": 3, "required": True, "autocomplete": False}]}]
+    remote = [{"id": "9", "version": "3", "name": "check", "type": 1, "description": "d",
+               "options": [{"name": "q", "type": 3, "required": True}]}]
     assert same_commands(local, remote)
     assert not same_commands(local, [{**remote[0], "description": "e"}])
     assert not same_commands(local, [])
@@ -216,9 +183,8 @@ async def test_fake_fails_on_routes_it_does_not_implement(fake: FakeDiscord) -> 
 # ---- /check and the context menu --------------------------------------------------------------
 
 
-async def test_check_answers_with_a_coloured_embed_and_sources_button(
-    world: World, bot: Running
-) -> None:
+async def test_check_answers_with_a_coloured_embed_and_sources_button(world: World,
+                                                                      bot: Running) -> None:
     query = "is https://twitter.com/uriminzok official?"
     reply = await (await world.fake.slash("check", world.alice, world.guild, query=query)).reply()
     embed = reply["embeds"][0]
@@ -240,9 +206,8 @@ async def test_check_warns_about_a_lookalike(world: World, bot: Running) -> None
 
 async def test_sources_button_answers_privately_with_every_link(world: World, bot: Running) -> None:
     fake = world.fake
-    answer = await (
-        await fake.slash("check", world.alice, world.guild, query="x:uriminzok and x:nasa")
-    ).reply()
+    answer = await (await fake.slash("check", world.alice, world.guild,
+                                     query="x:uriminzok and x:nasa")).reply()
     sources = await (await fake.click(answer, SOURCES_BUTTON_ID, world.mod, world.guild)).reply()
     assert is_ephemeral(sources)
     assert ARTICLE.url in sources["content"] and NASA_SOURCE.url in sources["content"]
@@ -251,9 +216,8 @@ async def test_sources_button_answers_privately_with_every_link(world: World, bo
 
 async def test_context_menu_checks_every_account_in_a_message(world: World, bot: Running) -> None:
     fake = world.fake
-    message = await fake.post_message(
-        world.alice, world.guild, "is @uriminzok on twitter legit? and youtube.com/@nasa?"
-    )
+    message = await fake.post_message(world.alice, world.guild,
+                                      "is @uriminzok on twitter legit? and youtube.com/@nasa?")
     exchange = await fake.context_menu("Check accounts", message, world.mod, world.guild)
     reply = await exchange.reply()
     footers = [e["footer"]["text"] for e in reply["embeds"]]
@@ -269,19 +233,15 @@ async def test_check_in_a_dm_works_too(world: World, bot: Running) -> None:
 JUNK = "".join(random.Random(4).choices(string.printable, k=5000))
 
 
-@pytest.mark.parametrize(
-    "command, values",
-    [
-        ("check", {"query": JUNK}),
-        ("sources", {"query": JUNK}),
-        ("history", {"account": JUNK}),
-        ("report", {"account": JUNK, "status": "impersonator"}),
-        ("verdict", {"account": JUNK, "status": "impersonator"}),
-    ],
-)
-async def test_junk_gets_an_answer_within_discord_limits(
-    world: World, bot: Running, command: str, values: dict[str, str]
-) -> None:
+@pytest.mark.parametrize("command, values", [
+    ("check", {"query": JUNK}),
+    ("sources", {"query": JUNK}),
+    ("history", {"account": JUNK}),
+    ("report", {"account": JUNK, "status": "impersonator"}),
+    ("verdict", {"account": JUNK, "status": "impersonator"}),
+])
+async def test_junk_gets_an_answer_within_discord_limits(world: World, bot: Running, command: str,
+                                                         values: dict[str, str]) -> None:
     """Junk may name accounts by chance; either way the answer is no bug report and fits
     Discord's limits (the fake rejects and records any message over them)."""
     user = world.mod if command == "verdict" else world.alice
@@ -291,18 +251,15 @@ async def test_junk_gets_an_answer_within_discord_limits(
         assert "\n" not in reply["content"] or command == "sources"
 
 
-@pytest.mark.parametrize(
-    "command, values, message",
-    [
-        ("check", {"query": "no account here, just words"}, "no account found"),
-        ("sources", {"query": "nothing to see"}, "no account found"),
-        ("history", {"account": "two words"}, ""),
-        ("report", {"account": "@", "status": "impersonator"}, ""),
-    ],
-)
-async def test_bad_input_gets_a_private_one_line_answer(
-    world: World, bot: Running, command: str, values: dict[str, str], message: str
-) -> None:
+@pytest.mark.parametrize("command, values, message", [
+    ("check", {"query": "no account here, just words"}, "no account found"),
+    ("sources", {"query": "nothing to see"}, "no account found"),
+    ("history", {"account": "two words"}, ""),
+    ("report", {"account": "@", "status": "impersonator"}, ""),
+])
+async def test_bad_input_gets_a_private_one_line_answer(world: World, bot: Running, command: str,
+                                                        values: dict[str, str],
+                                                        message: str) -> None:
     reply = await (await world.fake.slash(command, world.alice, world.guild, **values)).reply()
     assert is_ephemeral(reply) and not reply["embeds"]
     assert "\n" not in reply["content"] and message in reply["content"]
@@ -313,26 +270,23 @@ async def test_bad_input_gets_a_private_one_line_answer(
 
 
 async def test_sources_are_ephemeral(world: World, bot: Running) -> None:
-    reply = await (
-        await world.fake.slash("sources", world.alice, world.guild, query="x:uriminzok")
-    ).reply()
+    reply = await (await world.fake.slash("sources", world.alice, world.guild,
+                                          query="x:uriminzok")).reply()
     assert is_ephemeral(reply) and ARTICLE.url in reply["content"] and "fan-run" in reply["content"]
 
 
 async def test_sources_by_dm(world: World, bot: Running) -> None:
     world.fake.rate_limit_next.add("/users/@me/channels")  # discord.py must wait and retry
-    reply = await (
-        await world.fake.slash("sources", world.alice, world.guild, query="x:uriminzok", dm=True)
-    ).reply()
+    reply = await (await world.fake.slash("sources", world.alice, world.guild,
+                                          query="x:uriminzok", dm=True)).reply()
     assert is_ephemeral(reply) and "DMs" in reply["content"]
     dms = world.fake.dms_to(world.alice)
     assert len(dms) == 1 and ARTICLE.url in dms[0]["content"]
 
 
 async def test_sources_for_closed_dms_come_ephemerally(world: World, bot: Running) -> None:
-    exchange = await world.fake.slash(
-        "sources", world.closed, world.guild, query="x:uriminzok", dm=True
-    )
+    exchange = await world.fake.slash("sources", world.closed, world.guild, query="x:uriminzok",
+                                      dm=True)
     await exchange.wait(lambda e: len(e.messages) == 2)
     note, listing = exchange.messages
     assert is_ephemeral(note) and is_ephemeral(listing)
@@ -358,35 +312,21 @@ async def test_long_answers_are_split_within_discord_limits(world: World, bot: R
 
 async def test_moderator_verdict_changes_the_registry(world: World, bot: Running) -> None:
     fake = world.fake
-    reply = await (
-        await fake.slash(
-            "verdict",
-            world.mod,
-            world.guild,
-            account="x:nasa_official",
-            status="impersonator",
-            entity="NASA",
-            note="fake giveaway",
-            source="https://example.org/report",
-        )
-    ).reply()
+    reply = await (await fake.slash(
+        "verdict", world.mod, world.guild, account="x:nasa_official", status="impersonator",
+        entity="NASA", note="fake giveaway", source="https://example.org/report")).reply()
     assert not is_ephemeral(reply)
     assert reply["embeds"][0]["color"] == COLOUR[Status.IMPERSONATOR].value
-    history = await (
-        await fake.slash("history", world.alice, world.guild, account="x:nasa_official")
-    ).reply()
+    history = await (await fake.slash("history", world.alice, world.guild,
+                                      account="x:nasa_official")).reply()
     assert "unknown -> impersonator" in history["content"]
     assert f"discord:{world.mod.id}" in history["content"] and "fake giveaway" in history["content"]
 
 
-async def test_member_verdict_is_refused_privately_and_changes_nothing(
-    world: World, bot: Running
-) -> None:
-    reply = await (
-        await world.fake.slash(
-            "verdict", world.alice, world.guild, account="x:nasa", status="impersonator"
-        )
-    ).reply()
+async def test_member_verdict_is_refused_privately_and_changes_nothing(world: World,
+                                                                       bot: Running) -> None:
+    reply = await (await world.fake.slash("verdict", world.alice, world.guild,
+                                          account="x:nasa", status="impersonator")).reply()
     assert is_ephemeral(reply) and "only moderators" in reply["content"]
     found = await world.core.registry.find([AccountRef("x", "nasa")])
     assert found[AccountRef("x", "nasa")].status is Status.OFFICIAL
@@ -394,70 +334,40 @@ async def test_member_verdict_is_refused_privately_and_changes_nothing(
 
 async def test_unknown_status_is_named(world: World, bot: Running) -> None:
     for command in ("verdict", "report"):
-        reply = await (
-            await world.fake.slash(
-                command, world.mod, world.guild, account="x:nasa", status="banana"
-            )
-        ).reply()
+        reply = await (await world.fake.slash(command, world.mod, world.guild,
+                                              account="x:nasa", status="banana")).reply()
         assert is_ephemeral(reply) and "unknown status 'banana'" in reply["content"]
 
 
 async def test_report_is_queued_for_moderators(world: World, bot: Running) -> None:
-    reply = await (
-        await world.fake.slash(
-            "report",
-            world.alice,
-            world.guild,
-            account="x:nasa_0",
-            status="impersonator",
-            note="giveaway scam",
-        )
-    ).reply()
+    reply = await (await world.fake.slash("report", world.alice, world.guild, account="x:nasa_0",
+                                          status="impersonator", note="giveaway scam")).reply()
     assert is_ephemeral(reply) and "moderators will review" in reply["content"]
     reports = await world.core.registry.open_reports()
     assert [(str(r.ref), r.status, r.note) for r in reports] == [
-        ("x:nasa_0", Status.IMPERSONATOR, "giveaway scam")
-    ]
+        ("x:nasa_0", Status.IMPERSONATOR, "giveaway scam")]
 
 
 async def test_report_takes_an_account_written_in_words(world: World, bot: Running) -> None:
-    reply = await (
-        await world.fake.slash(
-            "report",
-            world.alice,
-            world.guild,
-            account="@nasa_0 on instagram",
-            status="impersonator",
-        )
-    ).reply()
+    reply = await (await world.fake.slash("report", world.alice, world.guild,
+                                          account="@nasa_0 on instagram",
+                                          status="impersonator")).reply()
     assert is_ephemeral(reply) and "instagram:nasa" in reply["content"]
     [queued] = await world.core.registry.open_reports()
     assert (str(queued.ref), queued.status) == ("instagram:nasa_0", Status.IMPERSONATOR)
 
 
-async def test_moderators_undo_and_read_reports_members_are_refused(
-    world: World, bot: Running
-) -> None:
+async def test_moderators_undo_and_read_reports_members_are_refused(world: World,
+                                                                   bot: Running) -> None:
     fake = world.fake
-    await (
-        await fake.slash(
-            "report",
-            world.alice,
-            world.guild,
-            account="x:nasa_0",
-            status="impersonator",
-            note="giveaway scam",
-        )
-    ).reply()
+    await (await fake.slash("report", world.alice, world.guild, account="x:nasa_0",
+                            status="impersonator", note="giveaway scam")).reply()
     refused = await (await fake.slash("reports", world.alice, world.guild)).reply()
     assert is_ephemeral(refused) and "only moderators" in refused["content"]
     listed = await (await fake.slash("reports", world.mod, world.guild)).reply()
     assert is_ephemeral(listed) and r"x:nasa\_0 impersonator" in listed["content"]  # markdown
-    await (
-        await fake.slash(
-            "verdict", world.mod, world.guild, account="x:nasa", status="compromised", entity="NASA"
-        )
-    ).reply()
+    await (await fake.slash("verdict", world.mod, world.guild, account="x:nasa",
+                            status="compromised", entity="NASA")).reply()
     denied = await (await fake.slash("undo", world.alice, world.guild, account="x:nasa")).reply()
     assert is_ephemeral(denied) and "only moderators" in denied["content"]
     undone = await (await fake.slash("undo", world.mod, world.guild, account="x:nasa")).reply()
@@ -467,24 +377,21 @@ async def test_moderators_undo_and_read_reports_members_are_refused(
 
 
 async def test_history_of_an_unchanged_account(world: World, bot: Running) -> None:
-    reply = await (
-        await world.fake.slash("history", world.alice, world.guild, account="x:nobody_here")
-    ).reply()
+    reply = await (await world.fake.slash("history", world.alice, world.guild,
+                                          account="x:nobody_here")).reply()
     assert "no changes recorded" in reply["content"]
 
 
 # ---- autocomplete ------------------------------------------------------------------------------
 
 
-async def test_autocomplete_suggests_registered_accounts_and_entities(
-    world: World, bot: Running
-) -> None:
+async def test_autocomplete_suggests_registered_accounts_and_entities(world: World,
+                                                                      bot: Running) -> None:
     fake = world.fake
     accounts = await fake.autocomplete("verdict", "account", world.mod, world.guild, account="na")
     assert [c["value"] for c in accounts] == ["na", "x:nasa"]
-    entities = await fake.autocomplete(
-        "verdict", "entity", world.mod, world.guild, account="x:nasa", entity="nas"
-    )
+    entities = await fake.autocomplete("verdict", "entity", world.mod, world.guild,
+                                       account="x:nasa", entity="nas")
     assert "NASA" in [c["value"] for c in entities]
     checks = await fake.autocomplete("check", "query", world.alice, world.guild, query="x:n")
     assert "x:nasa" in [c["value"] for c in checks]
@@ -494,38 +401,28 @@ async def test_autocomplete_searches_the_registry_as_it_is_now(world: World, bot
     fake = world.fake
     # Set after the bot started, by another process: a startup list would not know it.
     await world.core.registry.apply(
-        Correction(AccountRef("telegram", "kcna_watch"), Status.UNOFFICIAL, "KCNA Watch"), "cli"
-    )
+        Correction(AccountRef("telegram", "kcna_watch"), Status.UNOFFICIAL, "KCNA Watch"), "cli")
     accounts = await fake.autocomplete("check", "query", world.alice, world.guild, query="kcna")
     assert [(c["value"], c["name"]) for c in accounts] == [
-        ("kcna", "kcna"),
-        ("telegram:kcna_watch", "telegram:kcna_watch · KCNA Watch"),
-    ]
-    by_entity = await fake.autocomplete(
-        "history", "account", world.alice, world.guild, account="north korea"
-    )
+        ("kcna", "kcna"), ("telegram:kcna_watch", "telegram:kcna_watch · KCNA Watch")]
+    by_entity = await fake.autocomplete("history", "account", world.alice, world.guild,
+                                        account="north korea")
     assert [c["value"] for c in by_entity] == ["north korea", "x:uriminzok"]
-    entities = await fake.autocomplete(
-        "verdict", "entity", world.mod, world.guild, account="x:new", entity="korea"
-    )
+    entities = await fake.autocomplete("verdict", "entity", world.mod, world.guild,
+                                       account="x:new", entity="korea")
     assert [c["value"] for c in entities] == ["korea", "Government of North Korea (DPRK)"]
 
 
 # ---- feeds ---------------------------------------------------------------------------------------
 
 
-async def test_feeds_are_refused_privately_to_members_and_unconfigured_said(
-    world: World, bot: Running
-) -> None:
-    refused = await (
-        await world.fake.slash("feeds", world.alice, world.guild, action="list")
-    ).reply()
+async def test_feeds_are_refused_privately_to_members_and_unconfigured_said(world: World,
+                                                                            bot: Running) -> None:
+    refused = await (await world.fake.slash("feeds", world.alice, world.guild,
+                                            action="list")).reply()
     assert is_ephemeral(refused) and "only moderators" in refused["content"]
-    unset = await (
-        await world.fake.slash(
-            "feeds", world.mod, world.guild, action="add", url="https://news.example/feed.xml"
-        )
-    ).reply()
+    unset = await (await world.fake.slash("feeds", world.mod, world.guild, action="add",
+                                          url="https://news.example/feed.xml")).reply()
     assert is_ephemeral(unset) and "not configured" in unset["content"]
 
 
@@ -597,9 +494,8 @@ async def test_an_error_after_a_public_deferral_stays_private(fake: FakeDiscord)
     world = await make_world(fake, gated_core)
     running = await start_bot(world, defer_after=0.0)
     # A bare @handle makes the core ask the (slow) registry before it finds what is missing.
-    exchange = await fake.slash(
-        "verdict", world.mod, world.guild, account="@nasa", status="official"
-    )
+    exchange = await fake.slash("verdict", world.mod, world.guild, account="@nasa",
+                                status="official")
     await exchange.wait(lambda e: e.deferred)
     world.core.registry.gate.set()  # type: ignore[attr-defined]
     reply = await exchange.reply()
@@ -638,9 +534,8 @@ async def test_autocheck_is_opt_in_and_speaks_only_when_alarming(fake: FakeDisco
     alarm = await fake.post_message(world.alice, world.guild, "follow x:nasa_official for prizes")
     await until(lambda: any(m["embeds"] for m in fake.channel_messages(world.guild)))
     await asyncio.sleep(0)  # let a (wrong) reply to the harmless message land too, if any
-    answers = [
-        m for m in fake.channel_messages(world.guild) if m["author"]["bot"] and not is_ephemeral(m)
-    ]
+    answers = [m for m in fake.channel_messages(world.guild)
+               if m["author"]["bot"] and not is_ephemeral(m)]
     assert len(answers) == 1 and answers[0]["embeds"][0]["footer"]["text"] == "x:nasa_official"
     assert alarm["id"] != answers[0]["id"]
     await running.close()
@@ -697,24 +592,17 @@ async def test_one_process_per_shard(fake: FakeDiscord) -> None:
 async def start_process(world: World, shard: int) -> Running:
     # Given its shard count, discord.py skips GET /gateway/bot: it connects to the configured
     # gateway (else Discord's default), never to an announced one.
-    settings = settings_for(
-        world.fake,
-        discord_shard_id=shard,
-        discord_shard_count=2,
-        discord_gateway=world.fake.gateway_url,
-    )
+    settings = settings_for(world.fake, discord_shard_id=shard, discord_shard_count=2,
+                            discord_gateway=world.fake.gateway_url)
     running = Running(world, settings, 1.5)
     await until(lambda: shard in world.fake.connections)
     return running
 
 
-@pytest.mark.parametrize(
-    ("shard", "count", "error"),
-    [(1, None, "set both"), (None, 2, "set both"), (2, 2, "must be 0 to 1")],
-)
-async def test_a_half_configured_shard_is_refused(
-    world: World, shard: int | None, count: int | None, error: str
-) -> None:
+@pytest.mark.parametrize(("shard", "count", "error"), [
+    (1, None, "set both"), (None, 2, "set both"), (2, 2, "must be 0 to 1")])
+async def test_a_half_configured_shard_is_refused(world: World, shard: int | None,
+                                                  count: int | None, error: str) -> None:
     settings = settings_for(world.fake, discord_shard_id=shard, discord_shard_count=count)
     with pytest.raises(ValueError, match=error):
         await run_discord(world.core, settings, asyncio.Event())

@@ -34,9 +34,8 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     assert fake.failures == []
 
 
-async def test_isofficial_run_serves_discord_until_sigint(
-    fake: FakeDiscord, tmp_path: Path
-) -> None:
+async def test_isofficial_run_serves_discord_until_sigint(fake: FakeDiscord,
+                                                          tmp_path: Path) -> None:
     guild, alice = fake.add_guild("news"), fake.add_user("alice")
     env = {key: value for key, value in os.environ.items() if not key.startswith("ISOFFICIAL_")}
     env.update(
@@ -46,12 +45,8 @@ async def test_isofficial_run_serves_discord_until_sigint(
         PYTHONPATH=str(ROOT),
     )
     process = await asyncio.create_subprocess_exec(
-        *isofficial_command(),
-        "run",
-        cwd=tmp_path,
-        env=env,  # tmp cwd: no stray .env
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        *isofficial_command(), "run", cwd=tmp_path, env=env,  # tmp cwd: no stray .env
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
         await fake.wait_ready(timeout=120)

@@ -50,15 +50,10 @@ def run_installed(
     site: Path, tmp: Path, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
     """Python on the installed copy only (not this source tree), in an empty directory."""
-    env = {
-        **os.environ,
-        **env,
-        "PYTHONPATH": str(site),
-        "ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'registry.sqlite3'}",
-    }
-    return subprocess.run(
-        [sys.executable, *args], cwd=tmp, env=env, capture_output=True, text=True, timeout=120
-    )
+    env = {**os.environ, **env, "PYTHONPATH": str(site),
+           "ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'registry.sqlite3'}"}
+    return subprocess.run([sys.executable, *args], cwd=tmp, env=env, capture_output=True,
+                          text=True, timeout=120)
 
 
 def test_the_image_installs_with_one_plain_pip_install() -> None:
@@ -70,15 +65,8 @@ def test_the_installed_app_upgrades_its_schema_and_answers(installed: Path, tmp_
     assert where.stdout.startswith(str(installed))
     upgrade = run_installed(installed, tmp_path, "-m", "isofficial.cli", "db", "upgrade")
     assert upgrade.returncode == 0, upgrade.stderr
-    check = run_installed(
-        installed,
-        tmp_path,
-        "-m",
-        "isofficial.cli",
-        "check",
-        "--json",
-        "https://twitter.com/uriminzok",
-    )
+    check = run_installed(installed, tmp_path, "-m", "isofficial.cli", "check", "--json",
+                          "https://twitter.com/uriminzok")
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout.splitlines()[0])["status"] != "unknown"
 
@@ -96,9 +84,7 @@ def test_the_healthcheck_fails_when_nothing_answers(installed: Path, tmp_path: P
 
 def test_the_image_copies_every_package_and_runs_the_console_script() -> None:
     copied = {
-        source
-        for line in instructions("COPY")
-        if "--from" not in line
+        source for line in instructions("COPY") if "--from" not in line
         for source in line.split()[:-1]
     }
     found = PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]

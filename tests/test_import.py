@@ -301,9 +301,8 @@ async def test_csv_line_numbers_count_multiline_fields() -> None:
 async def test_an_export_that_fails_midway_leaves_the_old_file(
     registry: SqlRegistry, tmp_path: Path
 ) -> None:
-    await import_rows(
-        registry, read_rows(TEST_DATA / "registry_europarl.csv"), by="import", skip_invalid=True
-    )
+    await import_rows(registry, read_rows(TEST_DATA / "registry_europarl.csv"), by="import",
+                      skip_invalid=True)
     (tmp_path / "out").mkdir()
     dump = tmp_path / "out" / "registry.csv"
     whole = await export_file(export_rows(registry), "csv", dump)

@@ -142,11 +142,8 @@ async def test_metrics_show_registry_size_feed_health_and_adapter_errors(
     assert after["isofficial_feed_up", (("url", bad.url),)] == 0
     key = ("isofficial_adapter_errors_total", (("adapter", "telegram"),))
     assert after[key] - before.get(key, 0.0) == 1
-    assert not any(
-        name == "isofficial_adapter_errors_total"
-        and dict(labels).get("adapter") not in ("telegram", "discord")
-        for name, labels in after
-    )
+    assert not any(name == "isofficial_adapter_errors_total" and dict(labels).get("adapter")
+                   not in ("telegram", "discord") for name, labels in after)
 
 
 # Logs
@@ -154,11 +151,8 @@ async def test_metrics_show_registry_size_feed_health_and_adapter_errors(
 
 def test_json_logs_never_show_the_tokens() -> None:
     token = "123456:AAE-secret-token"
-    settings = Settings(
-        telegram_token=token,
-        discord_token="discord-secret",
-        database_url="postgresql+asyncpg://bot:pg-secret@db/isofficial",
-    )
+    settings = Settings(telegram_token=token, discord_token="discord-secret",
+                        database_url="postgresql+asyncpg://bot:pg-secret@db/isofficial")
     out = io.StringIO()
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
@@ -189,6 +183,7 @@ async def heard_within(seconds: float, heard: Sized) -> None:
     async with asyncio.timeout(seconds):
         while not heard:
             await asyncio.sleep(0.01)
+
 
 
 def test_payloads_pack_every_ref_under_the_size_limit() -> None:
@@ -248,8 +243,7 @@ async def test_the_listener_reconnects_and_catches_up_on_what_it_missed(
         ready.clear()
         killed = await admin.fetchval(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE application_name = $1 AND datname = current_database()",
-            APPLICATION_NAME,
+            " WHERE application_name = $1 AND datname = current_database()", APPLICATION_NAME
         )
         assert killed == 1
         # A change committed while nobody listens: only the change log can tell of it.
@@ -310,7 +304,5 @@ async def test_isofficial_run_serves_ops_and_logs_json_without_the_token(
     lines = [json.loads(line) for line in rest.decode().splitlines()]
     assert all({"time", "level", "logger", "message"} <= set(entry) for entry in lines + logged)
     assert TOKEN.split(":")[1] not in str(logged) + rest.decode()
-    assert any(
-        entry["message"] == "listening for registry changes on isofficial_changes"
-        for entry in logged + lines
-    )
+    assert any(entry["message"] == "listening for registry changes on isofficial_changes"
+               for entry in logged + lines)

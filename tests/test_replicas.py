@@ -84,11 +84,8 @@ async def test_a_verdict_set_through_one_replica_is_answered_by_the_other(
 async def test_concurrent_moderators_through_both_replicas_lose_nothing(
     replicas: list[Replica], seeded: SqlRegistry
 ) -> None:
-    brands = {
-        AccountRef("x", "acmebank"): "Acme Bank",
-        AccountRef("x", "globexcorp"): "Globex",
-        AccountRef("x", "initech"): "Initech",
-    }
+    brands = {AccountRef("x", "acmebank"): "Acme Bank", AccountRef("x", "globexcorp"): "Globex",
+              AccountRef("x", "initech"): "Initech"}
     accounts = list(brands)
     statuses = [Status.OFFICIAL, Status.IMPERSONATOR, Status.PARODY, Status.AFFILIATED]
 
@@ -131,16 +128,8 @@ def _write_rows(path: Path, count: int) -> None:
         writer = csv.writer(out)
         writer.writerow(["entity", "platform", "handle", "url", "verdict", "source_url"])
         for n in range(count):
-            writer.writerow(
-                [
-                    f"Bulk Entity {n}",
-                    "x",
-                    f"bulk{n}",
-                    "",
-                    "official",
-                    f"https://example.org/bulk/{n}",
-                ]
-            )
+            writer.writerow([f"Bulk Entity {n}", "x", f"bulk{n}", "", "official",
+                             f"https://example.org/bulk/{n}"])
 
 
 async def _dump(conn: asyncpg.Connection) -> dict[str, list[asyncpg.Record]]:
@@ -178,12 +167,9 @@ async def _gone(conn: asyncpg.Connection, pid: int) -> None:
 
 async def _import(url: str, path: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        str(ISOFFICIAL),
-        "import",
-        str(path),
+        str(ISOFFICIAL), "import", str(path),
         env={**os.environ, "ISOFFICIAL_DATABASE_URL": url},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
 
 

@@ -38,20 +38,11 @@ STATEMENT = Evidence(
     published=date(2010, 8, 24),
 )
 SEED = (
-    Correction(
-        AccountRef("x", "uriminzok"),
-        Status.UNOFFICIAL,
-        "Government of North Korea (DPRK)",
-        STATEMENT,
-        note="fan-run",
-    ),
+    Correction(AccountRef("x", "uriminzok"), Status.UNOFFICIAL, "Government of North Korea (DPRK)",
+               STATEMENT, note="fan-run"),
     Correction(AccountRef("x", "nasa"), Status.OFFICIAL, "NASA"),
-    Correction(
-        AccountRef("telegram", "examplenews"),
-        Status.OFFICIAL,
-        "Example News",
-        platform_id="-1001000000001",
-    ),
+    Correction(AccountRef("telegram", "examplenews"), Status.OFFICIAL, "Example News",
+               platform_id="-1001000000001"),
     Correction(AccountRef("telegram", "learnme"), Status.OFFICIAL, "Learned Org"),
 )
 PAYLOAD = re.compile(r"https://t\.me/isofficial_test_bot\?start=([A-Za-z0-9_-]{1,64})")
@@ -68,12 +59,9 @@ class Harness:
     group: JSON
 
 
-async def seeded_core(
-    seed: Sequence[Correction] = SEED,
-    registry: MemoryRegistry | None = None,
-    feeds: FeedCatalog | None = None,
-    preferences: ChatPreferences | None = None,
-) -> tuple[Core, MemoryRegistry]:
+async def seeded_core(seed: Sequence[Correction] = SEED, registry: MemoryRegistry | None = None,
+                      feeds: FeedCatalog | None = None,
+                      preferences: ChatPreferences | None = None) -> tuple[Core, MemoryRegistry]:
     registry = registry or MemoryRegistry()
     for correction in seed:
         await registry.apply(correction, by="seed")
@@ -82,9 +70,8 @@ async def seeded_core(
 
 
 def config_for(fake: FakeTelegram, **changes: object) -> TelegramConfig:
-    config = TelegramConfig(
-        token=TOKEN, base_url=f"{fake.url}/bot", rate_limit=False, poll_timeout=5, request_timeout=5
-    )
+    config = TelegramConfig(token=TOKEN, base_url=f"{fake.url}/bot", rate_limit=False,
+                            poll_timeout=5, request_timeout=5)
     return replace(config, **changes)  # type: ignore[arg-type]
 
 
@@ -96,27 +83,16 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @asynccontextmanager
-async def start_bot(
-    fake: FakeTelegram,
-    config: TelegramConfig,
-    registry: MemoryRegistry | None = None,
-    feeds: FeedCatalog | None = None,
-    preferences: ChatPreferences | None = None,
-) -> AsyncIterator[Harness]:
+async def start_bot(fake: FakeTelegram, config: TelegramConfig,
+                    registry: MemoryRegistry | None = None, feeds: FeedCatalog | None = None,
+                    preferences: ChatPreferences | None = None) -> AsyncIterator[Harness]:
     core, registry = await seeded_core(registry=registry, feeds=feeds, preferences=preferences)
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(serve(build_application(core, config), config, stop, ready))
     await asyncio.wait_for(ready.wait(), 10)
     fake.group(-100500, "Readers")
-    harness = Harness(
-        fake,
-        core,
-        registry,
-        fake.user(MODERATOR_ID, "Mo", "mod"),
-        fake.user(2, "Ann", "ann"),
-        fake.user(3, "Bob"),
-        fake.chats[-100500],
-    )
+    harness = Harness(fake, core, registry, fake.user(MODERATOR_ID, "Mo", "mod"),
+                      fake.user(2, "Ann", "ann"), fake.user(3, "Bob"), fake.chats[-100500])
     for user in (harness.mod, harness.ann, harness.bob):
         fake.private(user)
         fake.join(harness.group, user)
@@ -258,9 +234,8 @@ async def test_long_answers_are_split_under_the_limit(fake: FakeTelegram) -> Non
     registry = MemoryRegistry()
     for n in range(60):
         evidence = Evidence(f"https://example.org/{n}", f"Report <{n}> " + "lorem " * 40)
-        await registry.apply(
-            Correction(AccountRef("x", "busy"), Status.OFFICIAL, "Busy", evidence), by="seed"
-        )
+        await registry.apply(Correction(AccountRef("x", "busy"), Status.OFFICIAL, "Busy",
+                                        evidence), by="seed")
     async with start_bot(fake, config_for(fake), registry) as bot:
         await bot.fake.send(dm_of(bot, bot.ann), bot.ann, "/sources x:busy")
         parts = [await bot.fake.expect("sendMessage", chat_id=bot.ann["id"])]
@@ -278,8 +253,7 @@ async def test_a_moderator_sets_a_verdict_with_evidence_and_is_named_in_the_log(
 ) -> None:
     url = "https://example.org/kcna-statement"
     reply = await bot.fake.ask(
-        bot.group,
-        bot.mod,
+        bot.group, bot.mod,
         f"/verdict x:fakedprk impersonator Government of North Korea (DPRK) {url}",
     )
     assert reply.text.startswith("Recorded:") and "impersonator" in reply.text
@@ -347,12 +321,8 @@ async def test_autocheck_is_for_admins_and_speaks_only_about_alarming_accounts(
 
 
 async def test_an_anonymous_admin_may_switch_autocheck(bot: Harness) -> None:
-    anonymous = {
-        "id": 1087968824,
-        "is_bot": True,
-        "first_name": "Group",
-        "username": "GroupAnonymousBot",
-    }
+    anonymous = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                 "username": "GroupAnonymousBot"}
     await bot.fake.send(bot.group, anonymous, "/autocheck on", sender_chat=bot.group)
     reply = await bot.fake.expect("sendMessage", chat_id=bot.group["id"])
     assert "Auto-check is on" in reply.text
@@ -361,17 +331,15 @@ async def test_an_anonymous_admin_may_switch_autocheck(bot: Harness) -> None:
 async def test_autocheck_survives_a_restart(fake: FakeTelegram, tmp_path: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'registry.sqlite3'}"
     registry = await open_registry(database)
-    async with start_bot(
-        fake, config_for(fake), preferences=SqlChatPreferences(registry.engine)
-    ) as bot:
+    async with start_bot(fake, config_for(fake),
+                         preferences=SqlChatPreferences(registry.engine)) as bot:
         fake.join(bot.group, bot.ann, "administrator")
         assert "Auto-check is on" in (await fake.ask(bot.group, bot.ann, "/autocheck on")).text
     await registry.close()
 
     registry = await open_registry(database)  # a new process: nothing kept but the database
-    async with start_bot(
-        fake, config_for(fake), preferences=SqlChatPreferences(registry.engine)
-    ) as bot:
+    async with start_bot(fake, config_for(fake),
+                         preferences=SqlChatPreferences(registry.engine)) as bot:
         warned = await fake.ask(bot.group, bot.bob, "is https://x.com/uriminzok legit?")
         assert "unofficial" in warned.text
         status = await fake.ask(bot.group, bot.bob, "/autocheck")
@@ -451,7 +419,8 @@ async def test_the_throttle_answers_then_notices_once_then_stays_silent(
     async with start_bot(fake, config_for(fake, throttle_count=3)) as bot:
         for _ in range(5):
             await fake.send(bot.group, bot.ann, "/check x:nasa")
-        texts = [(await fake.expect("sendMessage", chat_id=bot.group["id"])).text for _ in range(4)]
+        texts = [(await fake.expect("sendMessage", chat_id=bot.group["id"])).text
+                 for _ in range(4)]
         assert sum("NASA" in text for text in texts) == 3 and texts[3] == SLOW_DOWN
         await assert_silent(bot, bot.group)
 
@@ -497,37 +466,20 @@ def free_port() -> int:
 async def test_webhook_mode_checks_the_secret_header(fake: FakeTelegram) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hooks/telegram"
-    config = config_for(
-        fake,
-        webhook=True,
-        webhook_url=url,
-        webhook_listen="127.0.0.1",
-        webhook_port=port,
-        webhook_secret="s3cret-token",
-    )
+    config = config_for(fake, webhook=True, webhook_url=url, webhook_listen="127.0.0.1",
+                        webhook_port=port, webhook_secret="s3cret-token")
     async with start_bot(fake, config) as bot:
         registered = await fake.expect("setWebhook")
         assert registered.params["url"] == url
         assert registered.params["secret_token"] == "s3cret-token"
         reply = await fake.ask(bot.group, bot.ann, "/check x:nasa")  # posted to the webhook
         assert "NASA" in reply.text and fake.webhook_statuses == [200]
-        update = {
-            "update_id": 999,
-            "message": {
-                "message_id": 99,
-                "date": 0,
-                "chat": bot.group,
-                "from": bot.ann,
-                "text": "/help",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
-            },
-        }
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(
-                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-            ) as response,
-        ):
+        update = {"update_id": 999, "message": {
+            "message_id": 99, "date": 0, "chat": bot.group, "from": bot.ann, "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+        async with aiohttp.ClientSession() as session, session.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+        ) as response:
             assert response.status == 403
         await assert_silent(bot, bot.group)
 

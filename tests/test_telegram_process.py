@@ -26,12 +26,8 @@ async def test_isofficial_run_answers_on_telegram_and_exits_cleanly_on_sigint(
         }
         env.pop("ISOFFICIAL_DISCORD_TOKEN", None)
         process = await asyncio.create_subprocess_exec(
-            str(ISOFFICIAL),
-            "run",
-            env=env,
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+            str(ISOFFICIAL), "run", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )
         try:
             await fake.expect("setMyCommands", timeout=STARTUP_SECONDS)
