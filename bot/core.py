@@ -346,37 +346,13 @@ class Core:
             hidden = Lookalike(
                 record.ref, record.entity, Reason.HOMOGLYPH, 0.95, detail="invisible"
             )
-            return Answer(
-                query,
-                ref,
-                Status.UNKNOWN,
-                None,
-                Certainty.HEURISTIC,
-                (hidden,),
-                (),
-                mentions,
-                flags=flags,
-                written=written,
-            )
+            return _unknown(query, ref, written, mentions, (hidden,), flags)
         if record is None:
             flags += (MIXED_SCRIPT,) if mixed_script(written) else ()
             lookalikes = self.index.find(ref, written)
-            certainty = Certainty.HEURISTIC if lookalikes or flags else Certainty.NONE
             asked = account is not None and not lookalikes  # a check, not a moderator's undo
             nearby = await self._nearby(ref) if asked else ()
-            return Answer(
-                query,
-                ref,
-                Status.UNKNOWN,
-                None,
-                certainty,
-                lookalikes,
-                (),
-                mentions,
-                flags=flags,
-                written=written,
-                nearby=nearby,
-            )
+            return _unknown(query, ref, written, mentions, lookalikes, flags, nearby)
         notices = await self._id_notices(record, account, current_id)
         return Answer(
             query=query,
@@ -442,6 +418,23 @@ class Core:
             self.index.add(ref, record.entity, record.handle_as_written)
         else:
             self.index.remove(ref)
+
+
+def _unknown(
+    query: str,
+    ref: AccountRef,
+    written: str,
+    mentions: tuple[Evidence, ...],
+    lookalikes: tuple[Lookalike, ...],
+    flags: tuple[str, ...],
+    nearby: tuple[Nearby, ...] = (),
+) -> Answer:
+    """An unregistered account: what it resembles and what its name shows."""
+    certainty = Certainty.HEURISTIC if lookalikes or flags else Certainty.NONE
+    return Answer(
+        query, ref, Status.UNKNOWN, None, certainty, lookalikes, (), mentions,
+        flags=flags, written=written, nearby=nearby,
+    )  # fmt: skip
 
 
 def _who(asker: Asker) -> str:
