@@ -179,22 +179,30 @@ class LookalikeIndex:
             hashes.update(map(hash, deletions(key)))
             if typo_bound(len(key) - 1) >= 2 and len(key) <= MAX_DOUBLE_DELETION:
                 hashes.update(map(hash, double_deletions(key)))
-        found = self._deletions.lookup(list(hashes), self._alive)
-        if len(name.key) >= MIN_HALVES:
+        found = list(self._verified(keys, self._deletions.lookup(list(hashes), self._alive)))
+        yield from found
+        if len(name.key) >= MIN_HALVES and all(m.detail != "1-edit" for m in found):
+            # Two edits in a long name: one half survives, or the left half is one letter off.
             wanted = [hash(h) for h in halves_of_near_lengths(name.key)]
             wanted += map(hash, halves_with_one_substitution(name.key))
-            found |= self._halves.lookup(wanted, self._alive)
-        for account in found:
-            target = self._target(account)
-            if target is None:
-                continue
-            targets = {target.key, target.unpaired}
-            distance = min(OSA.distance(k, t) for k in keys for t in targets)
-            if 0 < distance <= typo_bound(min(len(target.key), *map(len, keys))):
+            near = self._halves.lookup(wanted, self._alive) - {m.account for m in found}
+            yield from self._verified(keys, near)
+
+    def _verified(self, keys: set[str], accounts: set[int]) -> Iterator[_Match]:
+        """Candidates within the typo bound of a key, by OSA distance; the stored key first, the
+        target's key without glyph pairs only when that one is too far."""
+        for account in accounts:
+            target = self._keys[account]
+            distance = min(OSA.distance(k, target) for k in keys)
+            if distance > 1 and any(letter in target for letter in "mwd"):
+                unpaired = self._target(account)
+                if unpaired is not None:
+                    distance = min(distance, *(OSA.distance(k, unpaired.unpaired) for k in keys))
+            if 0 < distance <= typo_bound(min(len(target), *map(len, keys))):
                 # One letter off a long name is strong; a short name is one letter from words.
-                strong = distance == 1 and len(target.key) >= MIN_STRONG_TYPO
+                strong = distance == 1 and len(target) >= MIN_STRONG_TYPO
                 strength = Strength.STRONG if strong else Strength.WEAK
-                score = 0.9 - 0.6 * distance / max(len(target.key), 6)
+                score = 0.9 - 0.6 * distance / max(len(target), 6)
                 yield _Match(account, Reason.TYPO, score, strength, f"{distance}-edit")
 
     def _affixes(self, name: Name) -> Iterator[_Match]:

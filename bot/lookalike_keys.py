@@ -13,14 +13,14 @@ from dataclasses import dataclass
 
 from bot.domains import split_domain
 from bot.model import AccountRef
-from bot.skeleton import nfkc, skeleton, without_invisible
+from bot.skeleton import Prototypes, skeleton, without_invisible
 
 WEBSITE = "website"
 
 # Letters the confusables table maps to `i` that look like `l` in most fonts; `m` kept apart
 # (the table spells it `rn`, which would make a typo next to an `m` two edits).
-_BEFORE_SKELETON = str.maketrans({"ӏ": "l", "ɩ": "l", "ı": "l", "m": "\ue000"})
-_AFTER_SKELETON = str.maketrans({"\ue000": "m", "i": "l"})
+_PROTOTYPES = Prototypes({ord("ӏ"): "l", ord("ɩ"): "l", ord("ı"): "l", ord("m"): "m"})
+_AFTER_SKELETON = str.maketrans({"i": "l"})
 # Letter pairs that read as one letter (rn/m is in the table; vv/w and cl/d are in the phishing
 # data). Folding them changes lengths, so keys are also kept without them (a typo breaks a pair).
 _GLYPH_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
@@ -46,8 +46,10 @@ MIN_STEM = 5  # the official minus its digits or last word: long enough to be a 
 def fold(written: str, pairs: bool = True) -> str:
     """NFKC, skeleton, without combining marks, case folded, with the ASCII lookalikes merged;
     invisible characters dropped (the caller reports them)."""
-    text = skeleton(nfkc(without_invisible(written)).translate(_BEFORE_SKELETON))
-    text = "".join(c for c in text if unicodedata.category(c) != "Mn").casefold()
+    text = skeleton(without_invisible(written), _PROTOTYPES)
+    if not text.isascii():
+        text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    text = text.casefold()
     if pairs:
         for pair, letter in _GLYPH_PAIRS:
             text = text.replace(pair, letter)

@@ -39,8 +39,12 @@ class HashMultimap:
             self.merge(alive)
         wanted = np.array(hashes, dtype=np.int64)
         lows = np.searchsorted(self._hashes, wanted, side="left")
-        highs = np.searchsorted(self._hashes, wanted, side="right")
-        found = {int(i) for lo, hi in zip(lows, highs, strict=True) for i in self._ids[lo:hi]}
+        counts = np.searchsorted(self._hashes, wanted, side="right") - lows
+        total = int(counts.sum())
+        found: set[int] = set()
+        if total:  # every position of every matching run, without a Python loop over them
+            starts = np.repeat(lows - np.cumsum(counts) + counts, counts)
+            found.update(self._ids[starts + np.arange(total)].tolist())
         if self._new_hashes:
             if self._new_map is None:
                 self._new_map = {}

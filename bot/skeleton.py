@@ -61,27 +61,51 @@ def _nfkc() -> Any:
     return icu.Normalizer2.getNFKCInstance()
 
 
+@cache
+def _nfd() -> Any:
+    return icu.Normalizer2.getNFDInstance()
+
+
 def nfkc(text: str) -> str:
     """Fullwidth letters, ligatures and math letters as the letters they are (`ＮＡＳＡ` NASA)."""
-    return str(_nfkc().normalize(text))
+    return text if text.isascii() else str(_nfkc().normalize(text))
 
 
-def skeleton(text: str) -> str:
+class Prototypes(dict[int, str]):
+    """Code point -> its prototype in ICU's confusables data (with the missed letters folded),
+    asked of ICU once per character: a skeleton maps one character at a time (UTS #39)."""
+
+    def __missing__(self, code: int) -> str:
+        prototype = str(_checker().getSkeleton(0, chr(code))).translate(_MISSED)
+        self[code] = prototype
+        return prototype
+
+
+_PROTOTYPES = Prototypes()
+
+
+def skeleton(text: str, prototypes: Prototypes = _PROTOTYPES) -> str:
     """UTS #39 skeleton (NFD, prototypes, NFD) of the NFKC text, with the letters the table
-    misses folded too. Taken before any case folding: `I` reads as `l` only in capitals."""
-    return str(_checker().getSkeleton(0, nfkc(text))).translate(_MISSED)
+    misses folded too. Taken before any case folding: `I` reads as `l` only in capitals.
+    prototypes: the table, or one with some characters set apart."""
+    if text.isascii():
+        return text.translate(prototypes)  # NFKC and NFD leave ASCII as it is
+    mapped = str(_nfd().normalize(nfkc(text))).translate(prototypes)
+    return mapped if mapped.isascii() else str(_nfd().normalize(mapped))
 
 
 def is_invisible(char: str) -> bool:
-    return bool(_INVISIBLE.contains(char))
+    return not char.isascii() and bool(_INVISIBLE.contains(char))
 
 
 def invisible_characters(text: str) -> list[str]:
     """The characters of text a reader cannot see, in order."""
-    return [c for c in text if _INVISIBLE.contains(c)]
+    return [c for c in text if is_invisible(c)]
 
 
 def without_invisible(text: str) -> str:
+    if text.isascii():
+        return text  # no ASCII character is Default_Ignorable
     return "".join(c for c in text if not _INVISIBLE.contains(c))
 
 
