@@ -20,7 +20,7 @@ for the lookalike matcher.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -368,8 +368,10 @@ def _named(found: _Found, invisible: bool = False) -> NamedAccount:
     return NamedAccount(AccountRef(found.platform, key), written, found.platform_id, invisible)
 
 
-def _visible(text: str) -> tuple[str, list[int]]:
+def _visible(text: str) -> tuple[str, Sequence[int]]:
     """text without its invisible characters, and where each kept character stood."""
+    if text.isascii():
+        return text, range(len(text))
     places = [i for i, char in enumerate(text) if not is_invisible(char)]
     return "".join(text[i] for i in places), places
 
