@@ -37,6 +37,7 @@ from bot.lookalike_keys import (
 )
 from bot.model import AccountRef, Lookalike, Reason, Strength
 from bot.multimap import HashMultimap
+from bot.platforms import PLATFORMS
 
 WEBSITE = "website"
 MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
@@ -71,7 +72,10 @@ class LookalikeIndex:
         self._exact = HashMultimap()
         self._deletions = HashMultimap()
         self._halves = HashMultimap()
-        self._platforms_of: dict[str, Counter[str]] = {}  # entity -> its platforms
+        # entity -> bit mask of its platforms (compact: one int per entity); the rare second
+        # account of an entity on one platform is counted apart, so removal stays exact.
+        self._platforms_of: dict[str, int] = {}
+        self._second_accounts: Counter[tuple[str, str]] = Counter()
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -91,7 +95,7 @@ class LookalikeIndex:
         self._entities.append(entity)
         self._keys.append(name.key)
         self._ids[ref] = account
-        self._platforms_of.setdefault(entity, Counter())[ref.platform] += 1
+        self._note_platform(entity, ref.platform)
         if account >= len(self._alive):
             self._alive = np.concatenate([self._alive, np.zeros(len(self._alive), dtype=bool)])
         self._alive[account] = True
@@ -111,7 +115,19 @@ class LookalikeIndex:
         if account is not None:
             self._refs[account] = None
             self._alive[account] = False
-            self._platforms_of[self._entities[account]][ref.platform] -= 1
+            self._forget_platform(self._entities[account], ref.platform)
+
+    def _note_platform(self, entity: str, platform: str) -> None:
+        bit, mask = _bit(platform), self._platforms_of.get(entity, 0)
+        if mask & bit:
+            self._second_accounts[entity, platform] += 1
+        self._platforms_of[entity] = mask | bit
+
+    def _forget_platform(self, entity: str, platform: str) -> None:
+        if self._second_accounts[entity, platform] > 0:
+            self._second_accounts[entity, platform] -= 1
+        else:
+            self._platforms_of[entity] = self._platforms_of.get(entity, 0) & ~_bit(platform)
 
     def find(
         self, ref: AccountRef, written: str | None = None, limit: int = 3
@@ -135,7 +151,7 @@ class LookalikeIndex:
         score, cross = match.score, target.platform != ref.platform
         if cross and match.reason is not Reason.CROSS_PLATFORM:
             score = max(CROSS_PLATFORM_SCORE, score - OTHER_PLATFORM_PENALTY)
-        here = cross and self._platforms_of[entity][ref.platform] > 0
+        here = cross and bool(self._platforms_of.get(entity, 0) & _bit(ref.platform))
         if here:  # the entity's account on this platform is another one: more suspicious
             score = min(1.0, score + NO_ACCOUNT_HERE_BONUS)
         return Lookalike(
@@ -212,6 +228,10 @@ class LookalikeIndex:
             if target in pieces:
                 score = 0.6 + 0.3 * min(len(target) / len(name.key), 1)
                 yield _Match(account, Reason.AFFIX, score, _affix_strength(name, target))
+
+
+def _bit(platform: str) -> int:
+    return 1 << PLATFORMS.index(platform) if platform in PLATFORMS else 1 << len(PLATFORMS)
 
 
 def _same_key_match(account: int, name: Name, target: Name) -> Iterator[_Match]:
