@@ -97,7 +97,7 @@ def lookalike_line(lookalike: Lookalike, here: str = "") -> str:
     target = lookalike.target
     where = _where(lookalike, here) if lookalike.cross_platform else ""
     url = profile_url(target)
-    link = f"; real account {url}" if url else ""
+    link = f"; real account: {url}" if url else ""
     weak = "weak: " if lookalike.strength is Strength.WEAK else ""
     return (
         f"{weak}looks like {target} ({lookalike.entity}): "
@@ -106,12 +106,12 @@ def lookalike_line(lookalike: Lookalike, here: str = "") -> str:
 
 
 def _where(lookalike: Lookalike, here: str) -> str:
-    entity, there = lookalike.entity, lookalike.target.platform
-    if not here or here == there:
-        return f"; the real one is on {there}"
+    """For a target on another platform: whether the entity has an account where this one is."""
+    if not here or here == lookalike.target.platform:
+        return ""
     if lookalike.entity_here:
-        return f"; the real one is on {there}, and {entity}'s {here} account is another one"
-    return f"; the real one is on {there}: on {here}, {entity} has no registered account"
+        return f"; {lookalike.entity}'s {here} account is another one"
+    return f"; {lookalike.entity} has no registered {here} account"
 
 
 def shown_name(answer: Answer) -> str:

@@ -53,7 +53,7 @@ async def test_an_affix_lookalike_on_another_platform_names_the_target_and_its_p
     assert lookalike.reason is Reason.AFFIX and lookalike.cross_platform
     assert answer.alarming
     line = render.lookalike_line(lookalike, "telegram")
-    assert "on telegram, Government of North Korea (DPRK) has no registered account" in line
+    assert "Government of North Korea (DPRK) has no registered telegram account" in line
     assert "https://uriminzokkiri.com/" in line and "score" not in line
 
 
