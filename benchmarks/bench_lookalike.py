@@ -92,6 +92,16 @@ def typo_queries(handles: list[str], count: int, seed: int) -> list[tuple[str, s
     return queries
 
 
+def index_bytes(index: LookalikeIndex) -> int:
+    """The index's hash arrays (also for the code before issue 9, which kept one set of them
+    per platform and one for plain handles)."""
+    if hasattr(index, "nbytes"):
+        return int(index.nbytes())
+    maps = [m for p in vars(index)["_platforms"].values() for m in (p.exact, p.deletions)]
+    maps.append(vars(index)["_handles"])
+    return sum(int(m._hashes.nbytes + m._ids.nbytes) + 12 * len(m._new_hashes) for m in maps)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -148,6 +158,7 @@ def main() -> None:
         f"| peak RSS (process) | {peak_rss_mb():.0f} MB (handles alone {rss_before:.0f} MB) |"
         f" same list |"
     )
+    print(f"| index hash arrays | {index_bytes(index) / 2**20:.0f} MB | none |")
     print(f"| find() p50 | {p50:.3f} ms | {brute_p50:.1f} ms |")
     print(f"| find() p99 | {percentile(latencies, 99):.3f} ms | {percentile(brute, 99):.1f} ms |")
     print(

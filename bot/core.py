@@ -16,10 +16,13 @@ from bot.commands import parse_report, parse_verdict
 from bot.handles import NamedAccount, find_accounts, parse_ref
 from bot.i18n import N_, _
 from bot.lookalike import LookalikeIndex
+from bot.lookalike_keys import name_text
 from bot.model import (
     CHANGE_REGISTRY,
     DISMISS_REPORTS,
+    INVISIBLE,
     MANAGE_FEEDS,
+    MIXED_SCRIPT,
     OPERATOR,
     PROTECTED,
     READ_REPORTS,
@@ -36,16 +39,21 @@ from bot.model import (
     FeedsNotConfigured,
     InvalidHandle,
     IsOfficialError,
+    Lookalike,
+    Nearby,
     NoAccountFound,
     NoSuchReport,
     NotAllowed,
     Outcome,
+    Reason,
     Report,
     Status,
+    Strength,
     VerifyNotConfigured,
 )
 from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
 from bot.ports import ChatPreferences, FeedCatalog, FeedState, ModerationNotices, Registry
+from bot.skeleton import mixed_script
 from bot.verification import Verification, VerifyResult
 from bot.verifying import Verifier
 
@@ -54,9 +62,9 @@ log = logging.getLogger(__name__)
 # A message naming more accounts than this is answered for the first ones only.
 MAX_ACCOUNTS_PER_QUERY = 10
 MENTIONS_PER_ANSWER = 5
-NEARBY = 3  # registered accounts named under an unknown one
 SUGGESTIONS_MAX = 100
 DISMISS_USAGE = N_("Usage: /dismiss <report id> [reason]")
+NEARBY_MAX = 3  # registered names shown near an unknown account that resembles no official
 
 V = TypeVar("V")
 # Looks up an account's current numeric id on its platform (None: unknown or unreachable).
@@ -128,7 +136,7 @@ class Core:
             parse_ref(text)  # raises the precise reason: a too-long handle, an unknown platform
             raise NoAccountFound(text)
         answers = await self._answers(text, named, asker, current_id)
-        return Answers([await self._with_nearby(a) for a in answers], len(found) - len(named))
+        return Answers(answers, len(found) - len(named))
 
     async def _answers(
         self,
@@ -144,9 +152,10 @@ class Core:
             self.registry.find([ref for refs in candidates.values() for ref in refs]),
             self._mentions(certain),
         )
-        # A bare @handle: every platform holding it, or the default platform when none does.
+        # A bare @handle: every platform holding it, or else its best-supported reading.
         answered = {
-            account: [ref for ref in refs if ref in records] or refs[:1]
+            account: [ref for ref in refs if ref in records]
+            or [self._best_reading(refs, account.written)]
             for account, refs in candidates.items()
         }
         unread = [ref for refs in answered.values() for ref in refs if ref not in mentions]
@@ -453,6 +462,16 @@ class Core:
                 handle=repr(account.written[:40])))
         return refs
 
+    def _best_reading(self, refs: list[AccountRef], written: str) -> AccountRef:
+        """The reading of a bare @handle with the strongest lookalike; on a tie the first
+        (the chat's own platform comes first)."""
+
+        def support(ref: AccountRef) -> tuple[bool, float]:
+            found = self.index.find(ref, written, limit=1)
+            return (found[0].strength is Strength.STRONG, found[0].score) if found else (False, 0)
+
+        return max(refs, key=support) if len(refs) > 1 else refs[0]
+
     async def _one_ref(self, named: NamedAccount) -> AccountRef:
         """The single account a command names; a bare @handle must be unambiguous."""
         refs = self._candidates(named, OPERATOR)
@@ -477,11 +496,20 @@ class Core:
     ) -> Answer:
         if mentions is None:
             mentions = (await self._mentions([ref]))[ref]
+        written = account.written if account else ref.handle
+        flags: tuple[str, ...] = (INVISIBLE,) if account and account.invisible else ()
+        if record is not None and flags and record.status in PROTECTED and record.entity:
+            # The name as seen is the official's, but the account written is not: report it.
+            hidden = Lookalike(
+                record.ref, record.entity, Reason.HOMOGLYPH, 0.95, detail="invisible"
+            )
+            return _unknown(query, ref, written, mentions, (hidden,), flags)
         if record is None:
-            written = account.written if account else ref.handle
+            flags += (MIXED_SCRIPT,) if mixed_script(written) else ()
             lookalikes = self.index.find(ref, written)
-            certainty = Certainty.HEURISTIC if lookalikes else Certainty.NONE
-            return Answer(query, ref, Status.UNKNOWN, None, certainty, lookalikes, (), mentions)
+            asked = account is not None and not lookalikes  # a check, not a moderator's undo
+            nearby = await self._nearby(ref) if asked else ()
+            return _unknown(query, ref, written, mentions, lookalikes, flags, nearby)
         notices = await self._id_notices(record, account, current_id)
         return Answer(
             query=query,
@@ -495,16 +523,17 @@ class Core:
             set_by=record.set_by,
             note=record.note,
             notices=notices,
+            flags=flags,
         )
 
-    async def _with_nearby(self, answer: Answer) -> Answer:
-        """An account nothing is known about: the registered accounts of its platform whose
-        handle starts with its name, so the asker can compare (an index range read)."""
-        if answer.status is not Status.UNKNOWN or answer.lookalike_of:
-            return answer
-        found = await self.registry.search(answer.ref.handle, NEARBY + 1, answer.ref.platform)
-        nearby = tuple((ref, entity) for ref, entity in found if ref != answer.ref)
-        return replace(answer, nearby=nearby[: NEARBY]) if nearby else answer
+    async def _nearby(self, ref: AccountRef) -> tuple[Nearby, ...]:
+        """Registered accounts whose name starts like this one's, any status and platform."""
+        name = name_text(ref.platform, ref.handle)[0]
+        if len(name) < 4:
+            return ()
+        found = [r for r, _ in await self.registry.search(name, NEARBY_MAX + 1) if r != ref]
+        records = await self.registry.find(found[:NEARBY_MAX])
+        return tuple(Nearby(r.ref, r.status, r.entity) for r in records.values())
 
     async def _mentions(self, refs: list[AccountRef]) -> dict[AccountRef, tuple[Evidence, ...]]:
         found = await asyncio.gather(
@@ -552,6 +581,21 @@ class Core:
 def _move(cache: dict[tuple[str, str], V], old: tuple[str, str], new: tuple[str, str]) -> None:
     if old in cache:
         cache[new] = cache.pop(old)
+def _unknown(
+    query: str,
+    ref: AccountRef,
+    written: str,
+    mentions: tuple[Evidence, ...],
+    lookalikes: tuple[Lookalike, ...],
+    flags: tuple[str, ...],
+    nearby: tuple[Nearby, ...] = (),
+) -> Answer:
+    """An unregistered account: what it resembles and what its name shows."""
+    certainty = Certainty.HEURISTIC if lookalikes or flags else Certainty.NONE
+    return Answer(
+        query, ref, Status.UNKNOWN, None, certainty, lookalikes, (), mentions,
+        flags=flags, written=written, nearby=nearby,
+    )  # fmt: skip
 
 
 def _who(asker: Asker) -> str:

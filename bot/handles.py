@@ -11,14 +11,16 @@ Decisions on what is *not* an account (each gives nothing rather than a guess):
 Named: reddit users and subreddits (`r/…`), linkedin people and companies, Discord invite links
 (servers get impersonated like accounts), Mastodon `@user@instance` and `https://instance/@user`.
 
-Invisible characters (zero-width, bidi controls) are removed before scanning, as a reader never
-sees them; everything else in `written` is kept as typed, for the lookalike matcher.
+Invisible characters (every Default_Ignorable code point: zero-width, bidi controls, Hangul
+fillers) are removed before scanning, as a reader never sees them; an account whose name had
+some inside is marked `invisible`, to be reported. Everything else in `written` is kept as typed,
+for the lookalike matcher.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -26,6 +28,7 @@ from bot.domains import split_domain
 from bot.i18n import _
 from bot.model import AccountRef, InvalidHandle, IsOfficialError, NoAccountFound
 from bot.platforms import ALIASES, ANY, YOUTUBE_CHANNEL, normalize_handle, platform_named
+from bot.skeleton import is_invisible
 
 MAX_SCAN = 10_000  # characters of a message looked at; chat messages are shorter
 
@@ -35,6 +38,7 @@ class NamedAccount:
     ref: AccountRef  # normalised
     written: str  # the handle as the user wrote it (case and unicode preserved)
     platform_id: str | None = None  # numeric id when the form carries one
+    invisible: bool = False  # invisible characters were inside the name as written
 
 
 # A handle found in a link: what to normalise, and the platform's id when the link carries one.
@@ -360,20 +364,34 @@ def _found(match: re.Match[str], text: str) -> _Found | None:
 _NAMESPACE = re.compile(r"^/?(?:u|user|in)/")  # reddit users, linkedin people: the name alone
 
 
-def _named(found: _Found) -> NamedAccount:
+def _named(found: _Found, invisible: bool = False) -> NamedAccount:
     """Normalise a found handle; InvalidHandle if the platform would not allow it."""
     key = normalize_handle(found.platform, found.handle)
     written = _NAMESPACE.sub("", found.handle.removeprefix("@"))
-    return NamedAccount(AccountRef(found.platform, key), written, found.platform_id)
+    return NamedAccount(AccountRef(found.platform, key), written, found.platform_id, invisible)
+
+
+def _visible(text: str) -> tuple[str, Sequence[int]]:
+    """text without its invisible characters, and where each kept character stood."""
+    if text.isascii():
+        return text, range(len(text))
+    places = [i for i, char in enumerate(text) if not is_invisible(char)]
+    return "".join(text[i] for i in places), places
 
 
 def _scan(text: str) -> Iterator[NamedAccount]:
-    text = _INVISIBLE.sub("", text[: MAX_SCAN * 2])[:MAX_SCAN]
+    raw = len(text[: MAX_SCAN * 2])
+    text, places = _visible(text[: MAX_SCAN * 2])
+    text = text[:MAX_SCAN]
     for match in _TOKEN.finditer(text):
+        # Characters were dropped inside the name or right after it (a trailing Hangul filler).
+        start, end = match.span()
+        after = places[end] if end < len(places) else raw  # where the next visible one stood
+        hidden = after - places[start] > end - start
         try:
             found = _found(match, text)
             if found is not None:
-                yield _named(found)
+                yield _named(found, hidden)
         except IsOfficialError:
             continue  # a malformed handle in free text names nothing
 

@@ -50,6 +50,19 @@ class Reason(StrEnum):
     CROSS_PLATFORM = "cross-platform"
 
 
+class Strength(StrEnum):
+    """How much a resemblance says: weak ones (two letters off between two plausible names) are
+    shown when asked, never raised as an alarm."""
+
+    STRONG = "strong"
+    WEAK = "weak"
+
+
+# Flags on an answer about what the name itself shows, registered or not.
+INVISIBLE = "invisible-characters"
+MIXED_SCRIPT = "mixed-script"
+
+
 class Certainty(StrEnum):
     """How sure the registry is about an answer."""
 
@@ -105,6 +118,10 @@ class Lookalike:
     entity: str
     reason: Reason
     score: float  # 0..1, higher is closer
+    strength: Strength = Strength.STRONG
+    cross_platform: bool = False  # the target is on another platform than the account asked about
+    entity_here: bool = False  # cross-platform, and the entity has another account on that one
+    detail: str = ""  # a finer class, for the words: tld-swap, leet, digits-dropped, insertion...
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +156,28 @@ class Answer:
     notices: tuple[str, ...] = ()  # plain facts worth saying, e.g. a handle now owned by another id
     verification: Verification | None = None  # the newest two-way link check, if any
     set_by: str | None = None  # who set the verdict (the change log's name for them)
-    nearby: tuple[tuple[AccountRef, str | None], ...] = ()  # unknown: registered look-ups near it
+    flags: tuple[str, ...] = ()  # INVISIBLE, MIXED_SCRIPT: what the written name itself shows
+    written: str = ""  # the name as written, when it differs from the key (odd letters shown)
+    nearby: tuple[Nearby, ...] = ()  # unknown, no lookalike: registered names close to it
+
+    @property
+    def strong_lookalikes(self) -> tuple[Lookalike, ...]:
+        return tuple(lk for lk in self.lookalike_of if lk.strength is Strength.STRONG)
 
     @property
     def alarming(self) -> bool:
-        """Worth an unprompted reply in a group: a bad status or a lookalike of a protected one."""
-        return self.status in ALARMING or bool(self.lookalike_of)
+        """Worth an unprompted reply in a group: a bad status, a strong lookalike of a protected
+        account, or a name with hidden or mixed-script letters."""
+        return self.status in ALARMING or bool(self.strong_lookalikes) or bool(self.flags)
+
+
+@dataclass(frozen=True, slots=True)
+class Nearby:
+    """A registered account whose name is close to one asked about, whatever its status."""
+
+    ref: AccountRef
+    status: Status
+    entity: str | None
 
 
 class Answers(list[Answer]):

@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.domains import to_unicode
 from bot.i18n import N_, _
 from bot.model import (
+    INVISIBLE,
+    MIXED_SCRIPT,
     STARTER_DATA,
     AccountRef,
     Answer,
@@ -16,12 +19,16 @@ from bot.model import (
     Change,
     Evidence,
     Lookalike,
+    Nearby,
     Outcome,
     Reason,
     Report,
     Status,
+    Strength,
 )
+from bot.platforms import profile_url
 from bot.ports import FeedState
+from bot.skeleton import odd_letters
 from bot.verification import Verification
 from bot.verify_text import history_line, verification_json, verification_line
 
@@ -72,27 +79,88 @@ def day(moment: datetime | None) -> str:
 
 
 def headline(answer: Answer) -> str:
-    """`✅ x:nasa — official account of NASA`; lookalikes lead with a red flag."""
-    badge = LOOKALIKE_BADGE if answer.lookalike_of else BADGE[answer.status]
+    """`✅ x:nasa — official account of NASA`; strong lookalikes, hidden or mixed-script letters
+    lead with a red flag (a weak resemblance alone does not)."""
+    flagged = answer.strong_lookalikes or answer.flags
+    badge = LOOKALIKE_BADGE if flagged else BADGE[answer.status]
     meaning = _(_MEANING[answer.status]).format(entity=answer.entity or _("an unnamed entity"))
     return f"{badge} {answer.ref} — {meaning}"
 
 
-# What each lookalike reason means, for people who don't know the word.
+# What each lookalike reason means, for people who don't know the word; a finer class (the
+# lookalike's detail) has words of its own.
 _REASON: dict[Reason, str] = {
     Reason.HOMOGLYPH: "look-alike characters",
     Reason.TYPO: "a letter or two off",
     Reason.AFFIX: "the name with something added",
     Reason.CROSS_PLATFORM: "the official name, on another platform",
 }
+_DETAIL: dict[str, str] = {
+    "1-edit": "one letter off",
+    "2-edit": "two letters differ",
+    "insertion": "one letter added",
+    "leet": "digits written for letters",
+    "tld-swap": "another domain ending",
+    "part-dropped": "the name with its digits or last part left out",
+    "invisible": "the official name with an invisible character inside",
+    "separator": "the name with separators moved",
+}
 
 
-def lookalike_line(lookalike: Lookalike) -> str:
-    """`looks like x:nasa (NASA): affix, score 0.90 — the name with something added`"""
+def resemblance(lookalike: Lookalike) -> str:
+    """The words for why an account looks like its target."""
+    return _DETAIL.get(lookalike.detail) or _REASON[lookalike.reason]
+
+
+def lookalike_line(lookalike: Lookalike, here: str = "") -> str:
+    """`looks like x:nasa (NASA): affix — the name with something added; real account …`;
+    a weak one says so first (`weak: … two letters differ`). The strength in words, no score.
+    here: the platform of the account asked about."""
+    target = lookalike.target
+    where = _where(lookalike, here) if lookalike.cross_platform else ""
+    url = profile_url(target)
+    link = f"; real account: {url}" if url else ""
+    weak = "weak: " if lookalike.strength is Strength.WEAK else ""
     return (
-        f"looks like {lookalike.target} ({lookalike.entity}): "
-        f"{lookalike.reason.value}, score {lookalike.score:.2f} — {_REASON[lookalike.reason]}"
+        f"{weak}looks like {target} ({lookalike.entity}): "
+        f"{lookalike.reason.value} — {resemblance(lookalike)}{where}{link}"
     )
+
+
+def _where(lookalike: Lookalike, here: str) -> str:
+    """For a target on another platform: whether the entity has an account where this one is."""
+    if not here or here == lookalike.target.platform:
+        return ""
+    if lookalike.entity_here:
+        return f"; {lookalike.entity}'s {here} account is another one"
+    return f"; {lookalike.entity} has no registered {here} account"
+
+
+def shown_name(answer: Answer) -> str:
+    """The name as a reader sees it (a website decoded from xn--), odd letters marked."""
+    name = answer.written or answer.ref.handle
+    if answer.ref.platform == "website" and "xn--" in name:
+        name = to_unicode(name)
+    return name
+
+
+def flag_lines(answer: Answer) -> list[str]:
+    """What the written name itself shows: invisible characters, letters of other scripts."""
+    lines = []
+    if INVISIBLE in answer.flags:
+        lines.append("contains an invisible character: it is not the account it looks like")
+    odd = odd_letters(shown_name(answer))
+    if odd:
+        marked = ", ".join(f"`{char}` is {script}" for char, script in odd)
+        lines.append(f"written {shown_name(answer)} — {marked}")
+    if MIXED_SCRIPT in answer.flags:
+        lines.append("mixes Latin with Cyrillic or Greek letters: no real name does")
+    return lines
+
+
+def nearby_line(nearby: Nearby) -> str:
+    meaning = _(_MEANING[nearby.status]).format(entity=nearby.entity or _("an unnamed entity"))
+    return _("registered nearby: {account} — {meaning}").format(account=nearby.ref, meaning=meaning)
 
 
 def certainty_line(answer: Answer) -> str:
@@ -128,14 +196,13 @@ def set_by_line(answer: Answer) -> str:
 
 
 def next_step(answer: Answer) -> list[str]:
-    """What to do about an account nothing is known about: compare, or report it."""
-    if answer.status is not Status.UNKNOWN or answer.lookalike_of:
+    """What to do about an account nothing is known about: compare with what is registered near
+    it, or report it."""
+    if answer.status is not Status.UNKNOWN:
         return []
-    lines = [_("registered nearby: {account}").format(
-        account=f"{ref} ({entity})" if entity else str(ref)) for ref, entity in answer.nearby]
-    lines.append(_("know whose it is? /report {account} <status> [note] tells the moderators")
-                 .format(account=answer.ref))
-    return lines
+    return [*map(nearby_line, answer.nearby),
+            _("know whose it is? /report {account} <status> [note] tells the moderators")
+            .format(account=answer.ref)]
 
 
 def unanswered_line(answers: Sequence[Answer]) -> str | None:
@@ -161,7 +228,12 @@ def details(answer: Answer, full: bool = False) -> list[str]:
     lines = []
     if answer.note:
         lines.append(answer.note.strip() if full else gist(answer.note))
-    lines += [f"{LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
+    lines += [f"⚠️ {line}" for line in flag_lines(answer)]
+    lines += [
+        f"{LOOKALIKE_BADGE if lk.strength is Strength.STRONG else '·'} "
+        f"{lookalike_line(lk, answer.ref.platform)}"
+        for lk in answer.lookalike_of
+    ]
     lines += [f"⚠️ {notice}" for notice in answer.notices]
     if answer.verification is not None:
         lines.append(verification_line(answer.verification))
@@ -310,6 +382,11 @@ def lookalike_json(lookalike: Lookalike) -> dict[str, Any]:
         "entity": lookalike.entity,
         "reason": lookalike.reason.value,
         "score": round(lookalike.score, 3),
+        "strength": lookalike.strength.value,
+        "cross_platform": lookalike.cross_platform,
+        "entity_here": lookalike.entity_here,
+        "detail": lookalike.detail or None,
+        "url": profile_url(lookalike.target) or None,
     }
 
 
@@ -344,6 +421,16 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "note": answer.note,
         "notices": list(answer.notices),
         "verification": verification_json(answer.verification),
+        "flags": list(answer.flags),
+        "nearby": [
+            {
+                "platform": n.ref.platform,
+                "handle": n.ref.handle,
+                "status": n.status.value,
+                "entity": n.entity,
+            }
+            for n in answer.nearby
+        ],
     }
 
 

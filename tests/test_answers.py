@@ -54,7 +54,7 @@ async def test_an_unknown_account_gets_a_next_step_and_what_is_registered_near_i
                                               Status.UNOFFICIAL, "Acme Bank")])
     [answer] = await core.check("tiktok:acmebank", OPERATOR)
     lines = render.details(answer)
-    assert "registered nearby: tiktok:acmebank_news (Acme Bank)" in lines
+    assert "registered nearby: tiktok:acmebank_news — unofficial, not run by Acme Bank" in lines
     assert lines[-1] == "know whose it is? /report tiktok:acmebank <status> [note] tells the " \
                         "moderators"
     [known] = await core.check("tiktok:acmebank_news", OPERATOR)

@@ -137,3 +137,20 @@ def test_results_are_best_first_and_limited() -> None:
     found = index.find(x("johnsmith1"), limit=2)
     assert len(found) == 2
     assert found[0].score >= found[1].score
+
+
+def test_entity_here_follows_the_entitys_accounts_on_the_asked_platform() -> None:
+    index = LookalikeIndex()
+    index.add(x("nasa"), "NASA")
+    for handle in ("nasa", "nasahq"):
+        index.add(AccountRef("instagram", handle), "NASA")
+
+    def here() -> bool:
+        found = index.find(AccountRef("instagram", "nasa_support"), limit=10)
+        return next(lk.entity_here for lk in found if lk.target == x("nasa"))
+
+    assert here()
+    index.remove(AccountRef("instagram", "nasa"))
+    assert here()  # nasahq is still NASA's Instagram account
+    index.remove(AccountRef("instagram", "nasahq"))
+    assert not here()

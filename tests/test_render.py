@@ -32,7 +32,8 @@ def test_a_lookalike_leads_with_the_red_flag_and_names_its_target() -> None:
     lookalike = Lookalike(AccountRef("x", "nasa"), "NASA", Reason.AFFIX, 0.9)
     lines = render.short_lines(answer(status=Status.UNKNOWN, lookalike_of=(lookalike,)))
     assert lines[0].startswith(render.LOOKALIKE_BADGE)
-    assert "looks like x:nasa (NASA): affix, score 0.90" in lines[1]
+    assert "looks like x:nasa (NASA): affix — the name with something added" in lines[1]
+    assert "https://x.com/nasa" in lines[1] and "score" not in lines[1]
 
 
 def test_group_answer_gives_the_gist_and_dm_answer_the_rest_with_sources() -> None:

@@ -49,7 +49,8 @@ def fit(text: str, limit: int) -> str:
 
 
 def colour(answer: Answer) -> discord.Colour:
-    return LOOKALIKE_COLOUR if answer.lookalike_of else COLOUR[answer.status]
+    flagged = answer.strong_lookalikes or answer.flags  # a weak resemblance alone: no red
+    return LOOKALIKE_COLOUR if flagged else COLOUR[answer.status]
 
 
 def answer_embed(answer: Answer, budget: int) -> discord.Embed:

@@ -1,0 +1,211 @@
+"""The keys two lookalike names share, whatever platform each is on.
+
+A name is the part of an account people read: a handle, a website's label (uriminzokkiri of
+uriminzokkiri.com), a fediverse user (nasa of nasa@mastodon.social), a Bluesky name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bot.domains import split_domain
+from bot.model import AccountRef
+from bot.skeleton import Prototypes, skeleton, without_invisible
+
+WEBSITE = "website"
+
+# Letters the confusables table maps to `i` that look like `l` in most fonts; `m` kept apart
+# (the table spells it `rn`, which would make a typo next to an `m` two edits).
+_PROTOTYPES = Prototypes({ord("ӏ"): "l", ord("ɩ"): "l", ord("ı"): "l", ord("m"): "m"})
+_AFTER_SKELETON = str.maketrans({"i": "l"})
+# Letter pairs that read as one letter (rn/m is in the table; vv/w and cl/d are in the phishing
+# data). Folding them changes lengths, so keys are also kept without them (a typo breaks a pair).
+_GLYPH_PAIRS = (("rn", "m"), ("vv", "w"), ("cl", "d"))
+# Digits and signs read as letters, on top of the table's 0 -> o and 1 -> l: n4s4, 0ff1c1al.
+_LEET = str.maketrans({"3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "$": "s"})
+_SEPARATORS = re.compile(r"[\s_.\-]+")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_TRAILING_DIGITS = re.compile(r"[\W_]*\d+$")
+_SHORT_LAST_WORD = re.compile(r"[_.\-][^_.\-]{1,4}$")  # nasa_gov, bbc-uk: a suffix of one word
+
+# Words impostors put around a brand: nasa_official, realnasa, login-metamask, discord-gift.
+_AFFIX_TEXT = """official officials real the its support help helpdesk desk team staff login signin
+    logon verify verification secure security account accounts auth connect app apps web www
+    online live wallet hq news tv giveaway giveaways gift gifts free claim airdrop drop bonus
+    promo reward rewards event events update service services portal site page fan fans"""
+
+MIN_TYPO_LENGTH = 5  # shorter names differ by one letter from too many others (duo, durov)
+MIN_BRAND_IN_LABEL = 6  # a brand found anywhere inside a longer domain label (not oasis in groasis)
+MIN_BRAND_TOKEN = 3  # a brand standing between separators or affix words (nasa-support)
+MIN_STEM = 5  # the official minus its digits or last word: long enough to be a name still
+
+
+def fold(written: str, pairs: bool = True) -> str:
+    """NFKC, skeleton, without combining marks, case folded, with the ASCII lookalikes merged;
+    invisible characters dropped (the caller reports them)."""
+    text = skeleton(without_invisible(written), _PROTOTYPES)
+    if not text.isascii():
+        text = "".join(c for c in text if unicodedata.category(c) != "Mn")
+    text = text.casefold()
+    if pairs:
+        for pair, letter in _GLYPH_PAIRS:
+            text = text.replace(pair, letter)
+    return text.translate(_AFTER_SKELETON)
+
+
+AFFIX_WORDS = frozenset(fold(word) for word in _AFFIX_TEXT.split())
+_AFFIXES_LONGEST_FIRST = sorted(AFFIX_WORDS, key=lambda word: (-len(word), word))
+
+
+def loose_key(written: str, pairs: bool = True) -> str:
+    """The key two lookalike names share: the fold without separators."""
+    return _SEPARATORS.sub("", fold(written, pairs))
+
+
+def leet(key: str) -> str:
+    """A key with digits read as letters: nasa for n4s4."""
+    return key.translate(_LEET)
+
+
+def typo_bound(length: int) -> int:
+    """Edits allowed between names whose shorter key has this length."""
+    if length < MIN_TYPO_LENGTH:
+        return 0
+    return 1 if length < 9 else 2
+
+
+def deletions(key: str) -> Iterator[str]:
+    """The key and each string one character shorter."""
+    yield key
+    for i in range(len(key)):
+        yield key[:i] + key[i + 1 :]
+
+
+def double_deletions(key: str) -> Iterator[str]:
+    """Each string two characters shorter: against the index's deletions, finds the two-edit
+    typos that add a letter (an insertion plus any other edit)."""
+    for i in range(len(key)):
+        for j in range(i + 1, len(key)):
+            yield key[:i] + key[i + 1 : j] + key[j + 1 :]
+
+
+def halves(key: str) -> tuple[tuple[int, int, str], tuple[int, int, str]]:
+    """Two edits leave one half of a long key as it was: each half with the key's length."""
+    middle = len(key) // 2
+    return (len(key), 0, key[:middle]), (len(key), 1, key[middle:])
+
+
+_ALPHABET = "abcdefghjklmnopqrstuvwxyz0123456789"  # a folded key's letters (i reads as l)
+
+
+def halves_with_one_substitution(key: str) -> Iterator[tuple[int, int, str]]:
+    """The left half with each letter replaced: a substitution in each half (the case the halves
+    alone miss) leaves the left half one substitution away."""
+    left = key[: len(key) // 2]
+    for i, letter in enumerate(left):
+        for other in _ALPHABET:
+            if other != letter:
+                yield len(key), 0, left[:i] + other + left[i + 1 :]
+
+
+def halves_of_near_lengths(key: str) -> Iterator[tuple[int, int, str]]:
+    """The halves a key two edits (of which some insertions or deletions) away would have,
+    when the edits all fall in the other half."""
+    for length in range(len(key) - 2, len(key) + 3):
+        left, right = length // 2, length - length // 2
+        if 0 < left <= len(key) and 0 < right <= len(key):
+            yield length, 0, key[:left]
+            yield length, 1, key[len(key) - right :]
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """The part of a handle or domain that a brand lives in, folded for matching."""
+
+    key: str  # loose key of the name
+    plain: str  # the name, case folded only: tells a homoglyph from the same name
+    suffix: str  # the public suffix for websites, "" otherwise
+    subdomain: str  # folded subdomain of a website (a brand hidden in metamask.io.evil.com)
+    folded: str  # fold of the name, separators kept
+    unpaired: str  # loose key without glyph pairs: frnnz is still one edit from franz
+
+
+def name_text(platform: str, written: str) -> tuple[str, str, str]:
+    """The name an account goes by on every platform, its public suffix and its subdomain."""
+    if platform == WEBSITE or (platform == "bluesky" and not written.endswith(".bsky.social")):
+        parts = split_domain(written)
+        if parts is not None:
+            return parts.label, parts.suffix if platform == WEBSITE else "", parts.subdomain
+    if platform == "mastodon":
+        return written.partition("@")[0], "", ""
+    return written.removesuffix(".bsky.social").rpartition("/")[2], "", ""
+
+
+def name_of(ref: AccountRef, written: str) -> Name:
+    text, suffix, subdomain = name_text(ref.platform, written)
+    if ref.platform == WEBSITE and not text:
+        text, suffix, subdomain = name_text(ref.platform, ref.handle)
+    folded = fold(text)
+    return Name(
+        _SEPARATORS.sub("", folded),
+        without_invisible(text).casefold(),
+        suffix,
+        fold(subdomain) if subdomain else "",
+        folded,
+        loose_key(text, pairs=False),
+    )
+
+
+def stems(name: Name) -> set[str]:
+    """The official minus its digits or a short last word (taylorswift of taylorswift13)."""
+    found = set()
+    for pattern in (_TRAILING_DIGITS, _SHORT_LAST_WORD):
+        stem = _SEPARATORS.sub("", pattern.sub("", name.plain))
+        if len(stem) >= MIN_STEM:
+            found.add(loose_key(stem))
+    found.discard(name.key)
+    return found
+
+
+def brand_pieces(name: Name) -> set[str]:
+    """Strings that may be a whole brand hidden in name: tokens, affix-stripped and substrings."""
+    pieces: set[str] = set()
+    for text in (name.folded, *name.subdomain.split(".")):
+        for tokens in (
+            [t for t in _NOT_LETTERS.split(text) if t],
+            [t for t in _SEPARATORS.split(text) if t],  # digits kept: austinscottga08_official
+        ):
+            pieces.update(tokens)
+            pieces.update(_strip_affix_words(t) for t in tokens)
+            pieces.add("".join(t for t in tokens if t not in AFFIX_WORDS))
+            pieces.add("".join(_strip_affix_words(t) for t in tokens if t not in AFFIX_WORDS))
+    if name.subdomain:  # a brand split by a dot: adam.owiczmagdalena.pl
+        pieces.add(name.subdomain.rpartition(".")[2].replace("-", "") + name.key)
+    if name.suffix:  # websites: a long brand anywhere inside the label or a subdomain label
+        for text in (name.key, *name.subdomain.split(".")):
+            pieces.update(_substrings(_SEPARATORS.sub("", text), MIN_BRAND_IN_LABEL))
+    pieces |= {leet(piece) for piece in pieces}
+    pieces.discard(name.key)
+    return {p for p in pieces if len(p) >= MIN_BRAND_TOKEN}
+
+
+def _strip_affix_words(token: str) -> str:
+    """realnasa -> nasa, metamaskteam -> metamask: affix words cut from either end."""
+    changed = True
+    while changed:
+        changed = False
+        for word in _AFFIXES_LONGEST_FIRST:
+            if token.startswith(word) and len(token) - len(word) >= MIN_BRAND_TOKEN:
+                token, changed = token[len(word) :], True
+            if token.endswith(word) and len(token) - len(word) >= MIN_BRAND_TOKEN:
+                token, changed = token[: -len(word)], True
+    return token
+
+
+def _substrings(text: str, shortest: int, longest: int = 40) -> Iterator[str]:
+    for start in range(len(text)):
+        for end in range(start + shortest, min(len(text), start + longest) + 1):
+            yield text[start:end]
