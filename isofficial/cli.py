@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -29,11 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("queries", nargs="*", metavar="QUERY")
     check.add_argument("--json", action="store_true", help="JSON Lines, one per account")
 
-    imp = sub.add_parser("import", help="import registry rows from CSV, YAML or JSON")
-    imp.add_argument("file", metavar="FILE", help="a file, or - for standard input")
+    imp = sub.add_parser("import", help="import registry rows, or an upstream's own files")
+    imp.add_argument("file", metavar="FILE", help="a file or folder, or - for standard input")
     imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     imp.add_argument("--skip-invalid", action="store_true", help="write the valid rows anyway")
-    imp.add_argument("--format", choices=["csv", "yaml", "json"], help="default: by extension")
+    imp.add_argument("--strict", action="store_true", help="upstreams: refuse all on a problem")
+    imp.add_argument("--format", choices=[*ROW_FORMATS, *NATIVE_FORMATS], help="default: by name")
+    imp.add_argument("--revision", help="upstreams: the commit read (default: from .git)")
+    imp.add_argument("--published", type=_day, help="upstreams: its date (default: the file's)")
     imp.add_argument("--by", help="who the change log names (default: import:FILE)")
 
     exp = sub.add_parser("export", help="the whole registry, importable again")
@@ -80,6 +84,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+ROW_FORMATS = ("csv", "yaml", "json")
+NATIVE_FORMATS = ("congress-legislators", "openstates", "wikidata")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
+
+
 def _operator(name: str | None) -> Asker:
     """The local command line acts as the operator; --by names who is at the keyboard."""
     who = name or os.environ.get("USER") or _login()
@@ -124,25 +139,39 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.importer import import_rows, read_rows
+    from knowledge.upstreams import Upstream, readers
 
     registry = await open_sql_registry(settings)
     name = "stdin" if args.file == "-" else Path(args.file).name
+    native = args.format in NATIVE_FORMATS
+    if native and args.file == "-":
+        raise IsOfficialError(f"--format {args.format} reads a file or folder, not stdin")
+    if native and not Path(args.file).exists():
+        raise IsOfficialError(f"no such file or folder: {args.file}")
     source = sys.stdin if args.file == "-" else Path(args.file)
+    rows = (
+        readers()[args.format](Path(args.file), Upstream(args.revision, args.published))
+        if native
+        else read_rows(source, args.format)
+    )
+    skip_invalid = args.skip_invalid or (native and not args.strict)  # quirks stop nothing
     result = await import_rows(
         registry,
-        read_rows(source, args.format),
+        rows,
         by=args.by or f"import:{name}",
-        skip_invalid=args.skip_invalid,
+        skip_invalid=skip_invalid,
         dry_run=args.dry_run,
     )
     for problem in result.problems:
         print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
+    for merge in result.merges:
+        print(f"{name}: {merge}", file=sys.stderr)
     verb = "would write" if args.dry_run else "wrote"
-    if result.problems and not (args.skip_invalid or args.dry_run):
+    if result.problems and not (skip_invalid or args.dry_run):
         verb = "nothing written; would write"
     print(
         f"{verb} {result.written} rows, {result.unchanged} unchanged, "
-        f"{len(result.problems)} invalid rows",
+        f"{len(result.problems)} invalid rows, {len(result.merges)} entities merged",
         file=sys.stderr,
     )
     return 1 if result.problems else 0

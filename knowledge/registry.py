@@ -593,3 +593,11 @@ def change_values(
         "undoes": undoes,
         "before": before,
     }
+
+
+async def insert_ignoring(
+    conn: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert rows, skipping those whose key is there already."""
+    if rows:
+        await conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(), list(rows))
