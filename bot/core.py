@@ -336,6 +336,8 @@ class Core:
             reviewed=record.reviewed,
             note=record.note,
             notices=notices,
+            aliases=record.aliases,
+            entity_ids=record.entity_ids,
         )
 
     async def _mentions(self, refs: list[AccountRef]) -> dict[AccountRef, tuple[Evidence, ...]]:

@@ -111,6 +111,8 @@ class AccountRecord:
     note: str | None = None
     platform_id: str | None = None  # the platform's numeric id, when known
     reviewed: datetime | None = None  # when a moderator (or import) last set this verdict
+    aliases: tuple[str, ...] = ()  # the entity's other names
+    entity_ids: tuple[str, ...] = ()  # the entity's identifiers elsewhere, `scheme:value`
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,8 @@ class Answer:
     reviewed: datetime | None = None
     note: str | None = None
     notices: tuple[str, ...] = ()  # plain facts worth saying, e.g. a handle now owned by another id
+    aliases: tuple[str, ...] = ()  # the entity's other names
+    entity_ids: tuple[str, ...] = ()  # `wikidata:Q42`, `bioguide:B001314`
 
     @property
     def alarming(self) -> bool:

@@ -98,12 +98,27 @@ def details(answer: Answer, full: bool = False) -> list[str]:
     """What follows the headline: why (the note; its first sentence unless full), warnings, how
     sure. Every adapter shows these, in a group, a DM or an embed."""
     lines = []
+    if answer.aliases:
+        lines.append(f"also known as {'; '.join(answer.aliases[:5])}")
+    if listed := listings(answer.evidence):
+        lines.append(listed)
     if answer.note:
         lines.append(answer.note.strip() if full else gist(answer.note))
     lines += [f"{LOOKALIKE_BADGE} {lookalike_line(lk)}" for lk in answer.lookalike_of]
     lines += [f"⚠️ {notice}" for notice in answer.notices]
     lines.append(certainty_line(answer))
     return lines
+
+
+def listings(evidence: Sequence[Evidence]) -> str | None:
+    """`listed by congress-legislators, 2026-07-09; openstates, 2026-07-01`: the upstream
+    registries whose listing is a source (their source's title says "listed by")."""
+    listed = {
+        ev.publisher: ev.published.isoformat() if ev.published else "undated"
+        for ev in evidence
+        if ev.publisher and ev.title.startswith("listed by ")
+    }
+    return "listed by " + "; ".join(f"{k}, {v}" for k, v in listed.items()) if listed else None
 
 
 def gist(note: str, limit: int = 200) -> str:
@@ -227,6 +242,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "certainty": answer.certainty.value,
         "note": answer.note,
         "notices": list(answer.notices),
+        "entity_ids": list(answer.entity_ids),
+        "aliases": list(answer.aliases),
     }
 
 

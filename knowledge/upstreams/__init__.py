@@ -38,6 +38,22 @@ def listing(
     }
 
 
+def website(url: str) -> dict[str, str] | None:
+    """The row of an official website; None for a site under a shared domain (adams.house.gov):
+    the registry keys a website by its registrable domain, which is not that entity's alone."""
+    from urllib.parse import urlsplit
+
+    from bot.handles import parse_ref
+    from bot.model import IsOfficialError
+
+    try:
+        key = parse_ref(url).ref.handle
+    except IsOfficialError:
+        return {"platform": "website", "url": url}  # the import reports what is wrong
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return {"platform": "website", "url": url} if host == key else None
+
+
 def quirk(where: str, message: str) -> dict[str, str]:
     """A problem row: the upstream's record says something that is no account."""
     return {"__error__": f"{where}: {message}"}

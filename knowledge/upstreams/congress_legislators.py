@@ -2,7 +2,8 @@
 
 One entity per legislator (bioguide and wikidata ids, official full name); its accounts from
 the social-media file (twitter with its numeric twitter_id, facebook, youtube with youtube_id,
-instagram, mastodon) and the current term's official website.
+instagram, mastodon) and the current term's official website (unless under a shared domain:
+most are `name.house.gov`, which the registry cannot tell from house.gov).
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from typing import Any
 
 import yaml
 
-from knowledge.upstreams import Rows, Upstream, file_date, git_revision, listing, quirk
+from knowledge.upstreams import (
+    Rows,
+    Upstream,
+    file_date,
+    git_revision,
+    listing,
+    quirk,
+    website,
+)
 
 NAME = "congress-legislators"
 REPOSITORY = "https://github.com/unitedstates/congress-legislators"
@@ -76,7 +85,7 @@ def _website(person: dict[str, Any]) -> dict[str, str] | None:
     """The current (last) term's official website."""
     terms = person.get("terms") or []
     url = str(terms[-1].get("url") or "") if terms else ""
-    return {"platform": "website", "url": url} if url else None
+    return website(url) if url else None
 
 
 def _accounts(social: dict[str, Any], where: str) -> Iterator[dict[str, str]]:

@@ -14,7 +14,15 @@ from typing import Any
 
 import yaml
 
-from knowledge.upstreams import Rows, Upstream, file_date, git_revision, listing, quirk
+from knowledge.upstreams import (
+    Rows,
+    Upstream,
+    file_date,
+    git_revision,
+    listing,
+    quirk,
+    website,
+)
 
 NAME = "openstates"
 REPOSITORY = "https://github.com/openstates/people"
@@ -91,10 +99,12 @@ def _accounts(person: dict[str, Any], where: str) -> Iterator[dict[str, str]]:
             continue
         if not handle:
             yield quirk(where, f"empty {key} id")
-        elif platform == "youtube" and handle.startswith("playlist"):
-            yield quirk(where, f"youtube {handle[:40]!r} is a playlist, not a channel")
+        elif platform == "youtube" and handle.startswith(("playlist", "watch")):
+            yield quirk(where, f"youtube {handle[:40]!r} is a playlist or video, not a channel")
         else:
             yield {"platform": platform, "handle": handle}
     for link in person.get("links") or []:
         if str(link.get("note") or "").lower() == "website" and link.get("url"):
-            yield {"platform": "website", "url": str(link["url"]).strip()}
+            site = website(str(link["url"]).strip())
+            if site:
+                yield site

@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from knowledge.upstreams import Rows, Upstream, file_date, listing, quirk
+from knowledge.upstreams import Rows, Upstream, file_date, listing, quirk, website
 
 NAME = "wikidata"
 ITEM = "https://www.wikidata.org/wiki/"
@@ -129,7 +129,13 @@ def _statement(statement: dict[str, Any], platform: str, qid: str) -> dict[str, 
     if not value:
         return quirk(qid, f"an empty {platform} statement") if "mainsnak" in statement else None
     row = {"platform": platform, "verdict": "official"}
-    row |= {"url": value} if platform == "website" else {"handle": value}
+    if platform == "website":
+        site = website(value)
+        if site is None:
+            return None
+        row |= site
+    else:
+        row["handle"] = value
     qualifiers = statement.get("qualifiers") or {}
     ended = _time(qualifiers.get(END_TIME))
     if ended:
@@ -174,9 +180,10 @@ def _sparql(document: dict[str, Any], published: date) -> Rows:
         for variable, cell in binding.items():
             platform = VARIABLES.get(variable)
             value = str((cell or {}).get("value") or "").strip()
-            if platform and value:
-                yield line, base | ({"platform": platform} | _where(platform, value))
+            account = _where(platform, value) if platform and value else None
+            if account:
+                yield line, base | {"platform": platform} | account
 
 
 def _where(platform: str, value: str) -> dict[str, str]:
-    return {"url": value} if platform == "website" else {"handle": value}
+    return (website(value) or {}) if platform == "website" else {"handle": value}
