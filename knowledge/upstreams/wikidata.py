@@ -14,7 +14,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
@@ -43,13 +43,19 @@ X_NUMERIC_ID = "P6552"
 def rows(path: Path, upstream: Upstream) -> Rows:
     """Rows of every item in the file, whichever of the three formats it is in."""
     with _open(path) as stream:
-        start = stream.read(1)
-        while start.isspace():
-            start = stream.read(1)
-        if start == "[":  # a dump: "[", then one entity per line, each but the last with ","
-            yield from _dump(stream, upstream)
+        first = stream.readline()
+        while first and not first.strip():
+            first = stream.readline()
+        if first.strip() in ("[", "[\n") or _is_entity(first):
+            # a dump: "[", then one entity per line, each but the last with "," (or one entity
+            # per line alone, as filtered dumps are): read line by line
+            yield from _dump(_lines(first, stream), upstream)
             return
-        document = json.loads(start + stream.read())
+        try:
+            document = json.loads(first + stream.read())
+        except ValueError as error:
+            yield 1, quirk(path.name, f"not JSON: {error}")
+            return
     if isinstance(document, dict) and "results" in document:
         yield from _sparql(document, file_date(path, upstream.published))
     elif isinstance(document, dict) and isinstance(document.get("entities"), dict):
@@ -67,10 +73,26 @@ def _open(path: Path) -> IO[str]:
     return path.open(encoding="utf-8")
 
 
-def _dump(stream: IO[str], upstream: Upstream) -> Rows:
-    for line, text in enumerate(stream, start=2):
+def _is_entity(line: str) -> bool:
+    text = line.strip().removesuffix(",")
+    if not text.startswith("{"):
+        return False
+    try:
+        item = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(item, dict) and "claims" in item and "id" in item
+
+
+def _lines(first: str, stream: IO[str]) -> Iterator[str]:
+    yield first
+    yield from stream
+
+
+def _dump(lines: Iterable[str], upstream: Upstream) -> Rows:
+    for line, text in enumerate(lines, start=1):
         text = text.strip().removesuffix(",")
-        if not text or text == "]":
+        if not text or text in ("[", "]"):
             continue
         try:
             item = json.loads(text)
@@ -125,9 +147,12 @@ def _statement(statement: dict[str, Any], platform: str, qid: str) -> dict[str, 
     """The row of one statement; None when it is not the entity's (deprecated, no value)."""
     if statement.get("rank") == "deprecated":
         return None
-    value = _value(statement.get("mainsnak") or {})
+    snak = statement.get("mainsnak") or {}
+    if snak.get("snaktype", "value") != "value":  # "no value" / "unknown value": no account
+        return None
+    value = _value(snak)
     if not value:
-        return quirk(qid, f"an empty {platform} statement") if "mainsnak" in statement else None
+        return quirk(qid, f"an empty {platform} statement")
     row = {"platform": platform, "verdict": "official"}
     if platform == "website":
         site = website(value)
@@ -178,12 +203,12 @@ def _sparql(document: dict[str, Any], published: date) -> Rows:
             **listing(NAME, qid, f"{ITEM}{qid}", published),
         }
         for variable, cell in binding.items():
-            platform = VARIABLES.get(variable)
+            platform = VARIABLES.get(variable, "")
             value = str((cell or {}).get("value") or "").strip()
             account = _where(platform, value) if platform and value else None
             if account:
-                yield line, base | {"platform": platform} | account
+                yield line, base | account
 
 
-def _where(platform: str, value: str) -> dict[str, str]:
-    return (website(value) or {}) if platform == "website" else {"handle": value}
+def _where(platform: str, value: str) -> dict[str, str] | None:
+    return website(value) if platform == "website" else {"platform": platform, "handle": value}
