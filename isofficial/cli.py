@@ -16,8 +16,10 @@ from typing import Any, TextIO
 
 from bot import render
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
-from isofficial.bootstrap import build_core, core_on, open_sql_registry
+from isofficial.bootstrap import STARTER_BY, build_core, core_on, open_sql_registry
 from isofficial.settings import Settings
+from knowledge.database import writing
+from knowledge.registry import SqlRegistry
 
 log = logging.getLogger("isofficial")
 
@@ -39,9 +41,19 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--revision", help="upstreams: the commit read (default: from .git)")
     imp.add_argument("--published", type=_day, help="upstreams: its date (default: the file's)")
     imp.add_argument("--by", help="who the change log names (default: import:FILE)")
+    imp.add_argument(
+        "--restore",
+        action="store_true",
+        help="an earlier version's export into a fresh install: replaces the starter data",
+    )
 
     exp = sub.add_parser("export", help="the whole registry, importable again")
-    exp.add_argument("--format", choices=["csv", "json"], default="csv")
+    exp.add_argument(
+        "--format",
+        choices=["csv", "json", "backup"],
+        default="csv",
+        help="backup: every table (history, reports, feeds, settings), restored by import",
+    )
     exp.add_argument("--output", "-o", type=Path, help="default: standard output")
 
     verdict = sub.add_parser("verdict", help="set or correct a verdict")
@@ -138,11 +150,22 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.backup import clear_fresh, is_backup, restore_backup
     from knowledge.importer import import_rows, read_rows
     from knowledge.upstreams import Upstream, readers
 
     registry = await open_sql_registry(settings)
     name = "stdin" if args.file == "-" else Path(args.file).name
+    if args.file != "-" and is_backup(Path(args.file)):
+        if args.dry_run:
+            raise IsOfficialError("a backup is restored whole: --dry-run does not apply")
+        counts = await restore_backup(registry.engine, Path(args.file), STARTER_BY)
+        shown = ", ".join(f"{count} {table}" for table, count in counts.items() if count)
+        print(f"restored {shown or 'an empty registry'}", file=sys.stderr)
+        return 0
+    if args.restore and not args.dry_run:
+        async with writing(registry.engine) as conn:
+            await clear_fresh(conn, STARTER_BY)
     native = args.format in NATIVE_FORMATS
     if native and args.file == "-":
         raise IsOfficialError(f"--format {args.format} reads a file or folder, not stdin")
@@ -181,11 +204,26 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.exporter import WRITERS, export_file, export_rows
 
     registry = await open_sql_registry(settings)
+    if args.format == "backup":
+        return await _backup(registry, args.output)
     if args.output:
         count = await export_file(export_rows(registry), args.format, args.output)
     else:
         count = await WRITERS[args.format](export_rows(registry), sys.stdout)
     print(f"exported {count} accounts", file=sys.stderr)
+    return 0
+
+
+async def _backup(registry: SqlRegistry, output: Path | None) -> int:
+    from knowledge.backup import write_backup
+    from knowledge.exporter import atomic_output
+
+    if output is None:
+        counts = await write_backup(registry.engine, sys.stdout)
+    else:
+        with atomic_output(output) as out:
+            counts = await write_backup(registry.engine, out)
+    print(f"backed up {sum(counts.values())} rows of {len(counts)} tables", file=sys.stderr)
     return 0
 
 

@@ -10,7 +10,8 @@ import csv
 import json
 import os
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -139,13 +140,19 @@ WRITERS = {"csv": write_csv, "json": write_json}
 
 
 async def export_file(rows: AsyncIterator[dict[str, str]], fmt: str, path: Path) -> int:
-    """Rows written to path whole or not at all: into a file beside it, renamed over it at the
-    end, so an error or a kill midway leaves the previous file as it was."""
+    """Rows written to path whole or not at all (see atomic_output)."""
+    with atomic_output(path) as out:
+        return await WRITERS[fmt](rows, out)
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[TextIO]:
+    """A file written whole or not at all: into a file beside it, renamed over it at the end,
+    so an error or a kill midway leaves the previous file as it was."""
     partial = path.with_name(f".{path.name}.partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            count = await WRITERS[fmt](rows, out)
+            yield out
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return count
