@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from bot import render
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
+from isofficial import sources_cli
 from isofficial.bootstrap import STARTER_BY, build_core, core_on, open_sql_registry
 from isofficial.settings import Settings
 from knowledge.database import writing
@@ -90,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     feeds_sub.add_parser("remove").add_argument("url", metavar="URL")
     feeds_sub.add_parser("list")
     feeds_sub.add_parser("refresh")
+
+    sources_cli.add_parser(sub)
 
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
@@ -291,6 +294,10 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
     return await feeds_command(args, settings)
 
 
+async def _sources(args: argparse.Namespace, settings: Settings) -> int:
+    return await sources_cli.sources_command(args, settings, _operator(None).user_id)
+
+
 async def _db(args: argparse.Namespace, settings: Settings) -> int:
     registry = await open_sql_registry(settings)  # opening applies every migration
     await registry.close()
@@ -309,6 +316,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any,
     "chat": _chat,
     "run": _run,
     "feeds": _feeds,
+    "sources": _sources,
     "db": _db,
 }
 

@@ -18,7 +18,9 @@ from typing import Any, TextIO
 from sqlalchemy import Date, DateTime, Table, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-import knowledge.feeds.tables  # noqa: F401  (puts the feed tables on the metadata)
+# Imported for their tables, which they put on the metadata:
+import knowledge.feeds.tables
+import knowledge.sources.tables  # noqa: F401
 from bot.model import IsOfficialError
 from knowledge.database import writing
 from knowledge.tables import changes, metadata
