@@ -44,6 +44,7 @@ async def match_entities(
     owners = await _owners(conn, wanted)
     registered = await _registered_ids(conn, {*plan.entities, *owners.values()})
     registered.update(await _registered_ids(conn, _sharing(accounts_of, existing)))
+    known_aliases = await _aliases(conn, registered)
     matched = Matched()
     for entity in plan.entities.values():
         mine = accounts_of.get(entity.name, [])
@@ -58,7 +59,9 @@ async def match_entities(
             plan.problems.extend(ImportProblem(n, clash) for a in mine for n in a.lines)
             continue
         if target != entity.name:
-            matched.merges.append((entity.line, f'"{entity.name}" taken as "{target}" ({reason})'))
+            if entity.name not in known_aliases.get(target, set()):  # new news only
+                merge = f'"{entity.name}" taken as "{target}" ({reason})'
+                matched.merges.append((entity.line, merge))
             for account in mine:
                 account.entity = target
         new_ids = entity.identifiers - registered.get(target, set())
@@ -155,6 +158,18 @@ async def _registered_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[s
             ids = found.setdefault(name, set())
             if scheme is not None:
                 ids.add(f"{scheme}:{value}")
+    return found
+
+
+async def _aliases(conn: AsyncConnection, names: Iterable[str]) -> dict[str, set[str]]:
+    """The registered aliases of each entity among names."""
+    found: dict[str, set[str]] = defaultdict(set)
+    query = select(entities.c.name, entity_aliases.c.alias).select_from(
+        entities.join(entity_aliases)
+    )
+    for chunk in chunks(sorted(set(names)), KEYS_PER_QUERY):
+        for name, alias in await conn.execute(query.where(entities.c.name.in_(chunk))):
+            found[name].add(alias)
     return found
 
 
