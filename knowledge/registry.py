@@ -51,6 +51,7 @@ from bot.model import (
 from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
 from knowledge.feeds.store import recent_mentions
 from knowledge.notify import announce
+from knowledge.sources import tables as _source_tables  # noqa: F401  (the whole schema's metadata)
 from knowledge.tables import (
     accounts,
     changes,
