@@ -104,7 +104,8 @@ async def registered(registry: SqlRegistry) -> set[AccountRef]:
         return {AccountRef(p, k) for p, k in rows}
 
 
-async def test_native_importers_give_the_csvs_accounts_merged_by_id(registry: SqlRegistry) -> None:
+async def test_native_importers_give_the_csvs_accounts_merged_by_id(sqlite_url: str) -> None:
+    registry = await open_registry(sqlite_url)  # PostgreSQL: the same path, in test_wikidata
     fmt = "congress-legislators"
     congress = await native(registry, fmt, fmt, CONGRESS_COMMIT)
     assert refused(congress) == {"rogermarshallmd"} and congress.written == 1732
@@ -129,3 +130,4 @@ async def test_native_importers_give_the_csvs_accounts_merged_by_id(registry: Sq
     core = await core_on(registry, Settings(), lookalikes=False)
     text = render.full_text(await core.check("x:repadams", READER))
     assert "listed by congress-legislators, 2026-07-09; openstates, 2026-07-09" in text
+    await registry.close()
