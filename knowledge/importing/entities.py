@@ -129,19 +129,21 @@ def _sharing(
 
 
 async def _owners(conn: AsyncConnection, identifiers: Iterable[str]) -> dict[str, str]:
-    """The registered entity's name of each identifier already known."""
-    values = sorted({i.partition(":")[2] for i in identifiers})
-    wanted = set(identifiers)
+    """The registered entity's name of each identifier already known (by the key's index)."""
+    by_scheme: dict[str, list[str]] = defaultdict(list)
+    for identifier in sorted(set(identifiers)):
+        scheme, _, value = identifier.partition(":")
+        by_scheme[scheme].append(value)
     owners: dict[str, str] = {}
-    query = (
-        select(entity_identifiers.c.scheme, entity_identifiers.c.value, entities.c.name)
-        .select_from(entity_identifiers.join(entities))
+    query = select(entity_identifiers.c.value, entities.c.name).select_from(
+        entity_identifiers.join(entities)
     )
-    for chunk in chunks(values, KEYS_PER_QUERY):
-        for scheme, value, name in await conn.execute(
-            query.where(entity_identifiers.c.value.in_(chunk))
-        ):
-            if f"{scheme}:{value}" in wanted:
+    for scheme, values in by_scheme.items():
+        for chunk in chunks(values, KEYS_PER_QUERY):
+            found = query.where(
+                entity_identifiers.c.scheme == scheme, entity_identifiers.c.value.in_(chunk)
+            )
+            for value, name in await conn.execute(found):
                 owners[f"{scheme}:{value}"] = name
     return owners
 
