@@ -524,6 +524,8 @@ class Core:
             note=record.note,
             notices=notices,
             flags=flags,
+            aliases=record.aliases,
+            entity_ids=record.entity_ids,
         )
 
     async def _nearby(self, ref: AccountRef) -> tuple[Nearby, ...]:

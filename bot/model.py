@@ -137,6 +137,8 @@ class AccountRecord:
     platform_id: str | None = None  # the platform's numeric id, when known
     reviewed: datetime | None = None  # when a moderator (or import) last set this verdict
     set_by: str | None = None  # who set it (the change log's `by`); None: not recorded
+    aliases: tuple[str, ...] = ()  # the entity's other names
+    entity_ids: tuple[str, ...] = ()  # the entity's identifiers elsewhere, `scheme:value`
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +165,8 @@ class Answer:
     @property
     def strong_lookalikes(self) -> tuple[Lookalike, ...]:
         return tuple(lk for lk in self.lookalike_of if lk.strength is Strength.STRONG)
+    aliases: tuple[str, ...] = ()  # the entity's other names
+    entity_ids: tuple[str, ...] = ()  # `wikidata:Q42`, `bioguide:B001314`
 
     @property
     def alarming(self) -> bool:

@@ -226,6 +226,10 @@ def details(answer: Answer, full: bool = False) -> list[str]:
     """What follows the headline: why (the note; its first sentence unless full), warnings, how
     sure. Every adapter shows these, in a group, a DM or an embed."""
     lines = []
+    if answer.aliases:
+        lines.append(f"also known as {'; '.join(answer.aliases[:5])}")
+    if listed := listings(answer.evidence):
+        lines.append(listed)
     if answer.note:
         lines.append(answer.note.strip() if full else gist(answer.note))
     lines += [f"⚠️ {line}" for line in flag_lines(answer)]
@@ -240,6 +244,17 @@ def details(answer: Answer, full: bool = False) -> list[str]:
     lines.append(certainty_line(answer))
     lines += next_step(answer)
     return lines
+
+
+def listings(evidence: Sequence[Evidence]) -> str | None:
+    """`listed by congress-legislators, 2026-07-09; openstates, 2026-07-01`: the upstream
+    registries whose listing is a source (their source's title says "listed by")."""
+    listed = {
+        ev.publisher: ev.published.isoformat() if ev.published else "undated"
+        for ev in evidence
+        if ev.publisher and ev.title.startswith("listed by ")
+    }
+    return "listed by " + "; ".join(f"{k}, {v}" for k, v in listed.items()) if listed else None
 
 
 def gist(note: str, limit: int = 200) -> str:
@@ -431,6 +446,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             }
             for n in answer.nearby
         ],
+        "entity_ids": list(answer.entity_ids),
+        "aliases": list(answer.aliases),
     }
 
 

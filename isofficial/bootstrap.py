@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 from bot.core import Core
 from bot.lookalike import LookalikeIndex
@@ -18,6 +19,7 @@ from knowledge.fetcher import SafeFetcher
 from knowledge.importer import import_rows, read_rows
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
+from knowledge.starter_update import update_starter
 from knowledge.verify.accounts import PLC_DIRECTORY, TxtLookup, dns_txt
 from knowledge.verify.checker import LiveLinkChecker
 from knowledge.verify.store import MemoryVerificationStore, SqlVerificationStore
@@ -31,18 +33,31 @@ async def open_sql_registry(settings: Settings) -> SqlRegistry:
     async with one_process_at_a_time(registry.engine):  # replicas must not seed it twice
         if await registry.is_empty():
             await load_starter_data(registry)
+        else:
+            await update_starter_data(registry)
     return registry
 
 
+def _starter_files() -> list[Traversable]:
+    found = files("knowledge.starter").iterdir()
+    return sorted((r for r in found if r.name.endswith(".yaml")), key=lambda r: r.name)
+
+
 async def load_starter_data(registry: SqlRegistry) -> None:
-    for resource in sorted(files("knowledge.starter").iterdir(), key=lambda r: r.name):
-        if resource.name.endswith(".yaml"):
-            text = resource.read_text(encoding="utf-8")
-            result = await import_rows(
-                registry, read_rows(io.StringIO(text), "yaml"), by=STARTER_BY
-            )
-            if result.problems:  # shipped data must be valid: fail loudly in tests, not silently
-                raise RuntimeError(f"starter data {resource.name}: {result.problems[0]}")
+    for resource in _starter_files():
+        text = resource.read_text(encoding="utf-8")
+        result = await import_rows(registry, read_rows(io.StringIO(text), "yaml"), by=STARTER_BY)
+        if result.problems:  # shipped data must be valid: fail loudly in tests, not silently
+            raise RuntimeError(f"starter data {resource.name}: {result.problems[0]}")
+
+
+async def update_starter_data(registry: SqlRegistry) -> int:
+    """The shipped starter data's improvements, on the accounts no moderator changed."""
+    changed = 0
+    for resource in _starter_files():
+        text = resource.read_text(encoding="utf-8")
+        changed += await update_starter(registry, read_rows(io.StringIO(text), "yaml"), STARTER_BY)
+    return changed
 
 
 async def build_core(settings: Settings, lookalikes: bool = True) -> Core:

@@ -10,14 +10,17 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot import render
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
-from isofficial import version
-from isofficial.bootstrap import build_core, core_on, open_sql_registry
+from isofficial import sources_cli, version
+from isofficial.bootstrap import STARTER_BY, build_core, core_on, open_sql_registry
 from isofficial.settings import Settings, env_files
+from knowledge.database import writing
+from knowledge.registry import SqlRegistry
 
 log = logging.getLogger("isofficial")
 
@@ -31,15 +34,28 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("queries", nargs="*", metavar="QUERY")
     check.add_argument("--json", action="store_true", help="JSON Lines, one per account")
 
-    imp = sub.add_parser("import", help="import registry rows from CSV, YAML or JSON")
-    imp.add_argument("file", metavar="FILE", help="a file, or - for standard input")
+    imp = sub.add_parser("import", help="import registry rows, or an upstream's own files")
+    imp.add_argument("file", metavar="FILE", help="a file or folder, or - for standard input")
     imp.add_argument("--dry-run", action="store_true", help="validate only, write nothing")
     imp.add_argument("--skip-invalid", action="store_true", help="write the valid rows anyway")
-    imp.add_argument("--format", choices=["csv", "yaml", "json"], help="default: by extension")
+    imp.add_argument("--strict", action="store_true", help="upstreams: refuse all on a problem")
+    imp.add_argument("--format", choices=[*ROW_FORMATS, *NATIVE_FORMATS], help="default: by name")
+    imp.add_argument("--revision", help="upstreams: the commit read (default: from .git)")
+    imp.add_argument("--published", type=_day, help="upstreams: its date (default: the file's)")
     imp.add_argument("--by", help="who the change log names (default: import:FILE)")
+    imp.add_argument(
+        "--restore",
+        action="store_true",
+        help="an earlier version's export into a fresh install: replaces the starter data",
+    )
 
     exp = sub.add_parser("export", help="the whole registry, importable again")
-    exp.add_argument("--format", choices=["csv", "json"], default="csv")
+    exp.add_argument(
+        "--format",
+        choices=["csv", "json", "backup"],
+        default="csv",
+        help="backup: every table (history, reports, feeds, settings), restored by import",
+    )
     exp.add_argument("--output", "-o", type=Path, help="default: standard output")
 
     verdict = sub.add_parser("verdict", help="set or correct a verdict")
@@ -82,9 +98,22 @@ def _parser() -> argparse.ArgumentParser:
     feeds_sub.add_parser("list")
     feeds_sub.add_parser("refresh")
 
+    sources_cli.add_parser(sub)
+
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     return parser
+
+
+ROW_FORMATS = ("csv", "yaml", "json")
+NATIVE_FORMATS = ("congress-legislators", "openstates", "wikidata")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from None
 
 
 def _operator(name: str | None) -> Asker:
@@ -132,26 +161,51 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.backup import clear_fresh, is_backup, restore_backup
     from knowledge.importer import import_rows, read_rows
+    from knowledge.upstreams import Upstream, readers
 
     registry = await open_sql_registry(settings)
     name = "stdin" if args.file == "-" else Path(args.file).name
+    if args.file != "-" and is_backup(Path(args.file)):
+        if args.dry_run:
+            raise IsOfficialError("a backup is restored whole: --dry-run does not apply")
+        counts = await restore_backup(registry.engine, Path(args.file), STARTER_BY)
+        shown = ", ".join(f"{count} {table}" for table, count in counts.items() if count)
+        print(f"restored {shown or 'an empty registry'}", file=sys.stderr)
+        return 0
+    if args.restore and not args.dry_run:
+        async with writing(registry.engine) as conn:
+            await clear_fresh(conn, STARTER_BY)
+    native = args.format in NATIVE_FORMATS
+    if native and args.file == "-":
+        raise IsOfficialError(f"--format {args.format} reads a file or folder, not stdin")
+    if native and not Path(args.file).exists():
+        raise IsOfficialError(f"no such file or folder: {args.file}")
     source = sys.stdin if args.file == "-" else Path(args.file)
+    rows = (
+        readers()[args.format](Path(args.file), Upstream(args.revision, args.published))
+        if native
+        else read_rows(source, args.format)
+    )
+    skip_invalid = args.skip_invalid or (native and not args.strict)  # quirks stop nothing
     result = await import_rows(
         registry,
-        read_rows(source, args.format),
+        rows,
         by=args.by or f"import:{name}",
-        skip_invalid=args.skip_invalid,
+        skip_invalid=skip_invalid,
         dry_run=args.dry_run,
     )
     for problem in result.problems:
         print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
+    for merge in result.merges:
+        print(f"{name}: {merge}", file=sys.stderr)
     verb = "would write" if args.dry_run else "wrote"
-    if result.problems and not (args.skip_invalid or args.dry_run):
+    if result.problems and not (skip_invalid or args.dry_run):
         verb = "nothing written; would write"
     print(
         f"{verb} {result.written} rows, {result.unchanged} unchanged, "
-        f"{len(result.problems)} invalid rows",
+        f"{len(result.problems)} invalid rows, {len(result.merges)} entities merged",
         file=sys.stderr,
     )
     return 1 if result.problems else 0
@@ -161,11 +215,26 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.exporter import WRITERS, export_file, export_rows
 
     registry = await open_sql_registry(settings)
+    if args.format == "backup":
+        return await _backup(registry, args.output)
     if args.output:
         count = await export_file(export_rows(registry), args.format, args.output)
     else:
         count = await WRITERS[args.format](export_rows(registry), sys.stdout)
     print(f"exported {count} accounts", file=sys.stderr)
+    return 0
+
+
+async def _backup(registry: SqlRegistry, output: Path | None) -> int:
+    from knowledge.backup import write_backup
+    from knowledge.exporter import atomic_output
+
+    if output is None:
+        counts = await write_backup(registry.engine, sys.stdout)
+    else:
+        with atomic_output(output) as out:
+            counts = await write_backup(registry.engine, out)
+    print(f"backed up {sum(counts.values())} rows of {len(counts)} tables", file=sys.stderr)
     return 0
 
 
@@ -241,6 +310,10 @@ async def _feeds(args: argparse.Namespace, settings: Settings) -> int:
     return await feeds_command(args, settings)
 
 
+async def _sources(args: argparse.Namespace, settings: Settings) -> int:
+    return await sources_cli.sources_command(args, settings, _operator(None).user_id)
+
+
 async def _db(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.database import default_database_url, schema_revision
 
@@ -268,6 +341,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], Coroutine[Any, Any,
     "chat": _chat,
     "run": _run,
     "feeds": _feeds,
+    "sources": _sources,
     "db": _db,
 }
 

@@ -1,6 +1,7 @@
 """`isofficial run`: every configured part in one process, stopped cleanly by SIGINT/SIGTERM.
 
-Besides the adapters: the ops server (/healthz, /metrics) and, on PostgreSQL, the listener
+Besides the adapters: the ops server (/healthz, /metrics), the feeds' and sources' schedules
+(each source synced when its `--every` period has passed) and, on PostgreSQL, the listener
 that keeps this replica's lookalike index in step with changes made through other replicas.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 from bot.core import Core
 from bot.model import IsOfficialError
 from isofficial import version
+from isofficial.bootstrap import STARTER_BY
 from isofficial.logs import configure_logging
 from isofficial.ops import MeteredCore, adapter_failed, count_adapter_errors, run_ops
 from isofficial.settings import Settings
@@ -23,6 +25,7 @@ from isofficial.verifying import run_reverification
 from knowledge.feeds import run_feed_scheduler
 from knowledge.notify import is_postgres, listen_for_changes
 from knowledge.registry import SqlRegistry
+from knowledge.sources.catalog import run_source_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,7 @@ def _operations(
         ),
     }
     parts["reverify"] = run_reverification(core, settings.reverify_hours, stop)
+    parts["sources"] = run_source_scheduler(registry.engine, stop, STARTER_BY)
     if settings.database_url and is_postgres(settings.database_url):
         parts["changes"] = listen_for_changes(settings.database_url, core.reload, stop)
     return parts

@@ -10,7 +10,8 @@ import csv
 import json
 import os
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,7 +21,7 @@ from bot.model import AccountRef
 from bot.platforms import profile_url
 from knowledge.importer import COLUMNS
 from knowledge.registry import SqlRegistry
-from knowledge.tables import accounts, entities, evidence
+from knowledge.tables import accounts, entities, entity_aliases, entity_identifiers, evidence
 
 BATCH = 5_000
 
@@ -41,9 +42,10 @@ async def export_rows(registry: SqlRegistry) -> AsyncIterator[dict[str, str]]:
             if not batch:
                 return
             sources = await _sources(conn, batch[0].id, batch[-1].id)
+            identity = await _identity(conn, {a.entity_id for a in batch if a.entity_id})
         for account in batch:
             for source in sources.get(account.id) or [None]:
-                yield _row(account, source)
+                yield _row(account, source) | identity.get(account.entity_id, _NO_IDENTITY)
         last = batch[-1].id
 
 
@@ -57,6 +59,26 @@ async def _sources(conn: Any, first: int, last: int) -> dict[int, list[Any]]:
     for row in rows:
         by_account[row.account_id].append(row)
     return by_account
+
+
+_NO_IDENTITY = {"entity_ids": "", "aliases": ""}
+
+
+async def _identity(conn: Any, entity_ids: set[int]) -> dict[int, dict[str, str]]:
+    """The entity_ids and aliases columns of each entity."""
+    ids: dict[int, list[str]] = defaultdict(list)
+    aliases: dict[int, list[str]] = defaultdict(list)
+    wanted = sorted(entity_ids)
+    found = select(entity_identifiers).where(entity_identifiers.c.entity_id.in_(wanted))
+    for row in await conn.execute(found.order_by(*entity_identifiers.primary_key)):
+        ids[row.entity_id].append(f"{row.scheme}:{row.value}")
+    named = select(entity_aliases).where(entity_aliases.c.entity_id.in_(wanted))
+    for row in await conn.execute(named.order_by(*entity_aliases.primary_key)):
+        aliases[row.entity_id].append(row.alias)
+    return {
+        id_: {"entity_ids": " ".join(ids[id_]), "aliases": "; ".join(aliases[id_])}
+        for id_ in wanted
+    }
 
 
 def _row(account: Any, source: Any) -> dict[str, str]:
@@ -74,6 +96,8 @@ def _row(account: Any, source: Any) -> dict[str, str]:
         "source_publisher": "",
         "source_published": "",
         "source_quote": "",
+        "entity_ids": "",
+        "aliases": "",
     }
     if source is not None:
         row["source_url"] = source.url
@@ -116,13 +140,19 @@ WRITERS = {"csv": write_csv, "json": write_json}
 
 
 async def export_file(rows: AsyncIterator[dict[str, str]], fmt: str, path: Path) -> int:
-    """Rows written to path whole or not at all: into a file beside it, renamed over it at the
-    end, so an error or a kill midway leaves the previous file as it was."""
+    """Rows written to path whole or not at all (see atomic_output)."""
+    with atomic_output(path) as out:
+        return await WRITERS[fmt](rows, out)
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[TextIO]:
+    """A file written whole or not at all: into a file beside it, renamed over it at the end,
+    so an error or a kill midway leaves the previous file as it was."""
     partial = path.with_name(f".{path.name}.partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            count = await WRITERS[fmt](rows, out)
+            yield out
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return count

@@ -1,17 +1,19 @@
-"""Import registry rows from CSV, YAML or JSON: validate everything, then write in bulk.
+"""Import registry rows from CSV, YAML or JSON (or a native upstream's records, as rows).
 
 Rows: entity, platform, handle, url, verdict, source_url and optional note, source_title,
-source_publisher, source_published (YYYY-MM-DD), source_quote, platform_id.
+source_publisher, source_published (YYYY-MM-DD), source_quote, platform_id, entity_ids
+(`scheme:value`, spaces or `;` between) and aliases (`;` between).
 
-Rules:
+Rules (knowledge/importing/ checks, merges and writes):
 - Every row is checked before anything is written; with problems nothing is written unless
   skip_invalid, which writes the valid rows only.
-- Rows naming the same account (platform, handle key) merge into one account with every source,
-  when they agree on verdict and entity. When they disagree, every row of that account is a
-  problem (each names the other's line): an import reports a conflict, it does not pick a side.
-- An import adds accounts and sources; it never changes a verdict already in the registry. A row
-  whose account is registered with another verdict, entity, note or platform id is a problem
-  ("use `isofficial verdict`"). A row whose account and source are all there already is unchanged.
+- Rows naming the same account merge when they agree on verdict and entity; disagreeing rows
+  are each a problem naming the others' lines.
+- Entities: the same identifier is the same entity; two values of one scheme are two entities;
+  an entity whose registered accounts all belong to one registered entity (same verdicts) is
+  that entity: it merges, its name becomes an alias, and the merge is listed with its line.
+- An import adds accounts, sources, identifiers and aliases; it never changes a verdict already
+  in the registry ("use `isofficial verdict`").
 - One change-log entry per account written, by `by`; the whole import is one transaction.
 """
 
@@ -20,91 +22,33 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.handles import parse_ref
-from bot.model import (
-    PROTECTED,
-    AccountRecord,
-    AccountRef,
-    Evidence,
-    ImportProblem,
-    IsOfficialError,
-    Status,
-)
-from bot.platforms import ANY, normalize_handle, platform_named
-from knowledge.database import driver_date, driver_time, insert_many, writing
+from bot.model import ImportProblem, IsOfficialError
+from knowledge.database import writing
+from knowledge.importing.accounts import against_registry, registered
+from knowledge.importing.entities import match_entities, write_entities
+from knowledge.importing.plan import Plan, plan_rows
+from knowledge.importing.rows import COLUMNS, ImportResult
+from knowledge.importing.write import add_sources, insert_accounts
 from knowledge.notify import announce
-from knowledge.registry import (
-    SqlRegistry,
-    account_ids,
-    change_values,
-    chunks,
-    entity_ids,
-    evidence_json,
-    find_in,
-    snapshot_of,
-    store,
-)
-from knowledge.tables import accounts, changes, evidence
+from knowledge.registry import SqlRegistry, chunks, entity_ids
 
-COLUMNS = (
-    "entity",
-    "platform",
-    "handle",
-    "url",
-    "verdict",
-    "source_url",
-    "note",
-    "source_title",
-    "source_publisher",
-    "source_published",
-    "source_quote",
-    "platform_id",
-)
-_EMPTY_ROW = dict.fromkeys(COLUMNS, "")
 WRITE_CHUNK = 5_000
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_HTTP = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)  # a host, no spaces
-MAX_NAME = 300  # entities.name, accounts.handle_key
-MAX_URL = 2000
+BATCH_ROWS = 50_000  # rows checked together; a longer file is checked part after part
 
 
 class BadImportFile(IsOfficialError):
     """The file as a whole cannot be read as rows (not a list, unknown format, bad syntax)."""
-
-
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    written: int  # rows whose account or source was written (or would be, on a dry run)
-    unchanged: int  # rows already in the registry (or repeated in the file)
-    skipped: int  # rows with a problem
-    problems: list[ImportProblem] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Planned:
-    """One account the import would write, merged from every row that names it."""
-
-    lines: list[int]
-    ref: AccountRef
-    handle_as_written: str
-    status: Status
-    entity: str | None
-    note: str | None
-    platform_id: str | None
-    evidence: dict[str, Evidence]  # by url, in file order
-    rows: int = 1  # rows merged into it
-    repeats: int = 0  # of those, rows that added nothing
 
 
 # Reading
@@ -195,187 +139,7 @@ def _text_row(item: Any) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in item.items()}
 
 
-# Checking one row
-
-
-def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> Planned:
-    """The account a row describes; raises IsOfficialError (or ValueError) saying what is wrong."""
-    if "__error__" in row:
-        raise ValueError(row["__error__"])
-    get = _EMPTY_ROW | {k: v.strip() for k, v in row.items()}
-    status = Status.parse(get["verdict"]) if get["verdict"] else None
-    if status is None:
-        raise ValueError("missing verdict")
-    ref, written = _account(get["platform"], get["handle"], get["url"])
-    entity = get["entity"] or None
-    if entity is None and status in PROTECTED:
-        raise ValueError(f"a {status} account needs its entity")
-    if entity and len(entity) > MAX_NAME:
-        raise ValueError(f"entity longer than {MAX_NAME} characters")
-    if len(get["platform_id"]) > 100:
-        raise ValueError("platform_id longer than 100 characters")
-    proof = _evidence(get, proofs)
-    return Planned(
-        lines=[],
-        ref=ref,
-        handle_as_written=written,
-        status=status,
-        entity=entity,
-        note=get["note"] or None,
-        platform_id=get["platform_id"] or None,
-        evidence={proof.url: proof} if proof else {},
-    )
-
-
-def _account(platform: str, handle: str, url: str) -> tuple[AccountRef, str]:
-    if url:
-        _check_url(url, "url")
-    if not handle and not url:
-        raise ValueError("give a handle or a profile url")
-    name = platform_named(platform) if platform else None
-    if name == ANY:
-        raise ValueError("name the platform (x, youtube, facebook, ...)")
-    if handle:
-        if name is None:
-            raise ValueError("missing platform")
-        key = normalize_handle(name, handle)
-        return AccountRef(name, key), handle.removeprefix("@") if name != "youtube" else handle
-    named = parse_ref(url)
-    if name is not None and named.ref.platform != name:
-        raise ValueError(f"the url is a {named.ref.platform} account, not {name}")
-    return named.ref, named.written
-
-
-def _check_url(url: str, column: str) -> None:
-    if not _HTTP.fullmatch(url):
-        raise ValueError(f"{column} must be an http(s) link: {url[:60]!r}")
-    if len(url) > MAX_URL:
-        raise ValueError(f"{column} longer than {MAX_URL} characters")
-
-
-def _evidence(get: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> Evidence | None:
-    source = ("source_url", "source_title", "source_publisher", "source_published", "source_quote")
-    url, title, publisher, published, quote = (get[k] for k in source)
-    if not url:
-        if title or publisher or published or quote:
-            raise ValueError("source details without a source_url")
-        return None
-    key = (url, title, publisher, published, quote)
-    if key in proofs:  # rows citing the same source share one object (memory, 1M rows)
-        return proofs[key]
-    _check_url(url, "source_url")
-    proof = Evidence(url, title, publisher or None, _date(published), quote or None)
-    proofs[key] = proof
-    return proof
-
-
-def _date(text: str) -> date | None:
-    if not text:
-        return None
-    if not _DATE.fullmatch(text):
-        raise ValueError(f"source_published must be YYYY-MM-DD, not {text[:20]!r}")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"source_published is no real date: {text!r}") from None
-
-
-# Checking the whole file
-
-
-def plan_rows(
-    rows: Iterable[tuple[int, dict[str, str]]],
-) -> tuple[dict[AccountRef, Planned], list[ImportProblem]]:
-    """The accounts the rows describe, merged, and the problems (conflicts included)."""
-    planned: dict[AccountRef, Planned] = {}
-    problems: list[ImportProblem] = []
-    clashes: dict[AccountRef, list[tuple[int, dict[str, str], Planned]]] = {}
-    proofs: dict[tuple[str, ...], Evidence] = {}
-    for line, row in rows:
-        try:
-            account = _check_row(row, proofs)
-        except (IsOfficialError, ValueError) as error:
-            problems.append(ImportProblem(line, str(error), row))
-            continue
-        account.lines.append(line)
-        ref = account.ref
-        known = planned.get(ref)
-        if clashes and ref in clashes:
-            clashes[ref].append((line, row, account))
-        elif known is None:
-            planned[ref] = account
-        elif (known.status, known.entity) == (account.status, account.entity):
-            _merge(known, account)
-        else:
-            clashes[ref] = [(n, _row_of(known), known) for n in known.lines]
-            clashes[ref].append((line, row, account))
-            del planned[ref]
-    for ref, listed in clashes.items():
-        problems.extend(_conflicts(ref, listed))
-    problems.sort(key=lambda p: p.line)
-    return planned, problems
-
-
-def _merge(known: Planned, other: Planned) -> None:
-    """Fold a row into the account it repeats."""
-    known.lines.append(other.lines[0])
-    known.rows += 1
-    known.note = known.note or other.note
-    known.platform_id = known.platform_id or other.platform_id
-    new = {url: e for url, e in other.evidence.items() if url not in known.evidence}
-    known.evidence.update(new)
-    known.repeats += 0 if new else 1
-
-
-def _row_of(account: Planned) -> dict[str, str]:
-    return {
-        "entity": account.entity or "",
-        "platform": account.ref.platform,
-        "handle": account.handle_as_written,
-        "verdict": account.status.value,
-    }
-
-
-def _conflicts(
-    ref: AccountRef, listed: Sequence[tuple[int, dict[str, str], Planned]]
-) -> Iterator[ImportProblem]:
-    for line, row, account in listed:
-        others = [
-            f"line {other_line}: {_verdict(other)}"
-            for other_line, _, other in listed
-            if (other.status, other.entity) != (account.status, account.entity)
-        ]
-        more = f" and {len(others) - 3} more lines" if len(others) > 3 else ""
-        shown = "; ".join(others[:3]) + more
-        yield ImportProblem(line, f"conflict: {ref} is {_verdict(account)} here, but {shown}", row)
-
-
-def _verdict(account: Planned | AccountRecord) -> str:
-    return f"{account.status} for {account.entity}" if account.entity else str(account.status)
-
-
-def _registry_conflict(account: Planned, record: AccountRecord) -> str | None:
-    clash = (
-        (account.status, account.entity) != (record.status, record.entity)
-        or (account.note is not None and account.note != record.note)
-        or (account.platform_id is not None and account.platform_id != record.platform_id)
-    )
-    if not clash:
-        return None
-    return (
-        f"conflict: {account.ref} is {_verdict(account)} here, but registered as "
-        f"{_verdict(record)}{_differing(account, record)}; an import changes no verdict "
-        "(use `isofficial verdict`)"
-    )
-
-
-def _differing(account: Planned, record: AccountRecord) -> str:
-    if (account.status, account.entity) != (record.status, record.entity):
-        return ""
-    return " with another note" if account.note != record.note else " with another platform id"
-
-
-# Writing
+# Checking and writing: knowledge/importing/
 
 
 async def import_rows(
@@ -386,166 +150,68 @@ async def import_rows(
     skip_invalid: bool = False,
     dry_run: bool = False,
 ) -> ImportResult:
-    """Check every row, then write in one transaction (unless problems, or a dry run)."""
-    planned, problems = plan_rows(rows)
+    """Check every row, then write in one transaction (unless problems, or a dry run).
+
+    A file is checked in parts of BATCH_ROWS rows, each against the registry as the parts before
+    it left it, so memory stays bounded however long the file: a conflict between two parts is
+    reported on the later one only, as a conflict with the registry.
+    """
+    totals = _Totals()
     async with writing(registry.engine) as conn:
-        existing = await _registered(conn, list(planned))
-        new, grown, unchanged = _against_registry(planned, existing, problems)
-        writes = [*new, *grown]
-        written = sum(a.rows - a.repeats for a in writes)
-        unchanged += sum(a.repeats for a in writes)
-        skipped = len({p.line for p in problems})
-        if problems and not skip_invalid:
-            written = 0
-        if dry_run or written == 0:
-            await conn.rollback()
-            return ImportResult(written, unchanged, skipped, problems)
-        at = datetime.now(UTC)
         if conn.dialect.name == "postgresql":
             # Plans cached while the tables were small would scan them whole once they grow.
             await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        for chunk in chunks(new, WRITE_CHUNK):
-            await _insert_accounts(conn, chunk, by, at)
-        for account in grown:
-            await _add_sources(conn, account, existing[account.ref], by)
-        await announce(conn, [account.ref for account in writes])
-    return ImportResult(written, unchanged, skipped, problems)
+        at = datetime.now(UTC)
+        for batch in _batches(rows, BATCH_ROWS):
+            await _import_part(conn, plan_rows(batch), by, at, totals)
+        refused = bool(totals.problems) and not skip_invalid
+        if dry_run or refused or not (totals.written or totals.entity_rows):
+            await conn.rollback()
+    return ImportResult(
+        0 if refused else totals.written,
+        totals.unchanged,
+        len({p.line for p in totals.problems}),
+        totals.problems,
+        [f"line {line}: {text}" for line, text in totals.merges],
+    )
 
 
-async def _registered(
-    conn: AsyncConnection, refs: list[AccountRef]
-) -> dict[AccountRef, AccountRecord]:
-    """The records of the refs already registered (cheap when few are: ids first)."""
-    if await conn.scalar(select(accounts.c.id).limit(1)) is None:
-        return {}
-    return await find_in(conn, list(await account_ids(conn, refs)))
+@dataclass(slots=True)
+class _Totals:
+    written: int = 0
+    unchanged: int = 0
+    entity_rows: int = 0
+    problems: list[ImportProblem] = field(default_factory=list)
+    merges: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _against_registry(
-    planned: dict[AccountRef, Planned],
-    existing: dict[AccountRef, AccountRecord],
-    problems: list[ImportProblem],
-) -> tuple[list[Planned], list[Planned], int]:
-    """Split planned accounts into new, registered-but-with-new-sources, and rows already there."""
-    new: list[Planned] = []
-    grown: list[Planned] = []
-    unchanged = 0
-    for ref, account in planned.items():
-        record = existing.get(ref)
-        if record is None:
-            new.append(account)
-        elif reason := _registry_conflict(account, record):
-            problems.extend(ImportProblem(line, reason) for line in account.lines)
-        elif set(account.evidence) - {e.url for e in record.evidence}:
-            grown.append(account)
-        else:
-            unchanged += account.rows
-    problems.sort(key=lambda p: p.line)
-    return new, grown, unchanged
-
-
-async def _insert_accounts(
-    conn: AsyncConnection, chunk: Sequence[Planned], by: str, at: datetime
+async def _import_part(
+    conn: AsyncConnection, plan: Plan, by: str, at: datetime, totals: _Totals
 ) -> None:
-    """Accounts, their evidence and one change each, by the driver's executemany."""
-    names = await entity_ids(conn, (a.entity for a in chunk if a.entity))
-    when = driver_time(conn, at)
-    last_id = await conn.scalar(select(func.max(accounts.c.id))) or 0
-    account_rows = (
-        (
-            a.ref.platform,
-            a.ref.handle,
-            a.handle_as_written,
-            a.platform_id,
-            names[a.entity] if a.entity else None,
-            a.status.value,
-            a.note,
-            when,
-        )
-        for a in chunk
-    )
-    await insert_many(conn, accounts, ACCOUNT_COLUMNS, account_rows)
-    ids = await _ids_after(conn, last_id)
-    evidence_rows = (
-        (ids[a.ref], p.url, p.title, p.publisher, driver_date(conn, p.published), p.quote)
-        for a in chunk
-        for p in a.evidence.values()
-    )
-    await insert_many(conn, evidence, EVIDENCE_COLUMNS, evidence_rows)
-    change_rows = (
-        (
-            a.ref.platform,
-            a.ref.handle,
-            when,
-            by,
-            Status.UNKNOWN.value,
-            a.status.value,
-            a.entity,
-            a.note,
-            *_evidence_fields(conn, _first(a)),
-        )
-        for a in chunk
-    )
-    await insert_many(conn, changes, CHANGE_COLUMNS, change_rows)
+    existing = await registered(conn, list(plan.accounts))
+    matched = await match_entities(conn, plan, existing)
+    new, grown, unchanged = against_registry(plan, existing)
+    writes = [*new, *grown]
+    totals.written += sum(a.rows - a.repeats for a in writes)
+    totals.unchanged += unchanged + sum(a.repeats for a in writes)
+    totals.problems.extend(plan.problems)
+    totals.merges.extend(matched.merges)
+    named = {a.entity for a in new if a.entity} | set(matched.identifiers) | set(matched.aliases)
+    names = await entity_ids(conn, named)
+    for chunk in chunks(new, WRITE_CHUNK):
+        await insert_accounts(conn, chunk, names, by, at)
+    for account in grown:
+        await add_sources(conn, account, existing[account.ref], by)
+    totals.entity_rows += await write_entities(conn, matched, names)
+    await announce(conn, [account.ref for account in writes])
 
 
-ACCOUNT_COLUMNS = (
-    "platform",
-    "handle_key",
-    "handle_as_written",
-    "platform_id",
-    "entity_id",
-    "status",
-    "note",
-    "reviewed_at",
-)
-EVIDENCE_COLUMNS = ("account_id", "url", "title", "publisher", "published", "quote")
-CHANGE_COLUMNS = (
-    "platform",
-    "handle_key",
-    "at",
-    "by",
-    "old_status",
-    "new_status",
-    "new_entity",
-    "note",
-    "evidence_url",
-    "evidence_title",
-    "evidence_publisher",
-    "evidence_published",
-    "evidence_quote",
-)
-
-
-async def _ids_after(conn: AsyncConnection, last_id: int) -> dict[AccountRef, int]:
-    """Ids of the accounts inserted after last_id (a range scan, not a lookup per key)."""
-    query = select(accounts.c.platform, accounts.c.handle_key, accounts.c.id)
-    rows = await conn.execute(query.where(accounts.c.id > last_id))
-    return {AccountRef(platform, key): id_ for platform, key, id_ in rows}
-
-
-def _evidence_fields(conn: AsyncConnection, proof: Evidence | None) -> tuple[Any, ...]:
-    if proof is None:
-        return (None,) * 5
-    published = driver_date(conn, proof.published)
-    return proof.url, proof.title, proof.publisher, published, proof.quote
-
-
-async def _add_sources(
-    conn: AsyncConnection, account: Planned, record: AccountRecord, by: str
-) -> None:
-    """A registered account gets the import's new sources (the rare path: one at a time)."""
-    before = snapshot_of(record)
-    known = {e.url for e in record.evidence}
-    added = [e for url, e in account.evidence.items() if url not in known]
-    after = {**before, "evidence": [*before["evidence"], *map(evidence_json, added)]}
-    await store(conn, account.ref, after)
-    values = change_values(account.ref, by, before, after, None, added[0])
-    await conn.execute(insert(changes).values(values))
-
-
-def _first(account: Planned) -> Evidence | None:
-    return next(iter(account.evidence.values()), None)
+def _batches(
+    rows: Iterable[tuple[int, dict[str, str]]], size: int
+) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 __all__ = [

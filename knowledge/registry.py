@@ -27,9 +27,11 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal,
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -51,7 +53,17 @@ from bot.model import (
 from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
 from knowledge.feeds.store import recent_mentions
 from knowledge.notify import announce
-from knowledge.tables import accounts, changes, chat_preferences, entities, evidence, reports
+from knowledge.sources import tables as _source_tables  # noqa: F401  (the whole schema's metadata)
+from knowledge.tables import (
+    accounts,
+    changes,
+    chat_preferences,
+    entities,
+    entity_aliases,
+    entity_identifiers,
+    evidence,
+    reports,
+)
 
 __all__ = ["SqlChatPreferences", "SqlRegistry", "default_database_url", "open_registry"]
 
@@ -83,6 +95,7 @@ _RECORD_COLUMNS = (
     accounts.c.note,
     accounts.c.reviewed_at,
     entities.c.name.label("entity"),
+    accounts.c.entity_id,
 )
 _EVIDENCE_COLUMNS = (
     evidence.c.url,
@@ -412,12 +425,38 @@ async def _find(
     rows_by_account: dict[int, list[AnyRow]] = defaultdict(list)
     for row in result:
         rows_by_account[row.id].append(row)
-    records = (_record(rows) for rows in rows_by_account.values())
+    entity_ids = {rows[0].entity_id for rows in rows_by_account.values()} - {None}
+    identity = await _identity(conn, entity_ids) if entity_ids else {}
+    records = (_record(rows, identity) for rows in rows_by_account.values())
     return {record.ref: record for record in records}
 
 
-def _record(rows: Sequence[AnyRow]) -> AccountRecord:
+async def _identity(
+    conn: AsyncConnection, ids: set[int]
+) -> dict[int, tuple[list[str], list[str]]]:
+    """Each entity's aliases and identifiers, in one query."""
+    wanted = sorted(ids)
+    aliases = select(
+        entity_aliases.c.entity_id, literal("").label("scheme"), entity_aliases.c.alias
+    ).where(entity_aliases.c.entity_id.in_(wanted))
+    identifiers = select(
+        entity_identifiers.c.entity_id, entity_identifiers.c.scheme, entity_identifiers.c.value
+    ).where(entity_identifiers.c.entity_id.in_(wanted))
+    found: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
+    for entity_id, scheme, value in await conn.execute(union_all(aliases, identifiers)):
+        names, schemes = found[entity_id]
+        if scheme:
+            schemes.append(f"{scheme}:{value}")
+        else:
+            names.append(value)
+    return {k: (sorted(v[0]), sorted(v[1])) for k, v in found.items()}
+
+
+def _record(
+    rows: Sequence[AnyRow], identity: dict[int, tuple[list[str], list[str]]]
+) -> AccountRecord:
     first = rows[0]
+    aliases, entity_ids = identity.get(first.entity_id, ([], []))
     return AccountRecord(
         ref=AccountRef(first.platform, first.handle_key),
         status=Status(first.status),
@@ -430,6 +469,8 @@ def _record(rows: Sequence[AnyRow]) -> AccountRecord:
         platform_id=first.platform_id,
         reviewed=first.reviewed_at,
         set_by=first.set_by,
+        aliases=tuple(aliases),
+        entity_ids=tuple(entity_ids),
     )
 
 
@@ -464,12 +505,15 @@ async def _search_handles(
 async def _search_entities(
     conn: AsyncConnection, key: str, limit: int
 ) -> list[tuple[AccountRef, str | None]]:
-    """Accounts of entities whose name starts with key, then of those whose name contains it."""
+    """Accounts of entities whose name (or an alias) starts with key, then contains it."""
     name = func.lower(entities.c.name)
+    by_alias = select(entity_aliases.c.entity_id).where(
+        func.lower(entity_aliases.c.alias).contains(key, autoescape=True)
+    )
     query = (
         select(accounts.c.platform, accounts.c.handle_key, entities.c.name)
         .select_from(entities.join(accounts))
-        .where(name.contains(key, autoescape=True))
+        .where(or_(name.contains(key, autoescape=True), entities.c.id.in_(by_alias)))
         .order_by(
             case((name.startswith(key, autoescape=True), 0), else_=1),
             name,
@@ -688,3 +732,11 @@ def change_values(
         "undoes": undoes,
         "before": before,
     }
+
+
+async def insert_ignoring(
+    conn: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert rows, skipping those whose key is there already."""
+    if rows:
+        await conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(), list(rows))

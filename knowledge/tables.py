@@ -170,3 +170,24 @@ verifications = Table(
     Index(None, "platform", "handle_key", "id"),
     Index(None, "checked_at"),
 )
+
+
+# Who an entity is elsewhere (`wikidata:Q4661833`, `bioguide:B001314`): one identifier names one
+# entity, so an import that brings it again means that entity, whatever name it gives.
+entity_identifiers = Table(
+    "entity_identifiers",
+    metadata,
+    Column("entity_id", Integer, ForeignKey("entities.id", ondelete="CASCADE"), nullable=False),
+    Column("scheme", String(50), primary_key=True),
+    Column("value", String(200), primary_key=True),
+    Index(None, "entity_id"),
+)
+
+# Other names of an entity ("Alma Adams" for "Alma S. Adams"): searched and shown with it.
+entity_aliases = Table(
+    "entity_aliases",
+    metadata,
+    Column("entity_id", Integer, ForeignKey("entities.id", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(300), primary_key=True),
+    Index(None, "alias"),
+)

@@ -212,3 +212,25 @@ async def test_processes_starting_together_seed_the_registry_once(
         assert len(history) == 1
     finally:
         await registry.close()
+
+
+def test_upstreams_sources_and_a_backup_from_the_command_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """One run of each new command (their rules are tested in test_upstreams, test_sources and
+    test_backup): exit codes, messages on the right stream, no traceback."""
+    upstream = TEST_DATA / "upstream" / "congress-legislators"
+    done = run(env, "import", str(upstream), "--format", "congress-legislators")
+    assert done.returncode == 1  # the upstream's own error is reported, the rest imported
+    assert "facebook:rogermarshallmd" in done.stderr and "wrote 1732 rows" in done.stderr
+    roster = tmp_path / "roster.csv"
+    roster.write_text("entity,platform,handle,verdict\nAnn Example,x,annexample,official\n")
+    assert run(env, "sources", "add", "roster", str(roster), "--format", "csv").returncode == 0
+    synced = run(env, "sources", "sync", "roster")
+    assert "added 1, changed 0, retired 0" in synced.stdout, synced.stderr
+    backup = tmp_path / "backup.jsonl"
+    assert run(env, "export", "--format", "backup", "-o", str(backup)).returncode == 0
+    other = env | {"ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'b.sqlite3'}"}
+    restored = run(other, "import", str(backup))
+    assert restored.returncode == 0 and "restored" in restored.stderr
+    assert "source_listings" in restored.stderr and "changes" in restored.stderr

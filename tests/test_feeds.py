@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core import Core
 from bot.handles import find_accounts
-from bot.model import OPERATOR, AccountRef, Evidence
+from bot.model import OPERATOR, AccountRef, Correction, Evidence, Status
 from knowledge.feeds import (
     FeedError,
     add_feed,
@@ -359,3 +359,30 @@ async def test_the_scheduler_refreshes_until_stopped(
     stop.set()
     await scheduler  # returns although the next round is an hour away
     assert [m.publisher for m in await recent_mentions(engine, URIMINZOK, 5)] == ["Fact checks"]
+
+
+async def test_years_old_items_naming_registered_accounts_are_kept_newest_first(
+    registry: SqlRegistry, server: FeedServer
+) -> None:
+    engine = registry.engine
+    await registry.apply(Correction(URIMINZOK, Status.UNOFFICIAL, "DPRK"), by="mod")
+    await add(engine, server, "/rss2.xml", "/atom.xml")
+    reports = await refresh_all(engine, limits=FAST, keep_days=30)  # items from 2010
+    # each feed: its item naming x:uriminzok kept; rss2's about youtube:uriminzok (not
+    # registered) is old news, skipped
+    assert sorted((r.new, r.too_old) for r in reports) == [(1, 0), (1, 1)]
+    assert await delete_older_than(engine, 30) == 0  # evidence, not news: kept
+    mentions = await recent_mentions(engine, URIMINZOK, 5)
+    assert [m.published for m in mentions] == [date(2010, 8, 26), date(2010, 8, 19)]
+
+
+async def test_retention_never_drops_an_item_a_verdict_cites(
+    registry: SqlRegistry, server: FeedServer
+) -> None:
+    engine = registry.engine
+    await add(engine, server, "/rss2.xml")
+    await refresh(engine)
+    cited = Evidence("https://news.example.org/korea/2010/08/19/twitter-block", "Blocked")
+    await registry.apply(Correction(AccountRef("x", "other"), Status.PARODY, "DPRK", cited), "mo")
+    assert await delete_older_than(engine, 30, now=datetime(2010, 9, 20, tzinfo=UTC)) == 0
+    assert await stored_items(engine) == 2

@@ -164,7 +164,7 @@ async def test_rows_merge_into_one_account_with_every_source(registry: SqlRegist
 async def test_an_import_adds_sources_but_changes_no_verdict(registry: SqlRegistry) -> None:
     ref = AccountRef("x", "esa")
     await import_rows(registry, rows_of(HEADER + f"ESA,x,esa,,official,{SOURCE}/1,,,\n"), by="a")
-    other = await import_rows(registry, rows_of(HEADER + "Not ESA,x,ESA,,official,,,,\n"), by="b")
+    other = await import_rows(registry, rows_of(HEADER + "Not ESA,x,ESA,,parody,,,,\n"), by="b")
     assert [p.line for p in other.problems] == [2] and "registered as official for ESA" in (
         other.problems[0].reason
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -29,6 +29,7 @@ from knowledge.database import writing
 from knowledge.feeds.errors import FeedError
 from knowledge.feeds.fetch import Fetched
 from knowledge.feeds.parse import FeedItem
+from knowledge.feeds.retention import forget_old, registered_among
 from knowledge.feeds.tables import feed_items, feeds, item_mentions
 
 AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1)
@@ -236,7 +237,13 @@ async def _ingest(
     by_uid: dict[str, Mentioning] = {}
     for entry in entries:
         by_uid.setdefault(item_uid(entry.item, feed.url), entry)
-    recent = {uid: e for uid, e in by_uid.items() if _published(e.item, now) >= keep_since}
+    # An old item is kept when it names a registered account: it is evidence, not news.
+    registered = await registered_among(conn, {r for e in by_uid.values() for r in e.refs})
+    recent = {
+        uid: e
+        for uid, e in by_uid.items()
+        if _published(e.item, now) >= keep_since or e.refs & registered
+    }
     known = await _known_uids(conn, list(recent))
     fresh = [(uid, entry) for uid, entry in recent.items() if uid not in known]
     if fresh:
@@ -367,15 +374,9 @@ def _evidence(row: AnyRow) -> Evidence:
 
 
 async def delete_older_than(engine: AsyncEngine, days: float, now: datetime | None = None) -> int:
-    """Retention: forget items published more than `days` ago; returns how many."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=days)
-    old = select(feed_items.c.id).where(feed_items.c.published < cutoff)
-    async with writing(engine) as conn:
-        await conn.execute(delete(item_mentions).where(item_mentions.c.item_id.in_(old)))
-        deleted = await conn.execute(delete(feed_items).where(feed_items.c.published < cutoff))
-        count = select(func.count()).where(feed_items.c.feed_id == feeds.c.id).scalar_subquery()
-        await conn.execute(update(feeds).values(item_count=count))
-    return deleted.rowcount
+    """Retention: forget items published more than `days` ago that are no evidence (see
+    knowledge/feeds/retention.py); returns how many."""
+    return await forget_old(engine, days, now)
 
 
 async def _feed_row(conn: AsyncConnection, url: str) -> AnyRow | None:

@@ -1,0 +1,193 @@
+"""The file's entities matched with the registered ones.
+
+- The same identifier is the same entity (its name in the file becomes an alias).
+- Without one: an entity whose already-registered accounts all belong to one registered entity,
+  with the same verdicts, is that entity under another name: it merges, and the merge is listed.
+- Two values of one scheme are two entities: an entity that would take one is refused.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.model import AccountRecord, AccountRef, ImportProblem
+from knowledge.importing.plan import EntityPlan, Plan
+from knowledge.importing.rows import Planned, scheme_of
+from knowledge.registry import KEYS_PER_QUERY, chunks, insert_ignoring
+from knowledge.tables import entities, entity_aliases, entity_identifiers
+
+
+@dataclass(slots=True)
+class Matched:
+    """What the entities of a file add to the registered ones, by the registered name."""
+
+    identifiers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    aliases: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    merges: list[tuple[int, str]] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # entities of the file refused whole
+
+
+async def match_entities(
+    conn: AsyncConnection, plan: Plan, existing: dict[AccountRef, AccountRecord]
+) -> Matched:
+    """Rename the plan's accounts to the registered entity each means; what else to write."""
+    accounts_of: dict[str, list[Planned]] = defaultdict(list)
+    for account in plan.accounts.values():
+        if account.entity is not None:
+            accounts_of[account.entity].append(account)
+    wanted = {i for e in plan.entities.values() for i in e.identifiers}
+    owners = await _owners(conn, wanted)
+    registered = await _registered_ids(conn, {*plan.entities, *owners.values()})
+    registered.update(await _registered_ids(conn, _sharing(accounts_of, existing)))
+    known_aliases = await _aliases(conn, registered)
+    matched = Matched()
+    for entity in plan.entities.values():
+        mine = accounts_of.get(entity.name, [])
+        target, reason = _target(entity, mine, owners, registered, existing)
+        if target is None:
+            matched.refused.add(entity.name)
+            plan.problems.extend(ImportProblem(n, reason) for a in mine for n in a.lines)
+            continue
+        clash = _scheme_clash(entity, target, registered.get(target, set()))
+        if clash:
+            matched.refused.add(entity.name)
+            plan.problems.extend(ImportProblem(n, clash) for a in mine for n in a.lines)
+            continue
+        if target != entity.name:
+            if entity.name not in known_aliases.get(target, set()):  # new news only
+                merge = f'"{entity.name}" taken as "{target}" ({reason})'
+                matched.merges.append((entity.line, merge))
+            for account in mine:
+                account.entity = target
+        new_ids = entity.identifiers - registered.get(target, set())
+        if new_ids:
+            matched.identifiers[target] |= new_ids
+        names = {entity.name, *entity.aliases} - {target}
+        if names:
+            matched.aliases[target] |= names
+    for name in matched.refused:
+        for account in accounts_of.get(name, []):
+            del plan.accounts[account.ref]
+    plan.problems.sort(key=lambda p: p.line)
+    matched.merges.sort()
+    return matched
+
+
+def _target(
+    entity: EntityPlan,
+    accounts: list[Planned],
+    owners: dict[str, str],
+    registered: dict[str, set[str]],
+    existing: dict[AccountRef, AccountRecord],
+) -> tuple[str | None, str]:
+    """The registered entity the file's entity is (or its own name), and why; None: a conflict."""
+    by_id = {owners[i]: i for i in sorted(entity.identifiers) if i in owners}
+    if len(by_id) > 1:
+        named = ", ".join(f"{i} is {name}" for name, i in by_id.items())
+        return None, f"conflict: {entity.name}'s identifiers name different entities ({named})"
+    if by_id:
+        name, identifier = by_id.popitem()
+        return name, f"same {identifier}"
+    if entity.name in registered:
+        return entity.name, ""
+    shared = [(a, existing[a.ref]) for a in accounts if a.ref in existing]
+    holders = {record.entity for _, record in shared}
+    same_verdicts = all(a.status == record.status for a, record in shared)
+    if len(holders) == 1 and None not in holders and same_verdicts:
+        count = len(shared)
+        return shared[0][1].entity, f"{count} shared account{'s' if count > 1 else ''}"
+    return entity.name, ""
+
+
+def _scheme_clash(entity: EntityPlan, target: str, theirs: set[str]) -> str | None:
+    schemes = {scheme_of(i): i for i in theirs}
+    for identifier in sorted(entity.identifiers - theirs):
+        other = schemes.get(scheme_of(identifier))
+        if other is not None:
+            return (
+                f"conflict: {entity.name} is {identifier} here, but {target} is registered "
+                f"as {other}: two values of one scheme are two entities"
+            )
+    return None
+
+
+def _sharing(
+    accounts_of: dict[str, list[Planned]], existing: dict[AccountRef, AccountRecord]
+) -> set[str]:
+    """The registered entities holding the file's accounts."""
+    return {
+        record.entity
+        for mine in accounts_of.values()
+        for account in mine
+        if (record := existing.get(account.ref)) is not None and record.entity is not None
+    }
+
+
+async def _owners(conn: AsyncConnection, identifiers: Iterable[str]) -> dict[str, str]:
+    """The registered entity's name of each identifier already known (by the key's index)."""
+    by_scheme: dict[str, list[str]] = defaultdict(list)
+    for identifier in sorted(set(identifiers)):
+        scheme, _, value = identifier.partition(":")
+        by_scheme[scheme].append(value)
+    owners: dict[str, str] = {}
+    query = select(entity_identifiers.c.value, entities.c.name).select_from(
+        entity_identifiers.join(entities)
+    )
+    for scheme, values in by_scheme.items():
+        for chunk in chunks(values, KEYS_PER_QUERY):
+            found = query.where(
+                entity_identifiers.c.scheme == scheme, entity_identifiers.c.value.in_(chunk)
+            )
+            for value, name in await conn.execute(found):
+                owners[f"{scheme}:{value}"] = name
+    return owners
+
+
+async def _registered_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, set[str]]:
+    """The identifiers of each registered entity among names (every registered name is a key)."""
+    found: dict[str, set[str]] = {}
+    query = (
+        select(entities.c.name, entity_identifiers.c.scheme, entity_identifiers.c.value)
+        .select_from(entities.outerjoin(entity_identifiers))
+    )
+    for chunk in chunks(sorted(set(names)), KEYS_PER_QUERY):
+        for name, scheme, value in await conn.execute(query.where(entities.c.name.in_(chunk))):
+            ids = found.setdefault(name, set())
+            if scheme is not None:
+                ids.add(f"{scheme}:{value}")
+    return found
+
+
+async def _aliases(conn: AsyncConnection, names: Iterable[str]) -> dict[str, set[str]]:
+    """The registered aliases of each entity among names."""
+    found: dict[str, set[str]] = defaultdict(set)
+    query = select(entities.c.name, entity_aliases.c.alias).select_from(
+        entities.join(entity_aliases)
+    )
+    for chunk in chunks(sorted(set(names)), KEYS_PER_QUERY):
+        for name, alias in await conn.execute(query.where(entities.c.name.in_(chunk))):
+            found[name].add(alias)
+    return found
+
+
+async def write_entities(conn: AsyncConnection, matched: Matched, ids: dict[str, int]) -> int:
+    """The new identifiers and aliases; returns how many rows."""
+    id_rows = [
+        {"entity_id": ids[name], "scheme": scheme_of(i), "value": i.partition(":")[2]}
+        for name, identifiers in matched.identifiers.items()
+        for i in sorted(identifiers)
+    ]
+    alias_rows = [
+        {"entity_id": ids[name], "alias": alias}
+        for name, aliases in matched.aliases.items()
+        for alias in sorted(aliases)
+    ]
+    for table, rows in ((entity_identifiers, id_rows), (entity_aliases, alias_rows)):
+        for chunk in chunks(rows, KEYS_PER_QUERY):
+            await insert_ignoring(conn, table, chunk)
+    return len(id_rows) + len(alias_rows)

@@ -1,0 +1,183 @@
+"""One import row checked: the account it describes, or what is wrong with it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.handles import parse_ref
+from bot.model import PROTECTED, AccountRef, Evidence, ImportProblem, IsOfficialError, Status
+from bot.platforms import ANY, normalize_handle, platform_named
+
+COLUMNS = (
+    "entity",
+    "platform",
+    "handle",
+    "url",
+    "verdict",
+    "source_url",
+    "note",
+    "source_title",
+    "source_publisher",
+    "source_published",
+    "source_quote",
+    "platform_id",
+    "entity_ids",
+    "aliases",
+)
+_EMPTY_ROW = dict.fromkeys(COLUMNS, "")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HTTP = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)  # a host, no spaces
+_IDENTIFIER = re.compile(r"([a-z][a-z0-9_.-]{0,49}):(\S{1,200})")
+_ID_SEPARATORS = re.compile(r"[\s;]+")
+MAX_NAME = 300  # entities.name, accounts.handle_key
+MAX_URL = 2000
+
+Proofs = dict[tuple[str, ...], Evidence]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    written: int  # rows whose account or source was written (or would be, on a dry run)
+    unchanged: int  # rows already in the registry (or repeated in the file)
+    skipped: int  # rows with a problem
+    problems: list[ImportProblem] = field(default_factory=list)
+    merges: list[str] = field(default_factory=list)  # entities taken as registered ones, by line
+
+
+@dataclass(slots=True)
+class Planned:
+    """One account the import would write, merged from every row that names it."""
+
+    lines: list[int]
+    ref: AccountRef
+    handle_as_written: str
+    status: Status
+    entity: str | None
+    note: str | None
+    platform_id: str | None
+    evidence: dict[str, Evidence]  # by url, in file order
+    identifiers: frozenset[str] = frozenset()  # the entity's, as `scheme:value`
+    aliases: tuple[str, ...] = ()  # the entity's other names
+    rows: int = 1  # rows merged into it
+    repeats: int = 0  # of those, rows that added nothing
+
+
+def check_row(row: dict[str, str], proofs: Proofs) -> Planned:
+    """The account a row describes; raises IsOfficialError (or ValueError) saying what is wrong."""
+    if "__error__" in row:
+        raise ValueError(row["__error__"])
+    get = _EMPTY_ROW | {k: v.strip() for k, v in row.items()}
+    status = Status.parse(get["verdict"]) if get["verdict"] else None
+    if status is None:
+        raise ValueError("missing verdict")
+    ref, written = _account(get["platform"], get["handle"], get["url"])
+    entity = get["entity"] or None
+    if entity is None and status in PROTECTED:
+        raise ValueError(f"a {status} account needs its entity")
+    if entity and len(entity) > MAX_NAME:
+        raise ValueError(f"entity longer than {MAX_NAME} characters")
+    if entity is None and (get["entity_ids"] or get["aliases"]):
+        raise ValueError("entity_ids or aliases without an entity")
+    if len(get["platform_id"]) > 100:
+        raise ValueError("platform_id longer than 100 characters")
+    proof = _evidence(get, proofs)
+    return Planned(
+        lines=[],
+        ref=ref,
+        handle_as_written=written,
+        status=status,
+        entity=entity,
+        note=get["note"] or None,
+        platform_id=get["platform_id"] or None,
+        evidence={proof.url: proof} if proof else {},
+        identifiers=parse_identifiers(get["entity_ids"]),
+        aliases=_aliases(get["aliases"], entity),
+    )
+
+
+def parse_identifiers(text: str) -> frozenset[str]:
+    """`wikidata:Q42 bioguide:B001314` (spaces or `;` between): at most one value per scheme."""
+    found: dict[str, str] = {}
+    for token in filter(None, _ID_SEPARATORS.split(text)):
+        match = _IDENTIFIER.fullmatch(token)
+        if match is None:
+            raise ValueError(f"entity_ids takes scheme:value, not {token[:60]!r}")
+        scheme, value = match.groups()
+        if found.get(scheme, value) != value:
+            raise ValueError(f"entity_ids gives two {scheme} values: {found[scheme]}, {value}")
+        found[scheme] = value
+    return frozenset(f"{scheme}:{value}" for scheme, value in found.items())
+
+
+def scheme_of(identifier: str) -> str:
+    return identifier.partition(":")[0]
+
+
+def _aliases(text: str, entity: str | None) -> tuple[str, ...]:
+    names = (name.strip() for name in text.split(";"))
+    aliases = tuple(dict.fromkeys(n for n in names if n and n != entity))
+    if any(len(name) > MAX_NAME for name in aliases):
+        raise ValueError(f"an alias longer than {MAX_NAME} characters")
+    return aliases
+
+
+def _account(platform: str, handle: str, url: str) -> tuple[AccountRef, str]:
+    if url:
+        check_url(url, "url")
+    if not handle and not url:
+        raise ValueError("give a handle or a profile url")
+    name = platform_named(platform) if platform else None
+    if name == ANY:
+        raise ValueError("name the platform (x, youtube, facebook, ...)")
+    if handle:
+        if name is None:
+            raise ValueError("missing platform")
+        key = normalize_handle(name, handle)
+        return AccountRef(name, key), handle.removeprefix("@") if name != "youtube" else handle
+    named = parse_ref(url)
+    if name is not None and named.ref.platform != name:
+        raise ValueError(f"the url is a {named.ref.platform} account, not {name}")
+    return named.ref, named.written
+
+
+def check_url(url: str, column: str) -> None:
+    if not _HTTP.fullmatch(url):
+        raise ValueError(f"{column} must be an http(s) link: {url[:60]!r}")
+    if len(url) > MAX_URL:
+        raise ValueError(f"{column} longer than {MAX_URL} characters")
+
+
+def _evidence(get: dict[str, str], proofs: Proofs) -> Evidence | None:
+    source = ("source_url", "source_title", "source_publisher", "source_published", "source_quote")
+    url, title, publisher, published, quote = (get[k] for k in source)
+    if not url:
+        if title or publisher or published or quote:
+            raise ValueError("source details without a source_url")
+        return None
+    key = (url, title, publisher, published, quote)
+    if key in proofs:  # rows citing the same source share one object (memory, 1M rows)
+        return proofs[key]
+    check_url(url, "source_url")
+    proof = Evidence(url, title, publisher or None, _date(published), quote or None)
+    proofs[key] = proof
+    return proof
+
+
+def _date(text: str) -> date | None:
+    if not text:
+        return None
+    if not _DATE.fullmatch(text):
+        raise ValueError(f"source_published must be YYYY-MM-DD, not {text[:20]!r}")
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"source_published is no real date: {text!r}") from None
+
+
+def problem(line: int, error: Exception, row: dict[str, str]) -> ImportProblem:
+    return ImportProblem(line, str(error), row)
+
+
+__all__ = ["COLUMNS", "ImportResult", "IsOfficialError", "Planned", "check_row"]
