@@ -7,8 +7,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from urllib.parse import urlsplit
 
+from bot import limits
 from bot.commands import parse_report, parse_verdict
 from bot.handles import NamedAccount, find_accounts, parse_ref
 from bot.lookalike import LookalikeIndex
@@ -33,6 +33,7 @@ from bot.model import (
 )
 from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
 from bot.ports import ChatPreferences, FeedCatalog, FeedState, Registry
+from bot.urls import http_link, link_host
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class Core:
     ) -> Report:
         """Queue a suggestion about the one account that `account` names."""
         ref = await self._one_ref(parse_ref(account))
-        report = Report(ref=ref, status=status, by=_who(by), note=note)
+        report = limits.checked_report(Report(ref=ref, status=status, by=_who(by), note=note))
         return await self.registry.add_report(report)
 
     async def suggest(self, text: str, limit: int = 25) -> list[tuple[AccountRef, str | None]]:
@@ -197,6 +198,7 @@ class Core:
 
     async def correct(self, correction: Correction, by: Asker) -> Answer:
         self._require_moderator(by)
+        correction = limits.checked_correction(correction)
         if correction.status is Status.UNKNOWN:
             raise IsOfficialError("a verdict cannot be 'unknown': use undo to withdraw one")
         if correction.status in PROTECTED and not correction.entity:
@@ -369,7 +371,8 @@ class Core:
         for mention in await self.registry.mentions(ref, 100):
             if mention.url == url:
                 return mention
-        host = urlsplit(url).netloc.lower().removeprefix("www.")
+        url = http_link(url, "source link")
+        host = link_host(url)
         return Evidence(
             url=url, title=note or f"cited by a moderator on {date.today()}", publisher=host or None
         )
@@ -383,6 +386,5 @@ class Core:
 
 def _who(asker: Asker) -> str:
     """How the change log names a person: `telegram:42 (@alice)`."""
-    return (
-        f"{asker.key} ({asker.name})" if asker.name and asker.name != asker.user_id else asker.key
-    )
+    named = asker.name and asker.name != asker.user_id
+    return limits.who(f"{asker.key} ({asker.name})" if named else asker.key)

@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.domains import split_domain
 from bot.model import AccountRef, InvalidHandle, IsOfficialError, NoAccountFound
 from bot.platforms import ALIASES, ANY, YOUTUBE_CHANNEL, normalize_handle, platform_named
+from bot.urls import read_link
 
 MAX_SCAN = 10_000  # characters of a message looked at; chat messages are shorter
 
@@ -233,18 +233,10 @@ def _platform_host(host: str) -> tuple[str, Parser] | None:
 
 def _account_in_url(url: str) -> _Found | None:
     """The account a link names; None for a platform's own pages. InvalidHandle if malformed."""
-    if "://" not in url:
-        url = "https://" + url
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc.rpartition("@")[2]
-        written_host = netloc.rpartition(":")[0] if ":" in netloc else netloc
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError as error:
-        raise InvalidHandle(f"{url[:60]!r} is no valid link: {error}") from None
-    query = parse_qs(parts.query)
-    segments = [unquote(s) for s in parts.path.split("/") if s]
-    if parts.scheme == "tg":  # tg://resolve?domain=name
+    link = read_link(url)
+    host, written_host, query = link.host, link.written_host, link.query
+    segments = list(link.segments)
+    if link.scheme == "tg":  # tg://resolve?domain=name
         name = _first(query, "domain")
         return _Found("telegram", name) if host == "resolve" and name else None
     if host.endswith((".t.me", ".telegram.me")):  # name.t.me
@@ -300,9 +292,8 @@ def _prefixed(token: str) -> _Found:
     """`x:NASA`, `twitter: @NASA`, `website:bbc.co.uk`, `x:https://x.com/NASA`."""
     word, _, handle = token.partition(":")
     platform, handle = platform_named(word), handle.strip()
-    if platform == "website" and ("/" in handle or ":" in handle):
-        host = urlsplit(handle if "//" in handle else "//" + handle).hostname
-        return _Found("website", host or handle)
+    if platform == "website" and ("/" in handle or ":" in handle or "\\" in handle):
+        return _Found("website", read_link(handle).written_host or handle)
     if "://" in handle:
         found = _account_in_url(handle)
         if found is None or found.platform != platform:
