@@ -267,7 +267,7 @@ _INVISIBLE = re.compile(
     "\U000e0000-\U000e007f]"
 )
 _ALIAS = "|".join(sorted((re.escape(a) for a in ALIASES), key=len, reverse=True))
-_URL_CHARS = r"[^\s<>\"'`()\[\]{}|\\]"
+_URL_CHARS = r"[^\s<>\"'`()\[\]{}|]"  # a backslash stays: browsers read it as "/"
 # Every alternative starts only where a word starts (the look-behinds), and every repetition is
 # possessive: no backtracking, so scanning is linear even on long runs of junk.
 _TOKEN = re.compile(
