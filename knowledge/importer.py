@@ -17,9 +17,7 @@ Rules:
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,10 +25,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-import yaml
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import limits
 from bot.handles import parse_ref
 from bot.model import (
     PROTECTED,
@@ -42,6 +40,8 @@ from bot.model import (
     Status,
 )
 from bot.platforms import ANY, normalize_handle, platform_named
+from bot.urls import http_link
+from knowledge.formats import ERROR, READERS, BadImportFile, read_capped
 from knowledge.database import driver_date, driver_time, insert_many, writing
 from knowledge.notify import announce
 from knowledge.registry import (
@@ -74,13 +74,22 @@ COLUMNS = (
 _EMPTY_ROW = dict.fromkeys(COLUMNS, "")
 WRITE_CHUNK = 5_000
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_HTTP = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)  # a host, no spaces
-MAX_NAME = 300  # entities.name, accounts.handle_key
-MAX_URL = 2000
-
-
-class BadImportFile(IsOfficialError):
-    """The file as a whole cannot be read as rows (not a list, unknown format, bad syntax)."""
+# Each column's limit (bot.limits, the same the chat commands apply) and whether it may hold
+# line breaks; other columns are ignored.
+_CELLS = {
+    "entity": (limits.MAX_ENTITY, False),
+    "platform": (40, False),
+    "handle": (limits.MAX_HANDLE, False),
+    "url": (limits.MAX_URL, False),
+    "verdict": (40, False),
+    "source_url": (limits.MAX_URL, False),
+    "note": (limits.MAX_NOTE, True),
+    "source_title": (limits.MAX_TITLE, True),
+    "source_publisher": (limits.MAX_TITLE, False),
+    "source_published": (40, False),
+    "source_quote": (limits.MAX_QUOTE, True),
+    "platform_id": (limits.MAX_PLATFORM_ID, False),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +122,8 @@ class Planned:
 def read_rows(
     source: str | Path | TextIO, fmt: str | None = None
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, row) pairs: the file's line for CSV, the item's position (from 1) for JSON/YAML.
+    """(line, row) pairs: the file's line for CSV, the item's position (from 1) for JSON/YAML,
+    read by knowledge.formats (no implicit typing, no aliases, no duplicate or nested values).
 
     fmt is csv, json or yaml; without it the file's extension decides, or, for a stream,
     its first character ([ or { is JSON, a CSV header line is CSV, anything else YAML).
@@ -122,6 +132,9 @@ def read_rows(
         path = Path(source)
         fmt = fmt or _format_of(path)
         try:
+            if path.stat().st_size > limits.MAX_IMPORT_BYTES:
+                limit = limits.MAX_IMPORT_BYTES // 2**20
+                raise BadImportFile(f"{path.name} is larger than {limit} MB")
             with path.open(encoding="utf-8-sig", newline="") as stream:
                 yield from read_rows(stream, fmt)
         except OSError as error:
@@ -130,15 +143,13 @@ def read_rows(
             raise BadImportFile(f"{path.name} is not UTF-8 text") from None
         return
     if fmt is None:
-        text = source.read().removeprefix("\ufeff")
+        text = read_capped(source).removeprefix("\ufeff")
         fmt = _sniff(text)
         source = io.StringIO(text)
-    if fmt == "csv":
-        yield from _csv_rows(source)
-    elif fmt in ("json", "yaml"):
-        yield from _item_rows(source, fmt)
-    else:
+    reader = READERS.get(fmt)
+    if reader is None:
         raise BadImportFile(f"unknown format {fmt!r}: use csv, json or yaml")
+    yield from reader(source)
 
 
 def _format_of(path: Path) -> str:
@@ -158,51 +169,14 @@ def _sniff(text: str) -> str:
     return "csv" if "," in header and ":" not in header else "yaml"
 
 
-def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(stream, strict=True)
-    if reader.fieldnames is None:
-        return
-    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
-    missing = {"platform", "verdict"} - set(reader.fieldnames)
-    if missing:
-        raise BadImportFile(f"the CSV header lacks {', '.join(sorted(missing))}")
-    line = reader.line_num + 1
-    try:
-        for row in reader:
-            yield line, {k: v or "" for k, v in row.items() if isinstance(k, str)}
-            line = reader.line_num + 1
-    except csv.Error as error:
-        raise BadImportFile(f"line {line}: not valid CSV: {error}") from None
-
-
-def _item_rows(stream: TextIO, fmt: str) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        items = json.load(stream) if fmt == "json" else yaml.safe_load(stream)
-    except (ValueError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise BadImportFile(f"not valid {fmt.upper()}: {first}") from None
-    if isinstance(items, dict) and isinstance(items.get("accounts"), list):
-        items = items["accounts"]
-    if not isinstance(items, list):
-        raise BadImportFile(f"the {fmt.upper()} file must be a list of rows")
-    for number, item in enumerate(items, start=1):
-        yield number, _text_row(item)
-
-
-def _text_row(item: Any) -> dict[str, str]:
-    if not isinstance(item, dict):
-        return {"__error__": f"a row must be a mapping, not {type(item).__name__}"}
-    return {str(k): "" if v is None else str(v) for k, v in item.items()}
-
-
 # Checking one row
 
 
 def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> Planned:
     """The account a row describes; raises IsOfficialError (or ValueError) saying what is wrong."""
-    if "__error__" in row:
-        raise ValueError(row["__error__"])
-    get = _EMPTY_ROW | {k: v.strip() for k, v in row.items()}
+    if ERROR in row:
+        raise ValueError(row[ERROR])
+    get = _EMPTY_ROW | {k: _cell(k, v) for k, v in row.items() if k in _CELLS}
     status = Status.parse(get["verdict"]) if get["verdict"] else None
     if status is None:
         raise ValueError("missing verdict")
@@ -210,10 +184,6 @@ def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> 
     entity = get["entity"] or None
     if entity is None and status in PROTECTED:
         raise ValueError(f"a {status} account needs its entity")
-    if entity and len(entity) > MAX_NAME:
-        raise ValueError(f"entity longer than {MAX_NAME} characters")
-    if len(get["platform_id"]) > 100:
-        raise ValueError("platform_id longer than 100 characters")
     proof = _evidence(get, proofs)
     return Planned(
         lines=[],
@@ -225,6 +195,11 @@ def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> 
         platform_id=get["platform_id"] or None,
         evidence={proof.url: proof} if proof else {},
     )
+
+
+def _cell(column: str, value: str) -> str:
+    limit, multiline = _CELLS[column]
+    return limits.clean(column, value, limit, multiline=multiline)
 
 
 def _account(platform: str, handle: str, url: str) -> tuple[AccountRef, str]:
@@ -247,10 +222,7 @@ def _account(platform: str, handle: str, url: str) -> tuple[AccountRef, str]:
 
 
 def _check_url(url: str, column: str) -> None:
-    if not _HTTP.fullmatch(url):
-        raise ValueError(f"{column} must be an http(s) link: {url[:60]!r}")
-    if len(url) > MAX_URL:
-        raise ValueError(f"{column} longer than {MAX_URL} characters")
+    http_link(url, column)  # the rule the chat commands apply to a source link
 
 
 def _evidence(get: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> Evidence | None:
