@@ -1,8 +1,8 @@
 """Export the registry as import rows (CSV or JSON): importing them again gives the same registry.
 
-CSV cells that a spreadsheet would run as formulas are escaped (knowledge.formats); JSON is
-written as it is. One row per source of each account (one row without a source when it has none), ordered by
+One row per source of each account (one row without a source when it has none), ordered by
 account; every column of knowledge.importer.COLUMNS is written, empty when unknown.
+CSV cells a spreadsheet would run as formulas are escaped (knowledge.formats); JSON is as it is.
 """
 
 from __future__ import annotations

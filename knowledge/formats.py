@@ -88,7 +88,7 @@ class _StrictLoader(yaml.BaseLoader):
     are refused as they are met, so nothing is ever expanded."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise BadImportFile(
                 f"line {event.start_mark.line + 1}: YAML anchors and aliases (&, *) are not "

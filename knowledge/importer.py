@@ -41,8 +41,8 @@ from bot.model import (
 )
 from bot.platforms import ANY, normalize_handle, platform_named
 from bot.urls import http_link
-from knowledge.formats import ERROR, READERS, BadImportFile, read_capped
 from knowledge.database import driver_date, driver_time, insert_many, writing
+from knowledge.formats import ERROR, READERS, BadImportFile, read_capped
 from knowledge.notify import announce
 from knowledge.registry import (
     SqlRegistry,
