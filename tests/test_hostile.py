@@ -215,7 +215,11 @@ def test_6_the_yaml_bomb_is_refused_at_once_in_little_memory() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    ["x:uriminzok impersonator fake\x00note", "x:" + "a" * 400 + " parody", "x:ok parody " + "n" * 5000],
+    [
+        "x:uriminzok impersonator fake\x00note",
+        "x:" + "a" * 400 + " parody",
+        "x:ok parody " + "n" * 5000,
+    ],
 )
 async def test_7_reports_give_one_line_on_both_databases(core: Core, args: str) -> None:
     with pytest.raises(IsOfficialError) as refused:
