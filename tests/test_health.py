@@ -61,14 +61,14 @@ def test_a_blip_shorter_than_the_grace_is_healthy_a_fatal_error_never_is() -> No
 @asynccontextmanager
 async def healthz(health: Health) -> AsyncIterator[Callable[[], Any]]:
     """A function that GETs /healthz of a real ops server: (status, body)."""
-    async with TestServer(ops_app(Probes.of(MemoryRegistry()), health)) as server:
-        async with ClientSession() as session:
+    app = ops_app(Probes.of(MemoryRegistry()), health)
+    async with TestServer(app) as server, ClientSession() as session:
 
-            async def get() -> tuple[int, dict[str, str]]:
-                async with session.get(server.make_url("/healthz")) as response:
-                    return response.status, await response.json()
+        async def get() -> tuple[int, dict[str, str]]:
+            async with session.get(server.make_url("/healthz")) as response:
+                return response.status, await response.json()
 
-            yield get
+        yield get
 
 
 async def until_status(get: Callable[[], Any], status: int, timeout: float) -> dict[str, str]:
