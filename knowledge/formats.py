@@ -99,13 +99,14 @@ class _StrictLoader(yaml.BaseLoader):
 
 def yaml_rows(stream: TextIO) -> Iterator[tuple[int, Row]]:
     text = read_capped(stream)
-    loader = _StrictLoader(text)
     try:
-        root = loader.get_single_node()
+        loader = _StrictLoader(text)  # it refuses characters YAML does not allow, at once
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.YAMLError as error:
         raise BadImportFile(f"not valid YAML: {_first_line(error)}") from None
-    finally:
-        loader.dispose()
     for number, item in enumerate(_yaml_items(root), start=1):
         yield number, _yaml_row(item)
 
