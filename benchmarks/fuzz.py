@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fuzzing import (  # noqa: E402
+from fuzzing import (
     BROKEN,
     MODERATOR,
     STRANGER,
@@ -38,11 +38,11 @@ from fuzzing import (  # noqa: E402
     import_files,
     soup,
 )
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from bot.core import Core  # noqa: E402
-from knowledge.registry import SqlRegistry, open_registry  # noqa: E402
+from bot.core import Core
+from knowledge.registry import SqlRegistry, open_registry
 
 POSTGRES = os.environ.get(
     "ISOFFICIAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -145,7 +145,8 @@ def fuzz_cli(directory: Path, inputs: int) -> Tally:
     tally.seconds = time.perf_counter() - start
     tally.inputs = len(expected)
     try:
-        answered = {json.loads(line)["query"] for line in done.stdout.decode("utf-8").splitlines()}
+        text = done.stdout.decode("utf-8")  # JSON Lines end in \n only (U+2028 is text)
+        answered = {json.loads(line)["query"] for line in text.split("\n") if line}
     except (UnicodeDecodeError, ValueError) as error:
         tally.failed("stdout", error)
         return tally

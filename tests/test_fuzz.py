@@ -112,7 +112,7 @@ def test_the_command_line_batch_answers_every_line(
     capsys.readouterr()
     assert cli.main(["check", "--json"]) in (0, 1)
     out = capsys.readouterr().out
-    answered = [json.loads(line) for line in out.splitlines()]  # every line is valid JSON
+    answered = [json.loads(line) for line in out.split("\n") if line]  # each valid JSON
     out.encode("utf-8")  # and valid UTF-8
     expected = sum(1 for line in stdin.split(b"\n") if line.strip())
     assert len({(a["query"], id(a)) for a in answered}) >= expected
