@@ -296,3 +296,17 @@ async def test_limits_hold_on_a_direct_registry_write(registry: SqlRegistry) -> 
         await registry.apply(Correction(AccountRef("x", "a"), Status.PARODY, evidence=proof), "m")
     await asyncio.sleep(0)
     assert await registry.count() == 0
+
+
+async def test_feed_urls_with_control_characters_are_refused_on_both_databases(
+    registry: SqlRegistry,
+) -> None:
+    from knowledge.feeds.store import SqlFeedCatalog
+
+    feeds = SqlFeedCatalog(registry.engine)
+    for url in ("https://example.org/\x00feed", "https://exa\x01mple.org/"):
+        with pytest.raises(IsOfficialError, match="control characters"):
+            await feeds.add_feed(url)
+        with pytest.raises(IsOfficialError, match="no feed"):
+            await feeds.remove_feed(url)
+    assert await feeds.list_feeds() == []
