@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import io
 import json
 import logging
 import os
@@ -227,6 +228,8 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.notify import following_changes
 
     core = await build_core(settings)
+    if isinstance(sys.stdin, io.TextIOWrapper):  # a line that is not UTF-8 is a line, not a crash
+        sys.stdin.reconfigure(errors="replace")
     asker = _operator(None)
     if args.as_user:
         platform, _, user_id = args.as_user.partition(":")

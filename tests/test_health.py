@@ -99,7 +99,9 @@ async def telegram_bot(
 
 async def test_a_401_on_getupdates_makes_healthz_503_and_stops_the_adapter() -> None:
     health = Health(grace=30)
-    async with running_fake() as fake, healthz(health) as get, telegram_bot(fake, health) as task:
+    async with running_fake() as fake, healthz(health) as get, telegram_bot(
+        fake, health, poll_timeout=1
+    ) as task:
         assert (await get())[0] == 200
         fake.token = "0:revoked"  # the token is revoked while the bot polls
         started = time.monotonic()
@@ -108,6 +110,15 @@ async def test_a_401_on_getupdates_makes_healthz_503_and_stops_the_adapter() -> 
         assert "401 Unauthorized" in body["telegram"]
         with pytest.raises(TelegramStopped, match="refused the bot token"):
             await asyncio.wait_for(task, 20)
+
+
+async def test_a_409_conflict_stops_the_adapter_with_the_reason() -> None:
+    health = Health(grace=30)
+    async with running_fake() as fake, telegram_bot(fake, health, poll_timeout=1) as task:
+        fake.webhook = {"url": "http://127.0.0.1:9/elsewhere"}  # Telegram answers getUpdates 409
+        with pytest.raises(TelegramStopped, match="409 Conflict"):
+            await asyncio.wait_for(task, 20)
+    assert "another process is receiving" in health.problems()["telegram"]
 
 
 async def test_failing_polls_are_retried_503_past_the_grace_and_healthy_again() -> None:

@@ -46,12 +46,16 @@ class PollWatch(HTTPXRequest):
         if code == 200:
             self.health.up(PART)
         elif code in FATAL:
-            self.fatal_reason = FATAL[code]
-            self.health.down(PART, self.fatal_reason, fatal=True)
-            self.fatal.set()
+            self.stop_for(code)
         else:
             self.health.down(PART, f"getUpdates answered HTTP {code}")
         return code, payload
+
+    def stop_for(self, code: int) -> None:
+        """Telegram answered code: this process may not receive; it has to stop."""
+        self.fatal_reason = FATAL[code]
+        self.health.down(PART, self.fatal_reason, fatal=True)
+        self.fatal.set()
 
     def silent_for(self) -> float:
         return time.monotonic() - self.last_answer

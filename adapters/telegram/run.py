@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
 from adapters.telegram.app import ALLOWED_UPDATES, TelegramApp, build_application
 from adapters.telegram.config import TelegramConfig
@@ -46,6 +46,22 @@ async def serve(
     """Answer until stop is set; ready is set once updates flow (polling or webhook listening).
     TelegramStopped when Telegram refuses the token or another process polls it."""
     poll: PollWatch = app.bot_data["poll"]
+    try:
+        await _answer(app, config, stop, ready, poll)
+    except InvalidToken:  # at start (getMe, deleteWebhook) or from the polling loop
+        poll.stop_for(401)
+    if poll.fatal.is_set():
+        log.error("telegram: stopping, %s", poll.fatal_reason)
+        raise TelegramStopped(poll.fatal_reason)
+
+
+async def _answer(
+    app: TelegramApp,
+    config: TelegramConfig,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None,
+    poll: PollWatch,
+) -> None:
     async with app:  # getMe, then on exit a clean shutdown
         await app.bot.set_my_commands(COMMANDS)
         updater = app.updater
@@ -66,9 +82,6 @@ async def serve(
             with contextlib.suppress(TelegramError):  # a poll that died was reported already
                 await updater.stop()
             await app.stop()
-    if poll.fatal.is_set():
-        log.error("telegram: stopping, %s", poll.fatal_reason)
-        raise TelegramStopped(poll.fatal_reason)
 
 
 async def _until_stopped(
