@@ -26,7 +26,6 @@ MAX_BY = 200  # changes.by, reports.by
 MAX_NOTE = 4000  # notes: about one chat message
 MAX_TITLE = MAX_NOTE  # a source's title (a moderator's note may be one) and publisher
 MAX_QUOTE = 4000
-MAX_QUERY = 10_000  # characters of one query read (bot.handles.MAX_SCAN)
 MAX_IMPORT_BYTES = 200 * 1024 * 1024  # one import file
 
 # C0 and C1 controls, DEL, surrogates and the two noncharacters no text may hold.
@@ -41,7 +40,9 @@ class RefusedInput(IsOfficialError):
 
 def clean(field: str, value: str, limit: int, *, multiline: bool = False) -> str:
     """value stripped (line breaks made `\\n` when multiline), or RefusedInput saying why not."""
-    text = _LINE_BREAK.sub("\n", value).strip() if multiline else value.strip()
+    text = value.strip()
+    if multiline and "\r" in text:
+        text = _LINE_BREAK.sub("\n", text).strip()
     forbidden = (_FORBIDDEN_MULTILINE if multiline else _FORBIDDEN).search(text)
     if forbidden:
         code = f"U+{ord(forbidden[0]):04X}"

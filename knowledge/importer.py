@@ -198,6 +198,8 @@ def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> 
 
 
 def _cell(column: str, value: str) -> str:
+    if not value:
+        return value
     limit, multiline = _CELLS[column]
     return limits.clean(column, value, limit, multiline=multiline)
 
