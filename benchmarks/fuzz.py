@@ -151,7 +151,9 @@ def fuzz_cli(directory: Path, inputs: int) -> Tally:
         tally.failed("stdout", error)
         return tally
     tally.unanswered = sum(1 for query in expected if query not in answered)
-    tally.internal = done.stdout.count(b"internal error")
+    internal = [line for line in text.split("\n") if '"error": "internal error' in line]
+    tally.internal = len(internal)
+    tally.first.extend(internal[:1])
     if b"Traceback" in done.stderr or done.returncode not in (0, 1):
         tally.failed("stderr", RuntimeError(done.stderr.decode("utf-8", "replace")[-600:]))
     return tally

@@ -61,9 +61,13 @@ def unescape_formula(cell: str) -> str:
 
 def csv_rows(stream: TextIO) -> Iterator[tuple[int, Row]]:
     reader = csv.DictReader(stream, strict=True)
-    if reader.fieldnames is None:
+    try:
+        header = reader.fieldnames
+    except csv.Error as error:
+        raise BadImportFile(f"line 1: not a valid CSV header: {error}") from None
+    if header is None:
         return
-    names = [name.strip().lower() for name in reader.fieldnames]
+    names = [name.strip().lower() for name in header]
     twice = sorted({name for name in names if names.count(name) > 1 and name})
     if twice:
         raise BadImportFile(f"the CSV header names {', '.join(twice)} more than once")
