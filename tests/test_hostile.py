@@ -310,3 +310,9 @@ async def test_feed_urls_with_control_characters_are_refused_on_both_databases(
         with pytest.raises(IsOfficialError, match="no feed"):
             await feeds.remove_feed(url)
     assert await feeds.list_feeds() == []
+
+
+@pytest.mark.parametrize("header", ['"a"b,platform,verdict\n', "\rplat\x18form:\r"])
+def test_a_malformed_csv_header_is_refused_in_one_line(header: str) -> None:
+    with pytest.raises(BadImportFile, match="line 1: not a valid CSV header"):
+        rows(header + "x,parody\n", "csv")
