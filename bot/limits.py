@@ -74,7 +74,7 @@ def checked_evidence(proof: Evidence) -> Evidence:
     return replace(
         proof,
         url=clean("source url", proof.url, MAX_URL),
-        title=clean("source title", proof.title, MAX_TITLE, multiline=True),
+        title=proof.title and clean("source title", proof.title, MAX_TITLE, multiline=True),
         publisher=optional("source publisher", proof.publisher, MAX_TITLE),
         quote=optional("source quote", proof.quote, MAX_QUOTE, multiline=True),
     )
