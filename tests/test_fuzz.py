@@ -34,7 +34,7 @@ from knowledge.importer import import_rows, read_rows
 from knowledge.registry import SqlRegistry, open_registry
 
 CI = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -124,5 +124,5 @@ def test_the_fuzz_script_runs(tmp_path: Path) -> None:
     """benchmarks/fuzz.py, a few inputs per path: it keeps working for the long runs."""
     from benchmarks import fuzz
 
-    table = fuzz.main(["--inputs", "20", "--sqlite-only", "--dir", str(tmp_path)])
+    table = fuzz.main(["--inputs", "5", "--sqlite-only", "--dir", str(tmp_path)])
     assert "0 crashes, 0 internal errors or unanswered" in table

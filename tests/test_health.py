@@ -139,7 +139,7 @@ async def test_failing_polls_are_retried_503_past_the_grace_and_healthy_again() 
 async def test_a_dead_polling_loop_is_503_within_60_s() -> None:
     health = Health(grace=30)
     async with running_fake() as fake, healthz(health) as get, telegram_bot(
-        fake, health, poll_timeout=2, request_timeout=2
+        fake, health, poll_timeout=1, request_timeout=1
     ) as task:
         await asyncio.sleep(0.5)
         app_updater = [t for t in asyncio.all_tasks() if "network_retry_loop" in repr(t.get_coro())]

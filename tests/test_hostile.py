@@ -55,10 +55,10 @@ def test_1_a_malformed_link_costs_its_own_line_only(env: dict[str, str]) -> None
     assert done.returncode == 1 and done.stderr == ""
 
     queries = ["x:uriminzok", "website:]:", "https://[x]/", "x:" + "a" * 400, "@uriminzok"]
-    done = run(env, "check", "--json", stdin="\n".join(queries * 50) + "\n")
+    done = run(env, "check", "--json", stdin="\n".join(queries * 5) + "\n")
     answered = lines_of(done.stdout)
-    assert [line["query"] for line in answered if "error" in line] == queries[1:4] * 50
-    assert sum(line.get("handle") == "uriminzok" for line in answered) >= 100
+    assert [line["query"] for line in answered if "error" in line] == queries[1:4] * 5
+    assert sum(line.get("handle") == "uriminzok" for line in answered) >= 10
 
     history = run(env, "history", "website:[x]/")
     assert history.returncode == 1
@@ -236,8 +236,6 @@ def test_7_the_command_line_on_postgres_names_the_field_not_the_sql(
     done = run(env, "verdict", "x:nul", "parody", "--note", "a\x01b", "--entity", "E")
     assert done.returncode == 1
     assert done.stderr == "isofficial: the note holds a control character (U+0001): remove it\n"
-    done = run(env, "verdict", "x:long", "parody", "--entity", "E" * 301)
-    assert done.stderr.startswith("isofficial: the entity is longer than 300 characters")
 
 
 # 8. /autocheck sent by a channel -----------------------------------------------------------------
