@@ -59,6 +59,11 @@ def optional(field: str, value: str | None, limit: int, *, multiline: bool = Fal
     return clean(field, value, limit, multiline=multiline) or None
 
 
+def plain(text: str) -> bool:
+    """Whether text holds no control character at all, line breaks and tabs included."""
+    return _FORBIDDEN.search(text) is None
+
+
 def printable(text: str) -> str:
     """text without the characters no field may hold: for what is only looked up, never stored
     (an autocomplete prefix), where a refusal would help nobody."""

@@ -176,7 +176,7 @@ def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> 
     """The account a row describes; raises IsOfficialError (or ValueError) saying what is wrong."""
     if ERROR in row:
         raise ValueError(row[ERROR])
-    get = _EMPTY_ROW | {k: _cell(k, v) for k, v in row.items() if k in _CELLS}
+    get = _EMPTY_ROW | _cells(row)
     status = Status.parse(get["verdict"]) if get["verdict"] else None
     if status is None:
         raise ValueError("missing verdict")
@@ -195,6 +195,19 @@ def _check_row(row: dict[str, str], proofs: dict[tuple[str, ...], Evidence]) -> 
         platform_id=get["platform_id"] or None,
         evidence={proof.url: proof} if proof else {},
     )
+
+
+def _cells(row: dict[str, str]) -> dict[str, str]:
+    """The row's known columns within the limits (bot.limits): one look at the whole row when it
+    holds no control character or line break (nearly every row), else cell by cell."""
+    cells = {k: v for k, v in row.items() if k in _CELLS}
+    if not limits.plain("".join(cells.values())):
+        return {k: _cell(k, v) for k, v in cells.items()}
+    stripped = {k: v.strip() for k, v in cells.items()}
+    for column, value in stripped.items():
+        if len(value) > _CELLS[column][0]:
+            _cell(column, value)  # raises, naming the column
+    return stripped
 
 
 def _cell(column: str, value: str) -> str:
