@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from bot.i18n import N_, _
 from bot.model import IsOfficialError, Status
+from bot.urls import http_link
 
 _URL = re.compile(r"https?://\S+$", re.IGNORECASE)
 VERDICT_USAGE = N_("Usage: /verdict <account> <status> [entity] [| note] [source url]")
@@ -44,9 +44,7 @@ def parse_verdict(args: str) -> VerdictArgs:
     url = None
     last = rest.rsplit(maxsplit=1)[-1] if rest else ""
     if _URL.match(last):
-        url, rest = last, rest[: -len(last)].strip()
-        if not urlsplit(url).netloc:
-            raise IsOfficialError(_("not a usable source link: {url}").format(url=url[:80]))
+        url, rest = http_link(last, "source link"), rest[: -len(last)].strip()
     entity, _bar, note = (part.strip() for part in rest.partition("|"))
     return VerdictArgs(account, status, entity or None, note or None, url)
 

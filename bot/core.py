@@ -10,8 +10,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from typing import TypeVar
-from urllib.parse import urlsplit
 
+from bot import limits
 from bot.commands import parse_report, parse_verdict
 from bot.handles import NamedAccount, find_accounts, parse_ref
 from bot.i18n import N_, _
@@ -54,6 +54,7 @@ from bot.model import (
 from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
 from bot.ports import ChatPreferences, FeedCatalog, FeedState, ModerationNotices, Registry
 from bot.skeleton import mixed_script
+from bot.urls import http_link, link_host
 from bot.verification import Verification, VerifyResult
 from bot.verifying import Verifier
 
@@ -185,7 +186,7 @@ class Core:
     ) -> Report:
         """Queue a suggestion about the one account that `account` names."""
         ref = await self._one_ref(parse_ref(account))
-        asked = Report(ref=ref, status=status, by=_who(by), note=note)
+        asked = limits.checked_report(Report(ref=ref, status=status, by=_who(by), note=note))
         report = await self.registry.add_report(asked)
         if report.count == 1:  # a repeat merged into an open report is not news
             await self._tell("report_filed", report)
@@ -271,6 +272,7 @@ class Core:
 
     async def correct(self, correction: Correction, by: Asker) -> Answer:
         self._require_moderator(by)
+        correction = limits.checked_correction(correction)
         if correction.status is Status.UNKNOWN:
             raise IsOfficialError(_("a verdict cannot be 'unknown': use undo to withdraw one"))
         if correction.status in PROTECTED and not correction.entity:
@@ -568,7 +570,8 @@ class Core:
         for mention in await self.registry.mentions(ref, 100):
             if mention.url == url:
                 return mention
-        host = urlsplit(url).netloc.lower().removeprefix("www.")
+        url = http_link(url, "source link")
+        host = link_host(url)
         return Evidence(
             url=url, title=note or f"cited by a moderator on {date.today()}", publisher=host or None
         )
@@ -602,6 +605,5 @@ def _unknown(
 
 def _who(asker: Asker) -> str:
     """How the change log names a person: `telegram:42 (@alice)`."""
-    return (
-        f"{asker.key} ({asker.name})" if asker.name and asker.name != asker.user_id else asker.key
-    )
+    named = asker.name and asker.name != asker.user_id
+    return limits.who(f"{asker.key} ({asker.name})" if named else asker.key)

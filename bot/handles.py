@@ -22,13 +22,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.domains import split_domain
 from bot.i18n import _
 from bot.model import AccountRef, InvalidHandle, IsOfficialError, NoAccountFound
 from bot.platforms import ALIASES, ANY, YOUTUBE_CHANNEL, normalize_handle, platform_named
 from bot.skeleton import is_invisible
+from bot.urls import read_link
 
 MAX_SCAN = 10_000  # characters of a message looked at; chat messages are shorter
 
@@ -238,19 +238,10 @@ def _platform_host(host: str) -> tuple[str, Parser] | None:
 
 def _account_in_url(url: str) -> _Found | None:
     """The account a link names; None for a platform's own pages. InvalidHandle if malformed."""
-    if "://" not in url:
-        url = "https://" + url
-    try:
-        parts = urlsplit(url)
-        netloc = parts.netloc.rpartition("@")[2]
-        written_host = netloc.rpartition(":")[0] if ":" in netloc else netloc
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError as error:
-        raise InvalidHandle(_("{url} is no valid link: {error}").format(
-            url=repr(url[:60]), error=error)) from None
-    query = parse_qs(parts.query)
-    segments = [unquote(s) for s in parts.path.split("/") if s]
-    if parts.scheme == "tg":  # tg://resolve?domain=name
+    link = read_link(url)
+    host, written_host, query = link.host, link.written_host, link.query
+    segments = list(link.segments)
+    if link.scheme == "tg":  # tg://resolve?domain=name
         name = _first(query, "domain")
         return _Found("telegram", name) if host == "resolve" and name else None
     if host.endswith((".t.me", ".telegram.me")):  # name.t.me
@@ -281,7 +272,7 @@ _INVISIBLE = re.compile(
     "\U000e0000-\U000e007f]"
 )
 _ALIAS = "|".join(sorted((re.escape(a) for a in ALIASES), key=len, reverse=True))
-_URL_CHARS = r"[^\s<>\"'`()\[\]{}|\\]"
+_URL_CHARS = r"[^\s<>\"'`()\[\]{}|]"  # a backslash stays: browsers read it as "/"
 # Every alternative starts only where a word starts (the look-behinds), and every repetition is
 # possessive: no backtracking, so scanning is linear even on long runs of junk.
 _TOKEN = re.compile(
@@ -306,9 +297,8 @@ def _prefixed(token: str) -> _Found:
     """`x:NASA`, `twitter: @NASA`, `website:bbc.co.uk`, `x:https://x.com/NASA`."""
     word, _colon, handle = token.partition(":")
     platform, handle = platform_named(word), handle.strip()
-    if platform == "website" and ("/" in handle or ":" in handle):
-        host = urlsplit(handle if "//" in handle else "//" + handle).hostname
-        return _Found("website", host or handle)
+    if platform == "website" and ("/" in handle or ":" in handle or "\\" in handle):
+        return _Found("website", read_link(handle).written_host or handle)
     if "://" in handle:
         found = _account_in_url(handle)
         if found is None or found.platform != platform:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import io
 import json
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from bot import render
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
@@ -129,26 +131,43 @@ def _login() -> str:
         return OPERATOR.user_id
 
 
-def _lines(queries: Sequence[str], stdin: TextIO) -> Iterator[str]:
+# One query read: its text, or why the line cannot be read (it is answered as an error).
+Query = tuple[str, str | None]
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lines(queries: Sequence[str], stdin: BinaryIO) -> Iterator[Query]:
+    """Each query, or each non-blank line of stdin read as bytes: a line that is not UTF-8 is
+    one error, and the lines after it are still read."""
     if queries:
-        yield from queries
-    else:
-        yield from (line.strip() for line in stdin if line.strip())
+        yield from ((_shown(query), None) for query in queries)
+        return
+    for number, raw in enumerate(stdin, start=1):
+        try:
+            line = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            yield raw.decode("utf-8", "replace").strip(), f"line {number} is not UTF-8 text"
+            continue
+        if line:
+            yield line.removeprefix("\ufeff"), None
+
+
+def _shown(text: str) -> str:
+    """text printable as UTF-8: an argument that was not UTF-8 arrives with lone surrogates."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
     core = await build_core(settings)
     status = 0
-    for query in _lines(args.queries, sys.stdin):
+    for query, unreadable in _lines(args.queries, sys.stdin.buffer):
         try:
+            if unreadable:
+                raise IsOfficialError(unreadable)
             answers = await core.check(query, _operator(None))
-        except IsOfficialError as error:
+        except Exception as error:  # one bad query costs its own answer, never the batch
             status = 1
-            _print(
-                json.dumps(render.error_json(query, str(error)), ensure_ascii=False)
-                if args.json
-                else f"{query[:80]}: {error}"
-            )
+            _print(_check_error(query, error, args.json))
             continue
         for answer in answers:
             if args.json:
@@ -158,6 +177,17 @@ async def _check(args: argparse.Namespace, settings: Settings) -> int:
         if not args.json:
             _print(render.full_text(answers) + "\n")
     return status
+
+
+def _check_error(query: str, error: Exception, as_json: bool) -> str:
+    if isinstance(error, IsOfficialError):
+        reason = str(error)
+    else:  # a bug: the query still gets its line, the details go to the log
+        log.error("check failed on %r", query[:200], exc_info=error)
+        reason = f"internal error ({type(error).__name__}): please report this query"
+    if as_json:
+        return json.dumps(render.error_json(query, reason), ensure_ascii=False)
+    return f"{query[:80]}: {reason}"
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
@@ -284,6 +314,8 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.notify import following_changes
 
     core = await build_core(settings)
+    if isinstance(sys.stdin, io.TextIOWrapper):  # a line that is not UTF-8 is a line, not a crash
+        sys.stdin.reconfigure(errors="replace")
     asker = _operator(None)
     if args.as_user:
         platform, _, user_id = args.as_user.partition(":")

@@ -1,4 +1,5 @@
-"""Operations endpoints: /healthz (does the registry answer?) and Prometheus /metrics.
+"""Operations endpoints: /healthz (does the registry answer, do the adapters hear?) and
+Prometheus /metrics.
 
 `python -m isofficial.ops` probes /healthz of the local server: the image's HEALTHCHECK.
 """
@@ -25,6 +26,7 @@ from prometheus_client import (
 )
 
 from bot.core import Core, IdLookup
+from bot.health import Health
 from bot.model import AccountRef, Answer, Asker, IsOfficialError
 from bot.ports import Registry
 from isofficial.settings import Settings
@@ -118,13 +120,19 @@ class Probes:
         return cls(answers, registry.count, lambda: list_feeds(engine))
 
 
-def ops_app(probes: Probes) -> web.Application:
+def ops_app(probes: Probes, health: Health | None = None) -> web.Application:
+    """/healthz: 503 with the reasons when the registry does not answer or an adapter has
+    stopped receiving (bot.health); /metrics."""
+
     async def healthz(request: web.Request) -> web.Response:
+        problems: dict[str, str] = dict(health.problems()) if health else {}
         try:
             await asyncio.wait_for(probes.registry_answers(), HEALTH_TIMEOUT)
         except Exception as error:  # any failure means "not healthy", and says why
-            log.warning("health check failed: %r", error)
-            return web.json_response({"status": "unhealthy", "registry": _why(error)}, status=503)
+            problems["registry"] = _why(error)
+        if problems:
+            log.warning("health check failed: %s", problems)
+            return web.json_response({"status": "unhealthy", **problems}, status=503)
         return web.json_response({"status": "ok"})
 
     async def metrics(request: web.Request) -> web.Response:
@@ -158,10 +166,14 @@ def _why(error: BaseException) -> str:
 
 
 async def run_ops(
-    core: Core, settings: Settings, stop: asyncio.Event, started: asyncio.Event | None = None
+    core: Core,
+    settings: Settings,
+    stop: asyncio.Event,
+    started: asyncio.Event | None = None,
+    health: Health | None = None,
 ) -> None:
     """Serve /healthz and /metrics until stop is set."""
-    runner = web.AppRunner(ops_app(Probes.of(core.registry)), access_log=None)
+    runner = web.AppRunner(ops_app(Probes.of(core.registry), health), access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.ops_host, settings.ops_port)

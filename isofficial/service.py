@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core import Core
+from bot.health import Health
 from bot.model import IsOfficialError
 from isofficial import version
 from isofficial.bootstrap import STARTER_BY
@@ -31,27 +32,27 @@ log = logging.getLogger(__name__)
 
 
 def _parts(
-    core: Core, settings: Settings, stop: asyncio.Event
+    core: Core, settings: Settings, stop: asyncio.Event, health: Health
 ) -> dict[str, Coroutine[Any, Any, None]]:
     """The coroutines to run, by name: adapters whose token is set (imported only then)."""
     parts: dict[str, Coroutine[Any, Any, None]] = {}
     if settings.telegram_token:
         from adapters.telegram.run import run_telegram
 
-        parts["telegram"] = run_telegram(core, settings, stop)
+        parts["telegram"] = run_telegram(core, settings, stop, health)
     if settings.discord_token:
         from adapters.discord.run import run_discord
 
-        parts["discord"] = run_discord(core, settings, stop)
+        parts["discord"] = run_discord(core, settings, stop, health=health)
     return parts
 
 
 def _operations(
-    core: Core, registry: SqlRegistry, settings: Settings, stop: asyncio.Event
+    core: Core, registry: SqlRegistry, settings: Settings, stop: asyncio.Event, health: Health
 ) -> dict[str, Coroutine[Any, Any, None]]:
     """The parts every replica runs next to its adapters."""
     parts = {
-        "ops": run_ops(core, settings, stop),
+        "ops": run_ops(core, settings, stop, health=health),
         "feeds": run_feed_scheduler(
             registry.engine,
             interval=settings.feeds_interval_minutes * 60,
@@ -77,12 +78,13 @@ async def serve(core: Core, registry: SqlRegistry, settings: Settings,
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    parts = _parts(core, settings, stop)
+    health = Health(settings.health_grace_seconds)
+    parts = _parts(core, settings, stop, health)
     if not parts:
         raise IsOfficialError(
             "nothing to run: set ISOFFICIAL_TELEGRAM_TOKEN and/or ISOFFICIAL_DISCORD_TOKEN"
         )
-    parts.update(_operations(core, registry, settings, stop))
+    parts.update(_operations(core, registry, settings, stop, health))
     tasks = [asyncio.create_task(coro, name=name) for name, coro in parts.items()]
     log.info("running: %s", ", ".join(parts))
     await asyncio.wait(

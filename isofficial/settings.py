@@ -52,6 +52,7 @@ class Settings(BaseSettings):
 
     ops_host: str = "127.0.0.1"  # /healthz and /metrics
     ops_port: int = 9090  # 0: any free port
+    health_grace_seconds: float = 30.0  # an adapter not receiving this long fails /healthz
     log_format: str = "json"  # json | text
     log_level: str = "INFO"
 

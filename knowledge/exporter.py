@@ -2,6 +2,7 @@
 
 One row per source of each account (one row without a source when it has none), ordered by
 account; every column of knowledge.importer.COLUMNS is written, empty when unknown.
+CSV cells a spreadsheet would run as formulas are escaped (knowledge.formats); JSON is as it is.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from bot.model import AccountRef
 from bot.platforms import profile_url
+from knowledge.formats import escape_formula
 from knowledge.importer import COLUMNS
 from knowledge.registry import SqlRegistry
 from knowledge.tables import accounts, entities, entity_aliases, entity_identifiers, evidence
@@ -115,12 +117,14 @@ def _http_url(ref: AccountRef) -> str:
 
 
 async def write_csv(rows: AsyncIterator[dict[str, str]], out: TextIO) -> int:
-    """Rows as CSV with a header; returns how many."""
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+    """Rows as CSV with a header; returns how many. Safe to open in a spreadsheet: a cell that
+    would run as a formula gets a leading `'` (OWASP; import reads it back as it was), and any
+    cell with a line break, a bare `\r` too, is quoted (the `\r\n` line ends of RFC 4180)."""
+    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     count = 0
     async for row in rows:
-        writer.writerow(row)
+        writer.writerow({column: escape_formula(cell) for column, cell in row.items()})
         count += 1
     return count
 

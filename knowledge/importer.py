@@ -19,22 +19,21 @@ Rules (knowledge/importing/ checks, merges and writes):
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-import yaml
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.model import ImportProblem, IsOfficialError
+from bot import limits
+from bot.model import ImportProblem
 from knowledge.database import writing
+from knowledge.formats import READERS, BadImportFile, read_capped
 from knowledge.importing.accounts import against_registry, registered
 from knowledge.importing.entities import match_entities, write_entities
 from knowledge.importing.plan import Plan, plan_rows
@@ -47,17 +46,14 @@ WRITE_CHUNK = 5_000
 BATCH_ROWS = 50_000  # rows checked together; a longer file is checked part after part
 
 
-class BadImportFile(IsOfficialError):
-    """The file as a whole cannot be read as rows (not a list, unknown format, bad syntax)."""
-
-
 # Reading
 
 
 def read_rows(
     source: str | Path | TextIO, fmt: str | None = None
 ) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, row) pairs: the file's line for CSV, the item's position (from 1) for JSON/YAML.
+    """(line, row) pairs: the file's line for CSV, the item's position (from 1) for JSON/YAML,
+    read by knowledge.formats (no implicit typing, no aliases, no duplicate or nested values).
 
     fmt is csv, json or yaml; without it the file's extension decides, or, for a stream,
     its first character ([ or { is JSON, a CSV header line is CSV, anything else YAML).
@@ -66,6 +62,9 @@ def read_rows(
         path = Path(source)
         fmt = fmt or _format_of(path)
         try:
+            if path.stat().st_size > limits.MAX_IMPORT_BYTES:
+                limit = limits.MAX_IMPORT_BYTES // 2**20
+                raise BadImportFile(f"{path.name} is larger than {limit} MB")
             with path.open(encoding="utf-8-sig", newline="") as stream:
                 yield from read_rows(stream, fmt)
         except OSError as error:
@@ -74,15 +73,13 @@ def read_rows(
             raise BadImportFile(f"{path.name} is not UTF-8 text") from None
         return
     if fmt is None:
-        text = source.read().removeprefix("\ufeff")
+        text = read_capped(source).removeprefix("\ufeff")
         fmt = _sniff(text)
         source = io.StringIO(text)
-    if fmt == "csv":
-        yield from _csv_rows(source)
-    elif fmt in ("json", "yaml"):
-        yield from _item_rows(source, fmt)
-    else:
+    reader = READERS.get(fmt)
+    if reader is None:
         raise BadImportFile(f"unknown format {fmt!r}: use csv, json or yaml")
+    yield from reader(source)
 
 
 def _format_of(path: Path) -> str:
@@ -100,43 +97,6 @@ def _sniff(text: str) -> str:
     lines = (line.strip() for line in text.splitlines())
     header = next((line for line in lines if line and not line.startswith("#")), "")
     return "csv" if "," in header and ":" not in header else "yaml"
-
-
-def _csv_rows(stream: TextIO) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(stream, strict=True)
-    if reader.fieldnames is None:
-        return
-    reader.fieldnames = [name.strip().lower() for name in reader.fieldnames]
-    missing = {"platform", "verdict"} - set(reader.fieldnames)
-    if missing:
-        raise BadImportFile(f"the CSV header lacks {', '.join(sorted(missing))}")
-    line = reader.line_num + 1
-    try:
-        for row in reader:
-            yield line, {k: v or "" for k, v in row.items() if isinstance(k, str)}
-            line = reader.line_num + 1
-    except csv.Error as error:
-        raise BadImportFile(f"line {line}: not valid CSV: {error}") from None
-
-
-def _item_rows(stream: TextIO, fmt: str) -> Iterator[tuple[int, dict[str, str]]]:
-    try:
-        items = json.load(stream) if fmt == "json" else yaml.safe_load(stream)
-    except (ValueError, yaml.YAMLError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise BadImportFile(f"not valid {fmt.upper()}: {first}") from None
-    if isinstance(items, dict) and isinstance(items.get("accounts"), list):
-        items = items["accounts"]
-    if not isinstance(items, list):
-        raise BadImportFile(f"the {fmt.upper()} file must be a list of rows")
-    for number, item in enumerate(items, start=1):
-        yield number, _text_row(item)
-
-
-def _text_row(item: Any) -> dict[str, str]:
-    if not isinstance(item, dict):
-        return {"__error__": f"a row must be a mapping, not {type(item).__name__}"}
-    return {str(k): "" if v is None else str(v) for k, v in item.items()}
 
 
 # Checking and writing: knowledge/importing/

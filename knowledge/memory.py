@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from bot import limits
 from bot.model import (
     PROTECTED,
     AccountRecord,
@@ -42,6 +43,7 @@ class MemoryRegistry:
             yield [(ref, entity or "") for ref, entity in rows[start : start + batch]]
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
+        correction, by = limits.checked_correction(correction), limits.who(by)
         old = self.records.get(correction.ref)
         evidence = old.evidence if old else ()
         if correction.evidence:  # a source cited again replaces its earlier copy
@@ -68,6 +70,7 @@ class MemoryRegistry:
         return record, change
 
     async def undo(self, ref: AccountRef, by: str) -> tuple[AccountRecord | None, Change]:
+        by = limits.who(by)
         undone = {c.undoes for c in self.changes if c.undoes}
         live = [c for c in self.changes if c.ref == ref and not c.undoes and c.id not in undone]
         if not live:
@@ -87,6 +90,7 @@ class MemoryRegistry:
             self.records[ref] = replace(self.records[ref], platform_id=platform_id)
 
     async def add_report(self, report: Report) -> Report:
+        report = limits.checked_report(report)
         for index, kept in enumerate(self.reports):
             if kept.ref == report.ref and kept.status == report.status and kept.outcome is None:
                 reporters = tuple(dict.fromkeys([*kept.everyone, report.by]))

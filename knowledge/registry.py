@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot import limits
 from bot.model import (
     PROTECTED,
     AccountRecord,
@@ -174,6 +175,7 @@ class SqlRegistry:
             last = rows[-1].id
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
+        correction, by = limits.checked_correction(correction), limits.who(by)
         async with writing(self.engine) as conn:
             ref = correction.ref
             await _lock(conn, ref)
@@ -199,6 +201,7 @@ class SqlRegistry:
         return record, change
 
     async def undo(self, ref: AccountRef, by: str) -> tuple[AccountRecord | None, Change]:
+        by = limits.who(by)
         async with writing(self.engine) as conn:
             await _lock(conn, ref)
             target = await _latest_undoable(conn, ref)
@@ -225,6 +228,7 @@ class SqlRegistry:
 
     async def add_report(self, report: Report) -> Report:
         """Queue a suggestion; a repeat of an open one (same account and status) merges in."""
+        report = limits.checked_report(report)
         at = datetime.now(UTC)
         same = (*_is(reports, report.ref), reports.c.status == report.status.value,
                 reports.c.resolved.is_(False))
@@ -284,7 +288,7 @@ class SqlRegistry:
     async def search(
         self, prefix: str, limit: int = 25, platform: str | None = None
     ) -> list[tuple[AccountRef, str | None]]:
-        key = prefix.strip().lower()
+        key = limits.printable(prefix).strip().lower()[: limits.MAX_HANDLE]
         async with self.engine.connect() as conn:
             found = await _search_handles(conn, key, limit, platform)
             if key and platform is None and len(found) < limit:

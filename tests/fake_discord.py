@@ -182,6 +182,7 @@ class FakeDiscord:
         self.connections: dict[int, _Connection] = {}
         self.sessions: dict[str, tuple[int, int]] = {}  # session id -> shard, for RESUME
         self.rate_limit_next: set[str] = set()  # route paths that answer 429 once
+        self.gateway_down = False  # True: refuse gateway connections (an outage)
         self.announced_gateway: str | None = None  # what GET /gateway/bot names (default: ours)
         self._ready = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -271,7 +272,9 @@ class FakeDiscord:
 
     # ---- gateway ---------------------------------------------------------------------------
 
-    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.gateway_down:  # an outage: every connection attempt is refused
+            return web.Response(status=503, text="gateway unavailable")
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         if request.query.get("v") != "10" or request.query.get("encoding") != "json":

@@ -103,7 +103,7 @@ BAD_ROWS = (
     ",x,nasa5,,official,,,,\n"  # 8
     "NASA,x,nasa6,,official,javascript:alert(1),,,\n"  # 9
     "NASA,x,nasa7,,official,,,Title only,\n"  # 10
-    '"Multi\nline",x,,,,,,,\n'  # 11-12: missing verdict, reported on its first line
+    '"Multi\nline",x,,,,,,,\n'  # 11-12: a line break in the entity, reported on its first line
     "NASA,x,nasa8,,official,https://nasa.gov,,T,2010-02-30\n"  # 13
     ",x,,,official,,,,\n"  # 14
     "Fans,x,nasa9,,unofficial,,,,\n"  # 15: fine, no entity needed
@@ -117,7 +117,7 @@ EXPECTED = {
     8: "official account needs its entity",
     9: "source_url must be an http(s) link",
     10: "source details without a source_url",
-    11: "missing verdict",
+    11: "entity holds a control character (U+000A)",
     13: "no real date",
     14: "give a handle or a profile url",
 }

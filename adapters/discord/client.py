@@ -19,6 +19,7 @@ from discord.http import Route
 from adapters.discord.commands import BotContext, SourcesView, autocheck_message, register
 from adapters.discord.moderation import DiscordNotices, ReportButton
 from bot import i18n
+from bot.health import Health
 from bot.i18n import NP_
 
 log = logging.getLogger(__name__)
@@ -114,13 +115,16 @@ class CatalogTranslator(app_commands.Translator):
         return found if found != string.message else None
 
 
+GATEWAY = "discord"  # the part named in /healthz
+
+
 class IsOfficialClient(discord.AutoShardedClient):
     """Sharded as Discord advises, or only `shard_ids` of `shard_count` when the bot is split
     over processes; commands registered and synced in setup_hook."""
 
     def __init__(self, context: BotContext, *, autocheck: bool, gateway: str | None = None,
                  guild_ready_timeout: float = 2.0, shard_ids: list[int] | None = None,
-                 shard_count: int | None = None) -> None:
+                 shard_count: int | None = None, health: Health | None = None) -> None:
         only: dict[str, Any] = {}  # discord.py wants both or neither
         if shard_ids is not None:
             only = {"shard_ids": shard_ids, "shard_count": shard_count}
@@ -132,6 +136,19 @@ class IsOfficialClient(discord.AutoShardedClient):
         self.gateway = yarl.URL(gateway) if gateway else None
         self.tree: app_commands.CommandTree[IsOfficialClient] = app_commands.CommandTree(self)
         self.synced = False  # whether the last start had to upload the commands
+        self.health = health or Health()
+        self.health.down(GATEWAY, "connecting to the gateway")
+
+    # The gateway's state for /healthz; discord.py reconnects by itself, with backoff.
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self.health.up(GATEWAY)
+        self.health.up(f"{GATEWAY} shard {shard_id}")
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        await self.on_shard_connect(shard_id)
+
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self.health.down(f"{GATEWAY} shard {shard_id}", "gateway connection lost")
 
     async def setup_hook(self) -> None:
         register(self.tree, autocheck_enabled=self.autocheck)

@@ -8,6 +8,7 @@ import contextlib
 from adapters.discord.client import IsOfficialClient, discord_endpoints
 from adapters.discord.commands import BotContext
 from bot.core import Core
+from bot.health import Health
 from isofficial.settings import Settings
 
 
@@ -24,7 +25,8 @@ def shards_of(settings: Settings) -> tuple[list[int] | None, int | None]:
 
 
 async def run_discord(core: Core, settings: Settings, stop: asyncio.Event, *,
-                      defer_after: float = 1.5, guild_ready_timeout: float = 2.0) -> None:
+                      defer_after: float = 1.5, guild_ready_timeout: float = 2.0,
+                      health: Health | None = None) -> None:
     """Serve Discord until stop is set; a failure to log in or connect is raised."""
     if not settings.discord_token:
         raise ValueError("ISOFFICIAL_DISCORD_TOKEN is not set")
@@ -34,7 +36,7 @@ async def run_discord(core: Core, settings: Settings, stop: asyncio.Event, *,
     client = IsOfficialClient(context, autocheck=settings.discord_autocheck,
                               gateway=settings.discord_gateway,
                               guild_ready_timeout=guild_ready_timeout,
-                              shard_ids=shard_ids, shard_count=shard_count)
+                              shard_ids=shard_ids, shard_count=shard_count, health=health)
     with discord_endpoints(settings.discord_api_base, settings.discord_gateway):
         async with client:
             running = asyncio.create_task(client.start(settings.discord_token))

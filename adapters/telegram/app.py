@@ -27,10 +27,12 @@ from telegram.request import HTTPXRequest
 from adapters.telegram import group, limits
 from adapters.telegram import handlers as h
 from adapters.telegram.config import TelegramConfig
+from adapters.telegram.liveness import PollWatch
 from adapters.telegram.moderation import BUTTON_PATTERN, TelegramNotices
 from adapters.telegram.throttle import Throttle
 from adapters.telegram.verify import verify
 from bot.core import Core
+from bot.health import Health
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # edits of old commands are not new questions
 POSTED = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
@@ -84,15 +86,21 @@ def register_handlers(app: TelegramApp) -> None:
     )
 
 
-def build_application(core: Core, config: TelegramConfig) -> TelegramApp:
+def build_application(
+    core: Core, config: TelegramConfig, health: Health | None = None
+) -> TelegramApp:
+    """The application; its getUpdates connection reports to health (app.bot_data["poll"])."""
     hide_token(config.token)  # before the Bot exists: it logs its URL when created
+    poll = PollWatch(health or Health(), **_request_options(
+        config, config.poll_timeout + config.request_timeout, 1
+    ))
     builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.token)
         .base_url(config.base_url)
         .base_file_url(config.base_file_url)
         .request(_request(config, config.request_timeout, pool=config.connections))
-        .get_updates_request(_request(config, config.poll_timeout + config.request_timeout, 1))
+        .get_updates_request(poll)
         .concurrent_updates(InOrderPerChat(config.concurrency))
     )
     if config.rate_limit:
@@ -103,22 +111,27 @@ def build_application(core: Core, config: TelegramConfig) -> TelegramApp:
                         config.max_queued, config.max_wait)
     app.bot_data["services"] = h.Services(core=core, throttle=throttle)
     core.listen(TelegramNotices(app.bot, config.moderator_chat))
+    app.bot_data["poll"] = poll
     register_handlers(app)
     return app
 
 
 def _request(config: TelegramConfig, read_timeout: float, pool: int) -> HTTPXRequest:
+    return HTTPXRequest(**_request_options(config, read_timeout, pool))
+
+
+def _request_options(config: TelegramConfig, read_timeout: float, pool: int) -> dict[str, Any]:
     transport = httpx.AsyncHTTPTransport(
         retries=CONNECT_RETRIES, limits=httpx.Limits(max_connections=pool)
     )
-    return HTTPXRequest(
-        connection_pool_size=pool,
-        read_timeout=read_timeout,
-        write_timeout=config.request_timeout,
-        connect_timeout=config.request_timeout,
-        pool_timeout=config.request_timeout,
-        httpx_kwargs={"transport": transport},
-    )
+    return {
+        "connection_pool_size": pool,
+        "read_timeout": read_timeout,
+        "write_timeout": config.request_timeout,
+        "connect_timeout": config.request_timeout,
+        "pool_timeout": config.request_timeout,
+        "httpx_kwargs": {"transport": transport},
+    }
 
 
 # Loggers that write request URLs, which hold the token (the Bot logs its base URL at DEBUG).

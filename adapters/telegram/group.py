@@ -54,9 +54,10 @@ async def autocheck(update: Update, context: Context) -> None:
 
 
 async def is_chat_admin(bot: Bot, message: Message) -> bool:
-    if message.sender_chat and message.sender_chat.id == message.chat.id:
-        return True  # an anonymous administrator posting as the group, or a channel's post
-    assert message.from_user is not None
+    if message.sender_chat:  # the group itself (an anonymous admin) or a channel's own post;
+        return message.sender_chat.id == message.chat.id  # another channel is no member
+    if message.from_user is None:
+        return False
     member = await bot.get_chat_member(message.chat.id, message.from_user.id)
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 

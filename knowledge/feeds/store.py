@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot import limits
 from bot.model import AccountRef, Evidence, IsOfficialError
 from bot.platforms import ANY
 from bot.render import feed_line
@@ -91,6 +92,8 @@ class UnknownFeed(FeedError):
 def checked_url(url: str) -> str:
     """url if it is an http(s) URL with a host; FeedError saying what is wrong otherwise."""
     url = url.strip()
+    if limits.printable(url) != url:  # NUL and control characters: no database stores them
+        raise FeedError(f"not a feed URL: {url[:200]!r} (it holds control characters)")
     if len(url) > MAX_URL:
         raise FeedError(f"feed URL longer than {MAX_URL} characters")
     try:
@@ -120,7 +123,8 @@ async def add_feed(engine: AsyncEngine, url: str, now: datetime | None = None) -
 async def remove_feed(engine: AsyncEngine, url: str) -> None:
     """Remove a feed with the items only it brought; UnknownFeed if it is not listed."""
     async with writing(engine) as conn:
-        row = await _feed_row(conn, url.strip())
+        listed = limits.printable(url) == url  # none is listed with a NUL: ask no database
+        row = await _feed_row(conn, url.strip()) if listed else None
         if row is None:
             raise UnknownFeed(url)
         items = select(feed_items.c.id).where(feed_items.c.feed_id == row.id)

@@ -6,9 +6,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot import limits
 from bot.handles import parse_ref
 from bot.model import PROTECTED, AccountRef, Evidence, ImportProblem, IsOfficialError, Status
 from bot.platforms import ANY, normalize_handle, platform_named
+from bot.urls import http_link
+from knowledge.formats import ERROR
 
 COLUMNS = (
     "entity",
@@ -28,11 +31,27 @@ COLUMNS = (
 )
 _EMPTY_ROW = dict.fromkeys(COLUMNS, "")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_HTTP = re.compile(r"https?://[^\s/?#@]+(?:[/?#]\S*)?", re.IGNORECASE)  # a host, no spaces
 _IDENTIFIER = re.compile(r"([a-z][a-z0-9_.-]{0,49}):(\S{1,200})")
 _ID_SEPARATORS = re.compile(r"[\s;]+")
-MAX_NAME = 300  # entities.name, accounts.handle_key
-MAX_URL = 2000
+MAX_NAME = limits.MAX_ENTITY  # entities.name, an alias
+# Each column's limit (bot.limits, the same the chat commands apply) and whether it may hold
+# line breaks; other columns are ignored.
+_CELLS = {
+    "entity": (limits.MAX_ENTITY, False),
+    "platform": (40, False),
+    "handle": (limits.MAX_HANDLE, False),
+    "url": (limits.MAX_URL, False),
+    "verdict": (40, False),
+    "source_url": (limits.MAX_URL, False),
+    "note": (limits.MAX_NOTE, True),
+    "source_title": (limits.MAX_TITLE, True),
+    "source_publisher": (limits.MAX_TITLE, False),
+    "source_published": (40, False),
+    "source_quote": (limits.MAX_QUOTE, True),
+    "platform_id": (limits.MAX_PLATFORM_ID, False),
+    "entity_ids": (limits.MAX_NOTE, False),
+    "aliases": (limits.MAX_NOTE, False),
+}
 
 Proofs = dict[tuple[str, ...], Evidence]
 
@@ -66,9 +85,9 @@ class Planned:
 
 def check_row(row: dict[str, str], proofs: Proofs) -> Planned:
     """The account a row describes; raises IsOfficialError (or ValueError) saying what is wrong."""
-    if "__error__" in row:
-        raise ValueError(row["__error__"])
-    get = _EMPTY_ROW | {k: v.strip() for k, v in row.items()}
+    if ERROR in row:
+        raise ValueError(row[ERROR])
+    get = _EMPTY_ROW | _cells(row)
     status = Status.parse(get["verdict"]) if get["verdict"] else None
     if status is None:
         raise ValueError("missing verdict")
@@ -76,12 +95,8 @@ def check_row(row: dict[str, str], proofs: Proofs) -> Planned:
     entity = get["entity"] or None
     if entity is None and status in PROTECTED:
         raise ValueError(f"a {status} account needs its entity")
-    if entity and len(entity) > MAX_NAME:
-        raise ValueError(f"entity longer than {MAX_NAME} characters")
     if entity is None and (get["entity_ids"] or get["aliases"]):
         raise ValueError("entity_ids or aliases without an entity")
-    if len(get["platform_id"]) > 100:
-        raise ValueError("platform_id longer than 100 characters")
     proof = _evidence(get, proofs)
     return Planned(
         lines=[],
@@ -95,6 +110,26 @@ def check_row(row: dict[str, str], proofs: Proofs) -> Planned:
         identifiers=parse_identifiers(get["entity_ids"]),
         aliases=_aliases(get["aliases"], entity),
     )
+
+
+def _cells(row: dict[str, str]) -> dict[str, str]:
+    """The row's known columns within the limits (bot.limits): one look at the whole row when it
+    holds no control character or line break (nearly every row), else cell by cell."""
+    cells = {k: v for k, v in row.items() if k in _CELLS}
+    if not limits.plain("".join(cells.values())):
+        return {k: _cell(k, v) for k, v in cells.items()}
+    stripped = {k: v.strip() for k, v in cells.items()}
+    for column, value in stripped.items():
+        if len(value) > _CELLS[column][0]:
+            _cell(column, value)  # raises, naming the column
+    return stripped
+
+
+def _cell(column: str, value: str) -> str:
+    if not value:
+        return value
+    limit, multiline = _CELLS[column]
+    return limits.clean(column, value, limit, multiline=multiline)
 
 
 def parse_identifiers(text: str) -> frozenset[str]:
@@ -143,10 +178,7 @@ def _account(platform: str, handle: str, url: str) -> tuple[AccountRef, str]:
 
 
 def check_url(url: str, column: str) -> None:
-    if not _HTTP.fullmatch(url):
-        raise ValueError(f"{column} must be an http(s) link: {url[:60]!r}")
-    if len(url) > MAX_URL:
-        raise ValueError(f"{column} longer than {MAX_URL} characters")
+    http_link(url, column)  # the rule the chat commands apply to a source link
 
 
 def _evidence(get: dict[str, str], proofs: Proofs) -> Evidence | None:
