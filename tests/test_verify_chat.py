@@ -54,6 +54,9 @@ async def test_verify_on_telegram() -> None:
             assert "🔗 linked from nasa.gov (link) (checked " in linked.text
             sources = await fake.ask(fake.chats[ann["id"]], ann, "/sources x:nasa")
             assert "🔗 linked from nasa.gov (link) (checked " in sources.text
+            history = await fake.ask(fake.chats[ann["id"]], ann, "/history x:nasa")
+            assert "verifications, newest first:" in history.text
+            assert "nasa.gov" in history.text.split("verifications, newest first:")[1]
             refused = await fake.ask(fake.chats[ann["id"]], ann, "/verify x:nasa_fan NASA")
             assert "only moderators" in refused.text
             unlinked = await fake.ask(fake.chats[mod["id"]], mod, "/verify x:nasa_fan NASA")
@@ -83,6 +86,9 @@ async def test_verify_on_discord() -> None:
             sources = await (await fake.slash("sources", world.alice, world.guild,
                                               query="x:nasa")).reply()
             assert "linked from nasa.gov (link) (checked " in sources["content"]
+            history = await (await fake.slash("history", world.alice, world.guild,
+                                              account="x:nasa")).reply()
+            assert "verifications, newest first:" in history["content"]
             refused = await (await fake.slash("verify", world.alice, world.guild,
                                               account="x:nasa_fan", entity="NASA")).reply()
             assert "only moderators" in refused["content"]

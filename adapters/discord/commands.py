@@ -255,8 +255,9 @@ async def history(interaction: discord.Interaction[Any], account: str) -> None:
 
 
 async def _history(interaction: discord.Interaction[Any], account: str) -> out.Reply:
-    ref, changes = await context_of(interaction).core.history(account)
-    return out.history_reply(ref, changes)
+    core = context_of(interaction).core
+    ref, changes = await core.history(account)
+    return out.history_reply(ref, changes, await core.verifications(ref))
 
 
 @app_commands.command(name="report", description=N_("Suggest a verdict for moderators to review"))

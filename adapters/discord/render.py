@@ -13,6 +13,7 @@ from bot.i18n import _
 from bot.model import AccountRef, Answer, Change, Report, Status
 from bot.ports import FeedState
 from bot.render import feed_line
+from bot.verification import Verification
 
 MAX_EMBEDS = 10  # per message
 EMBEDS_TOTAL = 5900  # Discord allows 6000 characters across a message's embeds
@@ -95,8 +96,10 @@ def sources_reply(answers: Sequence[Answer]) -> Reply:
     return text_reply(render.full_text(answers), ephemeral=True)
 
 
-def history_reply(ref: AccountRef, changes: Sequence[Change]) -> Reply:
-    return text_reply(render.history_text(ref, changes), ephemeral=False)
+def history_reply(
+    ref: AccountRef, changes: Sequence[Change], verifications: Sequence[Verification] = ()
+) -> Reply:
+    return text_reply(render.history_text(ref, changes, verifications), ephemeral=False)
 
 
 def report_reply(report: Report) -> Reply:

@@ -288,8 +288,9 @@ async def history(update: Update, context: Context) -> None:
     if not args:
         await reply(message, _(USAGE).format(command="history"))
         return
-    ref, changes = await services(context).core.history(args)
-    await reply(message, text_html(render.history_text(ref, changes)))
+    core = services(context).core
+    ref, changes = await core.history(args)
+    await reply(message, text_html(render.history_text(ref, changes, await core.verifications(ref))))
 
 
 async def report(update: Update, context: Context) -> None:
