@@ -290,7 +290,8 @@ async def history(update: Update, context: Context) -> None:
         return
     core = services(context).core
     ref, changes = await core.history(args)
-    await reply(message, text_html(render.history_text(ref, changes, await core.verifications(ref))))
+    verifications = await core.verifications(ref)
+    await reply(message, text_html(render.history_text(ref, changes, verifications)))
 
 
 async def report(update: Update, context: Context) -> None:
