@@ -87,6 +87,14 @@ def headline(answer: Answer) -> str:
     return f"{badge} {answer.ref} — {meaning}"
 
 
+# The reason's name as people read it (the JSON keeps the English word: contract).
+_REASON_NAME: dict[Reason, str] = {
+    Reason.HOMOGLYPH: N_("homoglyph"),
+    Reason.TYPO: N_("typo"),
+    Reason.AFFIX: N_("affix"),
+    Reason.CROSS_PLATFORM: N_("cross-platform"),
+}
+
 # What each lookalike reason means, for people who don't know the word; a finer class (the
 # lookalike's detail) has words of its own.
 _REASON: dict[Reason, str] = {
@@ -147,7 +155,7 @@ def lookalike_line(lookalike: Lookalike, here: str = "") -> str:
     url = profile_url(target)
     link = _("; real account: {url}").format(url=url) if url else ""
     line = _("looks like {account} ({entity}): {reason} — {resemblance}").format(
-        account=target, entity=lookalike.entity, reason=lookalike.reason.value,
+        account=target, entity=lookalike.entity, reason=_(_REASON_NAME[lookalike.reason]),
         resemblance=resemblance(lookalike))
     if lookalike.strength is Strength.WEAK:
         line = _("weak: {lookalike}").format(lookalike=line)
