@@ -9,6 +9,8 @@ from discord import app_commands
 
 from adapters.discord import render as out
 from adapters.discord.commands import (
+    ANYWHERE,
+    IN_ANY_CONTEXT,
     account_autocomplete,
     asker_of,
     context_of,
@@ -22,6 +24,8 @@ from bot.verify_text import outcome_text
 @app_commands.command(
     name="verify", description=N_("Live check that the entity's official site links to an account")
 )
+@ANYWHERE
+@IN_ANY_CONTEXT
 @app_commands.describe(
     account=N_("platform:handle, @handle or profile link"),
     entity=N_("moderators: whose official sites to read (default: the registered entity)"),
