@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from bot.i18n import N_, _
 from bot.model import Correction, Evidence, IsOfficialError, Report
 
 MAX_ENTITY = 300  # entities.name
@@ -34,6 +35,25 @@ _FORBIDDEN_MULTILINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\uff
 _LINE_BREAK = re.compile(r"\r\n?")
 
 
+# The fields chat commands fill, in the asker's words (an import names its CSV column instead).
+_FIELD: dict[str, str] = {
+    "source url": N_("source url"),
+    "source title": N_("source title"),
+    "source publisher": N_("source publisher"),
+    "source quote": N_("source quote"),
+    "source link": N_("source link"),
+    "link": N_("link"),
+    "entity": N_("entity"),
+    "note": N_("note"),
+    "handle": N_("handle"),
+    "platform id": N_("platform id"),
+}
+
+
+def field_name(field: str) -> str:
+    return _(_FIELD[field]) if field in _FIELD else field
+
+
 class RefusedInput(IsOfficialError):
     """A value outside the limits: the message names the field and the rule."""
 
@@ -46,9 +66,11 @@ def clean(field: str, value: str, limit: int, *, multiline: bool = False) -> str
     forbidden = (_FORBIDDEN_MULTILINE if multiline else _FORBIDDEN).search(text)
     if forbidden:
         code = f"U+{ord(forbidden[0]):04X}"
-        raise RefusedInput(f"the {field} holds a control character ({code}): remove it")
+        raise RefusedInput(_("the {field} holds a control character ({code}): remove it").format(
+            field=field_name(field), code=code))
     if len(text) > limit:
-        raise RefusedInput(f"the {field} is longer than {limit:,} characters ({len(text):,})")
+        raise RefusedInput(_("the {field} is longer than {limit} characters ({length})").format(
+            field=field_name(field), limit=f"{limit:,}", length=f"{len(text):,}"))
     return text
 
 

@@ -82,7 +82,8 @@ def _handle_word(platform: str) -> str:
 
 
 def _invalid(platform: str, handle: str, rule: str) -> InvalidHandle:
-    """The rule is shown as written (its letters and signs are the platform's own)."""
+    """The rule in the asker's words (its letters and signs are the platform's own); a rule
+    with numbers in it comes translated already."""
     return InvalidHandle(_("{handle} is no valid {what}: {rule}").format(
         handle=repr(handle[:40]), what=_handle_word(platform), rule=_(rule)))
 
@@ -99,7 +100,7 @@ def _ascii_rule(platform: str, pattern: str, rule: str) -> Callable[[str], str]:
     return key
 
 
-_x = _ascii_rule("x", r"[A-Za-z0-9_]{1,15}", "1-15 letters, digits or _")
+_x = _ascii_rule("x", r"[A-Za-z0-9_]{1,15}", N_("1-15 letters, digits or _"))
 _instagram = _ascii_rule(
     "instagram", r"(?!\.)(?!.*\.\.)[A-Za-z0-9._]{1,30}(?<!\.)", N_("1-30 letters, digits, _ or .")
 )
@@ -114,12 +115,14 @@ _telegram_name = _ascii_rule(
     N_("4-32 letters, digits or _, starting with a letter"),
 )
 _reddit_user = _ascii_rule("reddit", r"[A-Za-z0-9_-]{3,20}", N_("3-20 letters, digits, _ or -"))
-_subreddit = _ascii_rule("reddit", r"[A-Za-z0-9][A-Za-z0-9_]{1,20}", "3-21 letters, digits or _")
+_subreddit = _ascii_rule(
+    "reddit", r"[A-Za-z0-9][A-Za-z0-9_]{1,20}", N_("3-21 letters, digits or _")
+)
 _discord_name = _ascii_rule(
     "discord", r"(?!.*\.\.)[A-Za-z0-9_.]{2,32}", N_("2-32 letters, digits, _ or .")
 )
 _mastodon_user = _ascii_rule(
-    "mastodon", r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?", "letters, digits or _"
+    "mastodon", r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?", N_("letters, digits or _")
 )
 
 _DIGITS = re.compile(r"[0-9]{1,20}")
@@ -133,7 +136,9 @@ def _unicode_name(platform: str, handle: str, length: tuple[int, int], extra: st
     name = unicodedata.normalize("NFC", handle)
     low, high = length
     if not low <= len(name) <= high or not all(c.isalnum() or c in extra for c in name):
-        raise _invalid(platform, handle, f"{low}-{high} letters, digits or {' '.join(extra)}")
+        rule = _("{low}-{high} letters, digits or {signs}").format(
+            low=low, high=high, signs=" ".join(extra))
+        raise _invalid(platform, handle, rule)
     return name.casefold()
 
 
@@ -214,7 +219,8 @@ def _linkedin(handle: str) -> str:
         kind, name = "in", handle
     kind = kind.casefold()
     if kind not in LINKEDIN_KINDS:
-        raise _invalid("linkedin", handle, f"write in/…, {', '.join(LINKEDIN_KINDS[1:])}")
+        rule = _("write in/…, {kinds}").format(kinds=", ".join(LINKEDIN_KINDS[1:]))
+        raise _invalid("linkedin", handle, rule)
     slug = _unicode_name("linkedin", name, (2, 100), "-_")
     return slug if kind == "in" else f"{kind}/{slug}"
 

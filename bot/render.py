@@ -87,29 +87,63 @@ def headline(answer: Answer) -> str:
     return f"{badge} {answer.ref} — {meaning}"
 
 
+# The reason's name as people read it (the JSON keeps the English word: contract).
+_REASON_NAME: dict[Reason, str] = {
+    Reason.HOMOGLYPH: N_("homoglyph"),
+    Reason.TYPO: N_("typo"),
+    Reason.AFFIX: N_("affix"),
+    Reason.CROSS_PLATFORM: N_("cross-platform"),
+}
+
 # What each lookalike reason means, for people who don't know the word; a finer class (the
 # lookalike's detail) has words of its own.
 _REASON: dict[Reason, str] = {
-    Reason.HOMOGLYPH: "look-alike characters",
-    Reason.TYPO: "a letter or two off",
-    Reason.AFFIX: "the name with something added",
-    Reason.CROSS_PLATFORM: "the official name, on another platform",
+    Reason.HOMOGLYPH: N_("look-alike characters"),
+    Reason.TYPO: N_("a letter or two off"),
+    Reason.AFFIX: N_("the name with something added"),
+    Reason.CROSS_PLATFORM: N_("the official name, on another platform"),
 }
 _DETAIL: dict[str, str] = {
-    "1-edit": "one letter off",
-    "2-edit": "two letters differ",
-    "insertion": "one letter added",
-    "leet": "digits written for letters",
-    "tld-swap": "another domain ending",
-    "part-dropped": "the name with its digits or last part left out",
-    "invisible": "the official name with an invisible character inside",
-    "separator": "the name with separators moved",
+    "1-edit": N_("one letter off"),
+    "2-edit": N_("two letters differ"),
+    "insertion": N_("one letter added"),
+    "leet": N_("digits written for letters"),
+    "tld-swap": N_("another domain ending"),
+    "part-dropped": N_("the name with its digits or last part left out"),
+    "invisible": N_("the official name with an invisible character inside"),
+    "separator": N_("the name with separators moved"),
 }
+
+
+# The scripts lookalikes borrow from, in words (ICU's names; a rarer script keeps its ICU name).
+_SCRIPT: dict[str, str] = {
+    "Latin": N_("Latin"),
+    "Cyrillic": N_("Cyrillic"),
+    "Greek": N_("Greek"),
+    "Armenian": N_("Armenian"),
+    "Georgian": N_("Georgian"),
+    "Cherokee": N_("Cherokee"),
+    "Arabic": N_("Arabic"),
+    "Hebrew": N_("Hebrew"),
+    "Han": N_("Han"),
+    "Hangul": N_("Hangul"),
+    "Hiragana": N_("Hiragana"),
+    "Katakana": N_("Katakana"),
+    "Thai": N_("Thai"),
+    "Devanagari": N_("Devanagari"),
+}
+
+
+def script_name(script: str) -> str:
+    """`Cyrillic`, or `styled Latin` (fullwidth, mathematical letters), in the asker's words."""
+    styled = script.removeprefix("styled ")
+    name = _(_SCRIPT[styled]) if styled in _SCRIPT else styled
+    return name if styled == script else _("styled {script}").format(script=name)
 
 
 def resemblance(lookalike: Lookalike) -> str:
     """The words for why an account looks like its target."""
-    return _DETAIL.get(lookalike.detail) or _REASON[lookalike.reason]
+    return _(_DETAIL.get(lookalike.detail) or _REASON[lookalike.reason])
 
 
 def lookalike_line(lookalike: Lookalike, here: str = "") -> str:
@@ -119,12 +153,13 @@ def lookalike_line(lookalike: Lookalike, here: str = "") -> str:
     target = lookalike.target
     where = _where(lookalike, here) if lookalike.cross_platform else ""
     url = profile_url(target)
-    link = f"; real account: {url}" if url else ""
-    weak = "weak: " if lookalike.strength is Strength.WEAK else ""
-    return (
-        f"{weak}looks like {target} ({lookalike.entity}): "
-        f"{lookalike.reason.value} — {resemblance(lookalike)}{where}{link}"
-    )
+    link = _("; real account: {url}").format(url=url) if url else ""
+    line = _("looks like {account} ({entity}): {reason} — {resemblance}").format(
+        account=target, entity=lookalike.entity, reason=_(_REASON_NAME[lookalike.reason]),
+        resemblance=resemblance(lookalike))
+    if lookalike.strength is Strength.WEAK:
+        line = _("weak: {lookalike}").format(lookalike=line)
+    return f"{line}{where}{link}"
 
 
 def _where(lookalike: Lookalike, here: str) -> str:
@@ -132,8 +167,10 @@ def _where(lookalike: Lookalike, here: str) -> str:
     if not here or here == lookalike.target.platform:
         return ""
     if lookalike.entity_here:
-        return f"; {lookalike.entity}'s {here} account is another one"
-    return f"; {lookalike.entity} has no registered {here} account"
+        return _("; {entity}'s {platform} account is another one").format(
+            entity=lookalike.entity, platform=here)
+    return _("; {entity} has no registered {platform} account").format(
+        entity=lookalike.entity, platform=here)
 
 
 def shown_name(answer: Answer) -> str:
@@ -148,13 +185,16 @@ def flag_lines(answer: Answer) -> list[str]:
     """What the written name itself shows: invisible characters, letters of other scripts."""
     lines = []
     if INVISIBLE in answer.flags:
-        lines.append("contains an invisible character: it is not the account it looks like")
+        lines.append(_("contains an invisible character: it is not the account it looks like"))
     odd = odd_letters(shown_name(answer))
     if odd:
-        marked = ", ".join(f"`{char}` is {script}" for char, script in odd)
-        lines.append(f"written {shown_name(answer)} — {marked}")
+        marked = ", ".join(
+            _("`{letter}` is {script}").format(letter=char, script=script_name(script))
+            for char, script in odd)
+        lines.append(_("written {name} — {letters}").format(name=shown_name(answer),
+                                                           letters=marked))
     if MIXED_SCRIPT in answer.flags:
-        lines.append("mixes Latin with Cyrillic or Greek letters: no real name does")
+        lines.append(_("mixes Latin with Cyrillic or Greek letters: no real name does"))
     return lines
 
 
@@ -227,7 +267,7 @@ def details(answer: Answer, full: bool = False) -> list[str]:
     sure. Every adapter shows these, in a group, a DM or an embed."""
     lines = []
     if answer.aliases:
-        lines.append(f"also known as {'; '.join(answer.aliases[:5])}")
+        lines.append(_("also known as {names}").format(names="; ".join(answer.aliases[:5])))
     if listed := listings(answer.evidence):
         lines.append(listed)
     if answer.note:
@@ -250,11 +290,14 @@ def listings(evidence: Sequence[Evidence]) -> str | None:
     """`listed by congress-legislators, 2026-07-09; openstates, 2026-07-01`: the upstream
     registries whose listing is a source (their source's title says "listed by")."""
     listed = {
-        ev.publisher: ev.published.isoformat() if ev.published else "undated"
+        ev.publisher: ev.published.isoformat() if ev.published else _("undated")
         for ev in evidence
-        if ev.publisher and ev.title.startswith("listed by ")
+        if ev.publisher and ev.title.startswith("listed by ")  # the title is stored data
     }
-    return "listed by " + "; ".join(f"{k}, {v}" for k, v in listed.items()) if listed else None
+    if not listed:
+        return None
+    return _("listed by {registries}").format(
+        registries="; ".join(f"{k}, {v}" for k, v in listed.items()))
 
 
 def gist(note: str, limit: int = 200) -> str:

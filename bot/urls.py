@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, unquote
 import ada_url
 
 from bot.domains import to_ascii, to_unicode
-from bot.limits import MAX_URL, RefusedInput, clean
+from bot.i18n import _
+from bot.limits import MAX_URL, RefusedInput, clean, field_name
 from bot.model import InvalidHandle
 
 _SPECIAL = ("http:", "https:", "ws:", "wss:", "ftp:", "file:")
@@ -43,7 +44,7 @@ def read_link(text: str) -> Link:
     try:
         parsed = ada_url.URL(url)
     except ValueError:
-        raise InvalidHandle(f"{text[:60]!r} is no valid link") from None
+        raise InvalidHandle(_("{text} is no valid link").format(text=repr(text[:60]))) from None
     scheme = parsed.protocol.rstrip(":")
     host = parsed.hostname.rstrip(".")
     path = parsed.pathname if parsed.protocol in _SPECIAL else parsed.pathname.lstrip("/")
@@ -79,7 +80,8 @@ def http_link(text: str, field: str = "link") -> str:
         or "@" in _AUTHORITY_END.split(url[url.index("//") + 2 :], maxsplit=1)[0]
         or not ada_url.check_url(url)
     ):
-        raise RefusedInput(f"the {field} must be an http(s) link: {url[:60]!r}")
+        raise RefusedInput(_("the {field} must be an http(s) link: {url}").format(
+            field=field_name(field), url=repr(url[:60])))
     return url
 
 

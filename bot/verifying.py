@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.i18n import _
 from bot.model import AccountRef, IsOfficialError, Report, Status
 from bot.ports import LinkChecker, Registry, VerificationStore
 from bot.verification import SiteLinks, Verification, VerifyResult
@@ -32,13 +33,15 @@ class Verifier:
         check against."""
         if not entity:
             raise IsOfficialError(
-                f"{ref} has no entity: name the entity whose official site should link to it"
+                _("{account} has no entity: name the entity whose official site should link to it")
+                .format(account=ref)
             )
         sites = await self.store.official_sites(entity)
         if not sites:
             raise IsOfficialError(
-                f"{entity} has no registered official website to check against "
-                "(register one: verdict website:<domain> official --entity ...)"
+                _("{entity} has no registered official website to check against "
+                  "(register one: verdict website:<domain> official --entity ...)")
+                .format(entity=entity)
             )
         previous = (await self.store.latest([ref])).get(ref)
         found = await self.checker.check(ref, sites)

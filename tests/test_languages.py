@@ -3,12 +3,17 @@ Discord's locale, a server's /language, and Discord command payloads with locali
 
 from __future__ import annotations
 
+import asyncio
+
 from fake_discord import FakeDiscord
 from fake_telegram import running_fake
 from test_discord import World, fake, start_bot, world
 from test_telegram import config_for, dm_of
 from test_telegram import start_bot as start_telegram
+from test_verify_chat import verifying_core
 
+from adapters.telegram.app import build_application
+from adapters.telegram.run import serve
 from bot import i18n
 from knowledge.memory import MemoryChatPreferences
 
@@ -88,3 +93,32 @@ async def test_discord_answers_in_the_users_locale_and_commands_carry_localizati
         assert i18n.current() == i18n.SOURCE  # the test's own task never changed language
     finally:
         await running.close()
+
+
+async def test_a_korean_speaking_user_hears_lookalikes_and_verify_in_korean() -> None:
+    """A Cyrillic-letter lookalike of an official site and a /verify answer, asked in Korean:
+    the reasons, the odd letter's script and the verification read in Korean; account names,
+    the entity and the checker's `how` (stored data) stay as written."""
+    async with running_fake() as telegram, verifying_core(frozenset()) as core:
+        config = config_for(telegram)
+        stop, ready = asyncio.Event(), asyncio.Event()
+        task = asyncio.create_task(serve(build_application(core, config), config, stop, ready))
+        await asyncio.wait_for(ready.wait(), 10)
+        min_ji = telegram.user(7, "Min-ji", "minji", language_code="ko")
+        dm = telegram.private(min_ji)
+        try:
+            lookalike = await telegram.ask(dm, min_ji, "/check https://nаsa.gov")  # Cyrillic а
+            verified = await telegram.ask(dm, min_ji, "/verify x:nasa")
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+        assert "⚠️ 표기: nаsa.gov — `а`은(는) 키릴 문자" in lookalike.text
+        assert "라틴 문자와 키릴 또는 그리스 문자가 섞여 있습니다" in lookalike.text
+        assert "🚩 website:nasa.gov(NASA)와(과) 비슷함: 호모글리프 — 비슷하게 생긴 문자; " \
+            "진짜 계정: https://nasa.gov/" in lookalike.text
+        assert "NASA의 website 계정은 다른 계정입니다" in lookalike.text
+        assert "🔗 nasa.gov (link)에서 링크함(" in verified.text
+        assert "nasa.gov 사이트 → 계정: 찾음 (link)" in verified.text
+        for english in ("looks like", "written", "is Cyrillic", "linked from", "found"):
+            assert english not in lookalike.text + verified.text, english
+        assert not telegram.problems, telegram.problems

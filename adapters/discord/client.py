@@ -95,6 +95,7 @@ COMMAND_NAMES = (
     NP_("command name", "reports"), NP_("command name", "dismiss"),
     NP_("command name", "language"), NP_("command name", "feeds"),
     NP_("command name", "autocheck"), NP_("command name", "Check accounts"),
+    NP_("command name", "verify"),
 )
 
 

@@ -17,17 +17,18 @@ from adapters.discord.commands import (
     entity_autocomplete,
     respond,
 )
+from bot.i18n import N_
 from bot.verify_text import outcome_text
 
 
 @app_commands.command(
-    name="verify", description="Live check that the entity's official site links to an account"
+    name="verify", description=N_("Live check that the entity's official site links to an account")
 )
 @ANYWHERE
 @IN_ANY_CONTEXT
 @app_commands.describe(
-    account="platform:handle, @handle or profile link",
-    entity="moderators: whose official sites to read (default: the registered entity)",
+    account=N_("platform:handle, @handle or profile link"),
+    entity=N_("moderators: whose official sites to read (default: the registered entity)"),
 )
 @app_commands.autocomplete(account=account_autocomplete, entity=entity_autocomplete)
 async def verify(

@@ -13,16 +13,17 @@ from adapters.telegram.handlers import (
     services,
 )
 from adapters.telegram.render import escape, text_html
+from bot.i18n import N_, _
 from bot.verify_text import outcome_text
 
-VERIFY_USAGE = "Usage: /verify <account> [entity] (anyone, for a registered account)"
+VERIFY_USAGE = N_("Usage: /verify <account> [entity] (anyone, for a registered account)")
 
 
 async def verify(update: Update, context: Context) -> None:
     message = message_of(update)
     args = command_args(message)
     if not args:
-        await reply(message, escape(VERIFY_USAGE))
+        await reply(message, escape(_(VERIFY_USAGE)))
         return
     outcome = await services(context).core.verify(args, asker_of(update))
     await reply(message, text_html(outcome_text(outcome)))
