@@ -32,6 +32,7 @@ EVERYONE = [
     BotCommand("sources", N_("Every source, with links and dates")),
     BotCommand("history", N_("Who changed an account's verdict, when and why")),
     BotCommand("report", N_("Suggest a verdict: /report <account> <status> [note]")),
+    BotCommand("verify", N_("Does the official site link back? /verify <account>")),
     BotCommand("help", N_("What I can do")),
 ]
 MODERATORS = [
