@@ -53,6 +53,7 @@ _CELLS = {
     "entity_ids": (limits.MAX_NOTE, False),
     "aliases": (limits.MAX_NOTE, False),
 }
+_TIGHTEST = sorted((limit, column) for column, (limit, _) in _CELLS.items())
 
 Proofs = dict[tuple[str, ...], Evidence]
 
@@ -117,11 +118,14 @@ def _cells(row: dict[str, str]) -> dict[str, str]:
     """The row's known columns within the limits (bot.limits): one look at the whole row when it
     holds no control character or line break (nearly every row), else cell by cell."""
     cells = {k: v.strip() for k, v in row.items() if k in _CELLS}
-    if not limits.plain("".join(cells.values())):
+    whole = "".join(cells.values())
+    if not limits.plain(whole):
         return {k: _cell(k, v) for k, v in cells.items()}
-    for column, value in cells.items():
-        if len(value) > _CELLS[column][0]:
-            _cell(column, value)  # raises, naming the column
+    for limit, column in _TIGHTEST:
+        if limit >= len(whole):
+            break  # no one cell is longer than all of them together
+        if len(cells.get(column, "")) > limit:
+            _cell(column, cells[column])  # raises, naming the column
     return cells
 
 
