@@ -3,7 +3,7 @@ entity_ids and aliases) imported into a fresh SQLite file or PostgreSQL database
 own process; rows/s and peak RSS, medians of several runs, beside a baseline source tree (another
 commit's checkout, e.g. `git worktree add /tmp/base def6631`) run on the same file.
 
-    .venv/bin/python -m benchmarks.bench_import --n 100000 --runs 3 --baseline /tmp/base
+    .venv/bin/python -m benchmarks.bench_import --n 100000 --runs 3 --tree def6631=/tmp/base
     .venv/bin/python -m benchmarks.bench_import --n 1000000 --runs 1 --db sqlite
 """
 
@@ -118,12 +118,16 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="rows in the file")
     parser.add_argument("--runs", type=int, default=3, help="runs per tree and database")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--baseline", type=Path, help="another source tree, run on the same file")
+    parser.add_argument(
+        "--tree", action="append", default=[], metavar="LABEL=PATH",
+        help="another source tree to run on the same file (repeatable)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="isofficial-bench-import-"))
     source = workdir / "rows.csv"
     write_csv(source, args.n)
-    trees = [("this tree", HERE)] + ([("baseline", args.baseline)] if args.baseline else [])
+    trees = [("this tree", HERE)]
+    trees += [(label, Path(path)) for label, _, path in (t.partition("=") for t in args.tree)]
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     print(f"\n{args.n:,} rows ({source.stat().st_size / 2**20:.0f} MB CSV), "
           f"median of {args.runs} runs each\n")

@@ -668,7 +668,7 @@ async def entity_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, i
     return ids
 
 
-async def _add_entities(conn: AsyncConnection, names: list[str]) -> None:
+async def _add_entities(conn: AsyncConnection, names: Sequence[str]) -> None:
     ignoring_duplicates = _dialect_insert(conn, entities).on_conflict_do_nothing()
     await conn.execute(ignoring_duplicates, [{"name": n} for n in names])
 
