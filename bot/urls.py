@@ -30,7 +30,7 @@ _SPACE = re.compile(r"\s")
 _ORDINARY = re.compile(
     r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z][a-z0-9-]{0,61}(?<!-)"
     r"(?:/[a-z0-9._~/-]*)?",
-    re.IGNORECASE,
+    re.IGNORECASE | re.ASCII,  # ASCII: no Kelvin sign or long s matching k or s
 )
 
 
