@@ -59,6 +59,13 @@ def unescape_formula(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
 
 
+def _cell(value: str | None) -> str:
+    """A CSV cell as imported: a missing one empty, an escaped formula unescaped."""
+    if not value:
+        return ""
+    return unescape_formula(value) if value[0] == "'" else value
+
+
 def csv_rows(stream: TextIO) -> Iterator[tuple[int, Row]]:
     reader = csv.DictReader(stream, strict=True)
     try:
@@ -78,7 +85,7 @@ def csv_rows(stream: TextIO) -> Iterator[tuple[int, Row]]:
     line = reader.line_num + 1
     try:
         for row in reader:
-            yield line, {k: unescape_formula(v or "") for k, v in row.items() if isinstance(k, str)}
+            yield line, {k: _cell(v) for k, v in row.items() if isinstance(k, str)}
             line = reader.line_num + 1
     except csv.Error as error:
         raise BadImportFile(f"line {line}: not valid CSV: {error}") from None

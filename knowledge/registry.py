@@ -648,17 +648,29 @@ def _dialect_insert(conn: AsyncConnection, table: Any) -> Any:
 
 
 async def entity_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, int]:
-    """The id of each entity name, creating the missing ones."""
-    wanted = sorted(set(names))
+    """The id of each entity name, creating the missing ones; for many names (an import), the
+    new ones are found by their range of ids, not looked up name by name."""
+    wanted = set(names)
     ids: dict[str, int] = {}
-    for chunk in chunks(wanted, KEYS_PER_QUERY):
-        ignoring_duplicates = _dialect_insert(conn, entities).on_conflict_do_nothing()
-        await conn.execute(ignoring_duplicates, [{"name": n} for n in chunk])
+    if len(wanted) > KEYS_PER_QUERY:
+        last_id = await conn.scalar(select(func.max(entities.c.id))) or 0
+        await _add_entities(conn, sorted(wanted))
+        added = await conn.execute(
+            select(entities.c.name, entities.c.id).where(entities.c.id > last_id)
+        )
+        ids = {name: id_ for name, id_ in added if name in wanted}
+    for chunk in chunks(sorted(wanted - ids.keys()), KEYS_PER_QUERY):
+        await _add_entities(conn, chunk)
         rows = await conn.execute(
             select(entities.c.name, entities.c.id).where(entities.c.name.in_(chunk))
         )
         ids.update({name: id_ for name, id_ in rows})
     return ids
+
+
+async def _add_entities(conn: AsyncConnection, names: Sequence[str]) -> None:
+    ignoring_duplicates = _dialect_insert(conn, entities).on_conflict_do_nothing()
+    await conn.execute(ignoring_duplicates, [{"name": n} for n in names])
 
 
 async def store(conn: AsyncConnection, ref: AccountRef, state: Snapshot | None) -> None:

@@ -43,6 +43,10 @@ class _Entities:
         """Point the account at the file's entity it means; raises ValueError on a clash."""
         if account.entity is None:
             return
+        if not (account.identifiers or account.aliases):  # most rows: the entity by its name
+            if account.entity not in self.by_name:
+                self.by_name[account.entity] = EntityPlan(account.entity, line)
+            return
         named = {self.by_id[i] for i in account.identifiers if i in self.by_id}
         if len(named) > 1:
             raise ValueError(

@@ -33,6 +33,7 @@ _EMPTY_ROW = dict.fromkeys(COLUMNS, "")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _IDENTIFIER = re.compile(r"([a-z][a-z0-9_.-]{0,49}):(\S{1,200})")
 _ID_SEPARATORS = re.compile(r"[\s;]+")
+_NO_IDS: frozenset[str] = frozenset()
 MAX_NAME = limits.MAX_ENTITY  # entities.name, an alias
 # Each column's limit (bot.limits, the same the chat commands apply) and whether it may hold
 # line breaks; other columns are ignored.
@@ -52,6 +53,7 @@ _CELLS = {
     "entity_ids": (limits.MAX_NOTE, False),
     "aliases": (limits.MAX_NOTE, False),
 }
+_TIGHTEST = sorted((limit, column) for column, (limit, _) in _CELLS.items())
 
 Proofs = dict[tuple[str, ...], Evidence]
 
@@ -115,14 +117,16 @@ def check_row(row: dict[str, str], proofs: Proofs) -> Planned:
 def _cells(row: dict[str, str]) -> dict[str, str]:
     """The row's known columns within the limits (bot.limits): one look at the whole row when it
     holds no control character or line break (nearly every row), else cell by cell."""
-    cells = {k: v for k, v in row.items() if k in _CELLS}
-    if not limits.plain("".join(cells.values())):
+    cells = {k: v.strip() for k, v in row.items() if k in _CELLS}
+    whole = "".join(cells.values())
+    if not limits.plain(whole):
         return {k: _cell(k, v) for k, v in cells.items()}
-    stripped = {k: v.strip() for k, v in cells.items()}
-    for column, value in stripped.items():
-        if len(value) > _CELLS[column][0]:
-            _cell(column, value)  # raises, naming the column
-    return stripped
+    for limit, column in _TIGHTEST:
+        if limit >= len(whole):
+            break  # no one cell is longer than all of them together
+        if len(cells.get(column, "")) > limit:
+            _cell(column, cells[column])  # raises, naming the column
+    return cells
 
 
 def _cell(column: str, value: str) -> str:
@@ -134,6 +138,8 @@ def _cell(column: str, value: str) -> str:
 
 def parse_identifiers(text: str) -> frozenset[str]:
     """`wikidata:Q42 bioguide:B001314` (spaces or `;` between): at most one value per scheme."""
+    if not text:
+        return _NO_IDS
     found: dict[str, str] = {}
     for token in filter(None, _ID_SEPARATORS.split(text)):
         match = _IDENTIFIER.fullmatch(token)
@@ -151,6 +157,8 @@ def scheme_of(identifier: str) -> str:
 
 
 def _aliases(text: str, entity: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
     names = (name.strip() for name in text.split(";"))
     aliases = tuple(dict.fromkeys(n for n in names if n and n != entity))
     if any(len(name) > MAX_NAME for name in aliases):

@@ -1,0 +1,146 @@
+"""`isofficial import` speed: N generated rows (official X accounts with entities, sources, some
+entity_ids and aliases) imported into a fresh SQLite file or PostgreSQL database, each run in its
+own process; rows/s and peak RSS, medians of several runs, beside a baseline source tree (another
+commit's checkout, e.g. `git worktree add /tmp/base def6631`) run on the same file.
+
+    .venv/bin/python -m benchmarks.bench_import --n 100000 --runs 3 --tree def6631=/tmp/base
+    .venv/bin/python -m benchmarks.bench_import --n 1000000 --runs 1 --db sqlite
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+HERE = Path(__file__).resolve().parent.parent
+POSTGRES = os.environ.get(
+    "ISOFFICIAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+HEADER = ["entity", "platform", "handle", "url", "verdict", "source_url", "source_title"]
+HEADER += ["entity_ids", "aliases"]
+
+# One import in a fresh process, against whichever source tree PYTHONPATH puts first.
+CHILD = """
+import asyncio, json, resource, sys, time
+from knowledge.importer import import_rows, read_rows
+from knowledge.registry import open_registry
+
+async def main(path, url, n):
+    registry = await open_registry(url)
+    started = time.perf_counter()
+    result = await import_rows(registry, read_rows(path), by="bench")
+    seconds = time.perf_counter() - started
+    await registry.close()
+    assert result.written == n and not result.problems, (result.written, result.problems[:3])
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rss": rss}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+def write_csv(path: Path, n: int) -> None:
+    """Two accounts per entity; one entity in four has a wikidata id, one in eight an alias;
+    a source page per 500 accounts."""
+    with path.open("w", newline="", encoding="utf-8") as file:
+        out = csv.writer(file)
+        out.writerow(HEADER)
+        for number in range(n):
+            person = number // 2
+            handle = f"m{number:07d}_{'ab'[number % 2]}"
+            out.writerow(
+                [
+                    f"Person {person}",
+                    "x",
+                    handle,
+                    f"https://x.com/{handle}",
+                    "official",
+                    f"https://example.org/roster/{number // 500}",
+                    f"Roster page {number // 500}",
+                    f"wikidata:Q{person + 1000}" if person % 4 == 0 else "",
+                    f"P. {person}" if person % 8 == 0 else "",
+                ]
+            )
+
+
+async def _fresh_postgres() -> tuple[str, str]:
+    url = make_url(POSTGRES)
+    name = f"isofficial_bench_{uuid.uuid4().hex[:12]}"
+    server = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
+    await server.execute(f'CREATE DATABASE "{name}"')
+    await server.close()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_postgres(name: str) -> None:
+    url = make_url(POSTGRES)
+    server = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
+    await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await server.close()
+
+
+def run_once(tree: Path, source: Path, db: str, n: int, workdir: Path) -> tuple[float, float]:
+    """(rows/s, peak RSS MB) of one import by the code in tree."""
+    name = None
+    if db == "sqlite":
+        url = f"sqlite+aiosqlite:///{workdir / uuid.uuid4().hex}.sqlite3"
+    else:
+        url, name = asyncio.run(_fresh_postgres())
+    try:
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(source), url, str(n)],
+            env=env, cwd=tree, capture_output=True, text=True,
+        )
+    finally:
+        if name:
+            asyncio.run(_drop_postgres(name))
+    if done.returncode:
+        raise SystemExit(f"the import by {tree} failed:\n{done.stderr[-2000:]}")
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return n / measured["seconds"], measured["rss"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000, help="rows in the file")
+    parser.add_argument("--runs", type=int, default=3, help="runs per tree and database")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--tree", action="append", default=[], metavar="LABEL=PATH",
+        help="another source tree to run on the same file (repeatable)",
+    )
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="isofficial-bench-import-"))
+    source = workdir / "rows.csv"
+    write_csv(source, args.n)
+    trees = [("this tree", HERE)]
+    trees += [(label, Path(path)) for label, _, path in (t.partition("=") for t in args.tree)]
+    dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    print(f"\n{args.n:,} rows ({source.stat().st_size / 2**20:.0f} MB CSV), "
+          f"median of {args.runs} runs each\n")
+    print("| database | tree | rows/s (median) | runs | peak RSS (median) |")
+    print("| --- | --- | --- | --- | --- |")
+    for db in dbs:
+        for label, tree in trees:
+            runs = [run_once(tree, source, db, args.n, workdir) for _ in range(args.runs)]
+            speeds = ", ".join(f"{speed:,.0f}" for speed, _ in runs)
+            speed = statistics.median(s for s, _ in runs)
+            rss = statistics.median(r for _, r in runs)
+            print(f"| {db} | {label} | {speed:,.0f} | {speeds} | {rss:,.0f} MB |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
