@@ -5,38 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
+from test_cli import env, run
 
 from bot.model import AccountRef
 from bot.verification import Direction, LinkCheck, Verification
 from knowledge.registry import open_registry
 from knowledge.verify.store import SqlVerificationStore
 
-EXE = str(Path(sys.executable).with_name("isofficial"))
 URIMINZOK = AccountRef("x", "uriminzok")
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("ISOFFICIAL_")}
-    return clean | {
-        "ISOFFICIAL_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'reg.sqlite3'}",
-        "HOME": str(tmp_path),
-    }
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [EXE, *args], capture_output=True, text=True, env=env, timeout=120, check=False
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done
+__all__ = ["env"]  # fixture used by name
 
 
 async def record(url: str, verification: Verification) -> None:
