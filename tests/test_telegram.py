@@ -134,7 +134,7 @@ async def test_start_registers_command_lists_per_scope(bot: Harness) -> None:
     assert bot.fake.calls[0].method == "getMe"
     lists = {scope: {c["command"] for c in commands}
              for scope, commands in bot.fake.scoped_commands.items()}
-    everyone = {"check", "sources", "history", "report", "help"}
+    everyone = {"check", "sources", "history", "report", "verify", "help"}
     moderators = {"verdict", "undo", "reports", "dismiss", "feeds", "autocheck", "language"}
     for scope in ("default", "all_private_chats", "all_group_chats"):
         assert lists[scope] == everyone
