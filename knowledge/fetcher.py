@@ -132,7 +132,15 @@ class PublicOnlyResolver(AbstractResolver):
 
 
 class SafeFetcher:
-    """Fetches over one aiohttp session; share one per round, scheduler or command."""
+    """Fetches over one aiohttp session; share one per round, scheduler or command.
+
+    A subclass sets what it reads through the class defaults: ACCEPT (the Accept header),
+    ROBOTS (False: the caller reads a subscription, a feed, not a crawl) and WHAT (the word
+    error messages use for the body, `not a feed: served as image/png`)."""
+
+    ACCEPT = "*/*"
+    ROBOTS = True
+    WHAT = "page"
 
     def __init__(
         self,
@@ -141,17 +149,15 @@ class SafeFetcher:
         *,
         allow_private: bool = False,
         public: Callable[[IPAddress], bool] = is_public,
-        robots: bool = True,
-        what: str = "page",
+        robots: bool | None = None,
+        what: str | None = None,
     ) -> None:
-        """robots False: the caller reads a subscription (a feed), not a crawl. what: the
-        word error messages use for the body (`not a feed: served as image/png`)."""
         self.session = session
         self.limits = limits
         self.allow_private = allow_private
         self.public = public
-        self.robots = robots
-        self.what = what
+        self.robots = self.ROBOTS if robots is None else robots
+        self.what = what or self.WHAT
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(limits.per_host)
         )
@@ -167,9 +173,9 @@ class SafeFetcher:
         public: Callable[[IPAddress], bool] = is_public,
         resolver: AbstractResolver | None = None,
         ssl_context: ssl.SSLContext | None = None,
-        accept: str = "*/*",
-        robots: bool = True,
-        what: str = "page",
+        accept: str | None = None,
+        robots: bool | None = None,
+        what: str | None = None,
     ) -> AsyncIterator[Self]:
         """allow_private None: as ISOFFICIAL_FETCH_ALLOW_PRIVATE says. resolver: the DNS (tests
         and private deployments inject one); ssl_context: trusted CAs (default: the system's)."""
@@ -179,7 +185,7 @@ class SafeFetcher:
         connector = aiohttp.TCPConnector(
             resolver=resolver, ssl=ssl_context if ssl_context is not None else True
         )
-        headers = {"User-Agent": limits.user_agent, "Accept": accept}
+        headers = {"User-Agent": limits.user_agent, "Accept": accept or cls.ACCEPT}
         timeout = aiohttp.ClientTimeout(total=limits.timeout)
         async with aiohttp.ClientSession(
             connector=connector, headers=headers, timeout=timeout

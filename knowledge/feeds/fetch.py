@@ -4,13 +4,6 @@ operator made, read like a feed reader reads it: robots.txt (for crawlers) is no
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from typing import Self
-
-from aiohttp.abc import AbstractResolver
-
 from knowledge.fetcher import (
     CHUNK,
     DEFAULT_LIMITS,
@@ -19,11 +12,9 @@ from knowledge.fetcher import (
     FetchError,
     FetchFailed,
     FetchLimits,
-    IPAddress,
     Refused,
     SafeFetcher,
     TooLarge,
-    is_public,
 )
 
 __all__ = [
@@ -49,29 +40,6 @@ ACCEPT = (
 class Fetcher(SafeFetcher):
     """The safe fetcher, set up for feeds: their Accept header, no robots.txt, `not a feed`."""
 
-    @classmethod
-    @asynccontextmanager
-    async def open(
-        cls,
-        limits: FetchLimits = DEFAULT_LIMITS,
-        *,
-        allow_private: bool | None = None,
-        public: Callable[[IPAddress], bool] = is_public,
-        resolver: AbstractResolver | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-        accept: str = ACCEPT,
-        robots: bool = False,
-        what: str = "feed",
-    ) -> AsyncIterator[Self]:
-        opened = super().open(
-            limits,
-            allow_private=allow_private,
-            public=public,
-            resolver=resolver,
-            ssl_context=ssl_context,
-            accept=accept,
-            robots=robots,
-            what=what,
-        )
-        async with opened as fetcher:
-            yield fetcher
+    ACCEPT = ACCEPT
+    ROBOTS = False
+    WHAT = "feed"
