@@ -131,3 +131,31 @@ async def test_native_importers_give_the_csvs_accounts_merged_by_id(sqlite_url: 
     text = render.full_text(await core.check("x:repadams", READER))
     assert "listed by congress-legislators, 2026-07-09; openstates, 2026-07-09" in text
     await registry.close()
+
+
+def test_a_record_out_of_shape_costs_only_its_own_rows(tmp_path: Path) -> None:
+    """An openstates person whose `ids` is a list, and a congress-legislators entry whose social
+    block is a list: each is one problem row, the other records still give their accounts."""
+    people = tmp_path / "people" / "data" / "zz" / "legislature"
+    people.mkdir(parents=True)
+    (people / "bad.yml").write_text("id: ocd-person/1\nname: Bad Shape\nids: [a, b]\n")
+    (people / "good.yml").write_text(
+        "id: ocd-person/2\nname: Good Shape\nids: {twitter: GoodShape}\n")
+    rows = [row for _, row in readers()["openstates"](people, Upstream("abc", date(2026, 7, 9)))]
+    [bad] = [r["__error__"] for r in rows if "__error__" in r]
+    assert bad.startswith("data/zz/legislature/bad.yml: not in the upstream's shape")
+    good = [(r["entity"], r["handle"]) for r in rows if "handle" in r]
+    assert good == [("Good Shape", "GoodShape")]
+
+    congress = tmp_path / "congress"
+    congress.mkdir()
+    (congress / "legislators-current.yaml").write_text(
+        "- id: {bioguide: A000001}\n  name: {official_full: Ann One}\n"
+        "- id: {bioguide: B000002}\n  name: {official_full: Ben Two}\n")
+    (congress / "legislators-social-media.yaml").write_text(
+        "- id: {bioguide: A000001}\n  social: [oops]\n"
+        "- id: {bioguide: B000002}\n  social: {twitter: BenTwo}\n")
+    read = readers()["congress-legislators"]
+    rows = [row for _, row in read(congress, Upstream("abc", None))]
+    assert rows[0]["__error__"].startswith("legislators-social-media.yaml #1: not in the")
+    assert [(r["entity"], r["handle"]) for r in rows[1:]] == [("Ben Two", "BenTwo")]

@@ -9,7 +9,7 @@ commit, or the item at a revision) with its date, titled "listed by NAME (…)".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -57,6 +57,16 @@ def website(url: str) -> dict[str, str] | None:
 def quirk(where: str, message: str) -> dict[str, str]:
     """A problem row: the upstream's record says something that is no account."""
     return {"__error__": f"{where}: {message}"}
+
+
+def record_rows(where: str, make: Callable[[], Iterable[dict[str, str]]]) -> list[dict[str, str]]:
+    """The rows of one upstream record, or one quirk when the record is not in the shape its
+    format publishes (a list where a mapping belongs, a missing key): one bad record costs its
+    own rows, never the rest of the file."""
+    try:
+        return list(make())
+    except (AttributeError, KeyError, IndexError, TypeError) as error:
+        return [quirk(where, f"not in the upstream's shape ({type(error).__name__}: {error})")]
 
 
 def file_date(path: Path, given: date | None) -> date:

@@ -9,6 +9,7 @@ most are `name.house.gov`, which the registry cannot tell from house.gov).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from knowledge.upstreams import (
     git_revision,
     listing,
     quirk,
+    record_rows,
     website,
 )
 
@@ -46,18 +48,32 @@ def rows(path: Path, upstream: Upstream) -> Rows:
         if person is None:
             yield line, quirk(f"{SOCIAL} #{line}", f"no current legislator {bioguide or '?'}")
             continue
-        entity = _entity(person)
-        source = listing(NAME, SOCIAL, social_url, social_date)
-        for row in _accounts(record.get("social") or {}, f"{SOCIAL} #{line}"):
-            yield line, entity | source | row
-        website = _website(person)
-        if website:
-            yield line, entity | listing(NAME, CURRENT, current_url, current_date) | website
+        sources = (listing(NAME, SOCIAL, social_url, social_date),
+                   listing(NAME, CURRENT, current_url, current_date))
+        where = f"{SOCIAL} #{line}"
+        for row in record_rows(where, partial(_person_rows, person, record, where, sources)):
+            yield line, row
     for extra, person in enumerate(people.values(), start=line + 1):  # no social media
         website = _website(person)
         if website:
             source = listing(NAME, CURRENT, current_url, current_date)
             yield extra, _entity(person) | source | website
+
+
+def _person_rows(
+    person: dict[str, Any],
+    record: dict[str, Any],
+    where: str,
+    sources: tuple[dict[str, str], dict[str, str]],
+) -> Iterator[dict[str, str]]:
+    """One legislator's accounts (from social media) and current website."""
+    entity = _entity(person)
+    social, current = sources
+    for row in _accounts(record.get("social") or {}, where):
+        yield entity | social | row
+    website = _website(person)
+    if website:
+        yield entity | current | website
 
 
 def _load(path: Path) -> list[dict[str, Any]]:

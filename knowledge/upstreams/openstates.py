@@ -9,6 +9,7 @@ no channel: a problem of that person's record.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from knowledge.upstreams import (
     git_revision,
     listing,
     quirk,
+    record_rows,
     website,
 )
 
@@ -53,9 +55,17 @@ def rows(path: Path, upstream: Upstream) -> Rows:
             yield line, quirk(where, "not a person (no name)")
             continue
         url = f"{REPOSITORY}/blob/{revision}/{where}"
-        base = _entity(person) | listing(NAME, where, url, file_date(file, upstream.published))
-        for row in _accounts(person, where):
-            yield line, base | row
+        source = listing(NAME, where, url, file_date(file, upstream.published))
+        for row in record_rows(where, partial(_person_rows, person, where, source)):
+            yield line, row
+
+
+def _person_rows(
+    person: dict[str, Any], where: str, source: dict[str, str]
+) -> Iterator[dict[str, str]]:
+    base = _entity(person) | source
+    for row in _accounts(person, where):
+        yield base | row
 
 
 def _repository_root(folder: Path) -> Path:
