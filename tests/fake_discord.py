@@ -11,6 +11,7 @@ in `failures`; tests assert that list is empty, so an unexpected call fails the 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import secrets
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from fake_discord_members import MemberWorld
 
 JSON = dict[str, Any]
 Handler = Callable[[web.Request, tuple[str, ...], Any], Awaitable[web.Response]]
@@ -59,11 +61,18 @@ class FakeUser:
     dms_open: bool = True
     manages_guild: bool = False
     locale: str = "en-US"  # the user's Discord language, sent with each interaction
+    global_name: str | None = None  # shown instead of the username when set
+    avatar: bytes | None = None  # the avatar image the CDN serves
+
+    @property
+    def avatar_hash(self) -> str | None:
+        return hashlib.sha256(self.avatar).hexdigest()[:32] if self.avatar else None
 
     def payload(self) -> JSON:
         return {
             "id": str(self.id), "username": self.name, "discriminator": "0",
-            "global_name": self.name, "avatar": None, "bot": self.bot, "public_flags": 0,
+            "global_name": self.global_name or self.name, "avatar": self.avatar_hash,
+            "bot": self.bot, "public_flags": 0,
         }
 
     @property
@@ -153,7 +162,7 @@ class _Connection:
             await self.ws.send_bytes(data + self.compressor.flush(zlib.Z_SYNC_FLUSH))
 
 
-class FakeDiscord:
+class FakeDiscord(MemberWorld):
     """Start with `await fake.start()`; point the bot at `fake.api_base`; drive it with
     `slash`, `autocomplete`, `context_menu`, `click`, `post_message`; then `await fake.close()`."""
 
@@ -187,12 +196,14 @@ class FakeDiscord:
         self._ready = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self._init_members()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        self.add_cdn_route(app)
         app.router.add_route("*", "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -256,18 +267,21 @@ class FakeDiscord:
             "id": str(guild.channel_id), "type": 0, "guild_id": str(guild.id), "name": "general",
             "position": 0, "permission_overwrites": [], "nsfw": False, "parent_id": None,
         }
-        me = {"user": self.bot.payload(), "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
-              "deaf": False, "mute": False, "flags": 0}
+        mods = {**channel, "id": str(self.roster(guild).mods_channel), "name": "mods",
+                "position": 1}
+        me = {"user": self.bot.payload(), "roles": [str(self.roster(guild).bot_role)],
+              "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False, "mute": False, "flags": 0}
         return {
             "id": str(guild.id), "name": guild.name, "icon": None, "owner_id": str(guild.owner_id),
-            "roles": [everyone], "channels": [channel], "members": [me], "member_count": 2,
+            "roles": [everyone, *self.extra_roles(guild)], "channels": [channel, mods],
+            "members": [me], "member_count": 2,
             "threads": [], "emojis": [], "stickers": [], "features": [], "unavailable": False,
             "large": False, "joined_at": "2024-01-01T00:00:00+00:00", "voice_states": [],
             "presences": [], "stage_instances": [], "guild_scheduled_events": [],
             "soundboard_sounds": [], "preferred_locale": "en-US", "premium_tier": 0,
             "verification_level": 0, "default_message_notifications": 0,
             "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0,
-            "system_channel_id": None,
+            "system_channel_id": str(guild.channel_id),
         }
 
     # ---- gateway ---------------------------------------------------------------------------
@@ -300,6 +314,8 @@ class FakeDiscord:
             await self._resume(conn, d)
         elif op == 3:
             pass  # presence update
+        elif op == 8:
+            await self.request_members(conn, d)
         else:
             self._fail(f"gateway op {op} not implemented by the fake")
 
@@ -403,6 +419,10 @@ class FakeDiscord:
                 return self._open_dm
             case "POST", ("channels", _, "messages"):
                 return self._channel_message
+            case "PATCH", ("guilds", _, "members", _):
+                return self.edit_member
+            case "GET", ("guilds", _, "members"):
+                return self.list_members
         return None
 
     async def _get_gateway_bot(self, request: web.Request, parts: Any, body: Any) -> web.Response:
@@ -501,7 +521,9 @@ class FakeDiscord:
         recipient = self.dm_channels.get(channel_id)
         if recipient is not None and not self.users[recipient].dms_open:
             return _error(403, 50007, "Cannot send messages to this user")
-        if recipient is None and channel_id not in {g.channel_id for g in self.guilds}:
+        guild_channels = {g.channel_id for g in self.guilds} | {
+            r.mods_channel for r in self.rosters.values()}
+        if recipient is None and channel_id not in guild_channels:
             self._fail(f"message sent to unknown channel {channel_id}")
             return _error(404, 10003, "Unknown Channel")
         return self._reject(body) or _json(self._message(channel_id, self.bot, body))
@@ -510,8 +532,10 @@ class FakeDiscord:
         channels = {c for c, u in self.dm_channels.items() if u == user.id}
         return [m for m in self.messages.values() if int(m["channel_id"]) in channels]
 
-    def channel_messages(self, guild: FakeGuild) -> list[JSON]:
-        return [m for m in self.messages.values() if int(m["channel_id"]) == guild.channel_id]
+    def channel_messages(self, guild: FakeGuild, mods: bool = False) -> list[JSON]:
+        """The bot's and members' messages in the guild's general (or mods) channel."""
+        channel = self.roster(guild).mods_channel if mods else guild.channel_id
+        return [m for m in self.messages.values() if int(m["channel_id"]) == channel]
 
     # ---- interactions ----------------------------------------------------------------------
 
@@ -586,8 +610,9 @@ class FakeDiscord:
         exchange.changed.set()
         return _json(exchange.original)
 
-    def _member(self, user: FakeUser) -> JSON:
-        return {"user": user.payload(), "roles": [], "permissions": str(user.permissions),
+    def _member(self, user: FakeUser, guild: FakeGuild | None = None) -> JSON:
+        roles = [str(self.roster(guild).managers_role)] if guild and user.manages_guild else []
+        return {"user": user.payload(), "roles": roles, "permissions": str(user.permissions),
                 "joined_at": "2024-01-01T00:00:00+00:00", "deaf": False, "mute": False,
                 "flags": 0, "nick": None, "avatar": None, "pending": False}
 
@@ -608,7 +633,8 @@ class FakeDiscord:
             payload["channel"] = {"id": payload["channel_id"], "type": 1, "flags": 0,
                                   "recipients": [user.payload()], "last_message_id": None}
         else:
-            payload.update(guild_id=str(guild.id), guild_locale="en-US", member=self._member(user))
+            payload.update(guild_id=str(guild.id), guild_locale="en-US",
+                           member=self._member(user, guild))
             payload["guild"] = {"id": str(guild.id), "locale": "en-US", "features": []}
             payload["channel"] = {"id": payload["channel_id"], "type": 0, "guild_id": str(guild.id),
                                   "name": "general", "position": 0, "permission_overwrites": [],
@@ -699,6 +725,6 @@ class FakeDiscord:
             event = {k: v for k, v in message.items() if not k.startswith("_")}
             if not intents & MESSAGE_CONTENT:
                 event["content"] = ""  # privileged: Discord strips it
-            event.update(guild_id=str(guild.id), member=self._member(user))
+            event.update(guild_id=str(guild.id), member=self._member(user, guild))
             await conn.send(0, event, "MESSAGE_CREATE")
         return message

@@ -24,6 +24,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from fake_telegram_members import BotApiError, MemberMethods
 
 JSON = dict[str, Any]
 TOKEN = "123456789:AAE-fake-SECRET-token_for-tests"
@@ -33,14 +34,15 @@ WAIT_SECONDS = 10.0  # guard against a hung bot; tests await events, never sleep
 # Fields Telegram decodes as JSON / integers / booleans when they arrive as form strings.
 JSON_FIELDS = frozenset(
     {"reply_markup", "entities", "commands", "results", "reply_parameters", "scope",
-     "link_preview_options", "allowed_updates", "button"}
+     "link_preview_options", "allowed_updates", "button", "permissions"}
 )
 INT_FIELDS = frozenset(
-    {"offset", "limit", "timeout", "user_id", "cache_time", "max_connections", "message_thread_id"}
+    {"offset", "limit", "timeout", "user_id", "cache_time", "max_connections", "message_thread_id",
+     "message_id", "until_date"}
 )
 BOOL_FIELDS = frozenset(
     {"disable_notification", "protect_content", "drop_pending_updates", "is_personal",
-     "allow_sending_without_reply"}
+     "allow_sending_without_reply", "use_independent_chat_permissions"}
 )
 HTML_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
@@ -59,20 +61,6 @@ ENTITY_PATTERNS = (
 )
 ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
                    "username": "GroupAnonymousBot"}
-
-
-class BotApiError(Exception):
-    """An error answer of the Bot API."""
-
-    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
-        super().__init__(description)
-        self.code, self.description, self.parameters = code, description, parameters
-
-    def body(self) -> JSON:
-        body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
 
 
 @dataclass
@@ -142,6 +130,17 @@ def parse_html(text: str) -> str:
     return "".join(visible)
 
 
+# Sent only to bots that ask for them in allowed_updates (Telegram's default leaves them out).
+OPT_IN_UPDATES = ("chat_member", "message_reaction", "message_reaction_count")
+
+
+def wanted(update: JSON, allowed: list[str]) -> bool:
+    """Whether Telegram delivers update to a bot that asked for allowed (empty: the default)."""
+    if allowed:
+        return any(kind in update for kind in allowed)
+    return not any(kind in update for kind in OPT_IN_UPDATES)
+
+
 def decode_field(name: str, value: str) -> Any:
     """A form field as Telegram reads it: JSON-encoded objects, numbers and booleans."""
     try:
@@ -158,7 +157,7 @@ def decode_field(name: str, value: str) -> Any:
     return value
 
 
-class FakeTelegram:
+class FakeTelegram(MemberMethods):
     """The fake server's state, its HTTP routes, and the helpers tests drive it with."""
 
     def __init__(self, token: str = TOKEN, username: str = "isofficial_test_bot") -> None:
@@ -201,13 +200,16 @@ class FakeTelegram:
             "getMyCommands": lambda _: self.commands,
             "getChatMember": self._get_chat_member,
             "getChat": self._get_chat,
+            **self.member_methods(),
         }
+        self._init_members()
 
     # --- the HTTP side ------------------------------------------------------------------------
 
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self.add_file_route(app)
         return app
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -268,16 +270,17 @@ class FakeTelegram:
             self._changed.notify_all()
             while self._pending and offset and self._pending[0]["update_id"] < offset:
                 self._pending.popleft()  # confirmed by the offset
+
+            def ready() -> bool:
+                self._pending = deque(u for u in self._pending if wanted(u, allowed))
+                return bool(self._pending) or self._poller != me
+
             with suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: bool(self._pending) or self._poller != me),
-                    timeout,
-                )
+                await asyncio.wait_for(self._changed.wait_for(ready), timeout)
             if self._poller != me:
                 raise BotApiError(409, "Conflict: terminated by other getUpdates request; "
                                        "make sure that only one bot instance is running")
-            updates = list(itertools.islice(self._pending, limit))
-        return [u for u in updates if not allowed or any(kind in u for kind in allowed)]
+            return list(itertools.islice(self._pending, limit))
 
     def _delete_webhook(self, params: JSON) -> bool:
         self.webhook = None
@@ -305,6 +308,7 @@ class FakeTelegram:
             raise BotApiError(400, "Bad Request: message is too long")
         if chat["type"] == "private" and chat["id"] not in self.dm_open:
             raise BotApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        self.check_flood(chat)
         reply = params.get("reply_parameters")
         if reply and (chat["id"], reply.get("message_id")) not in self._messages:
             raise BotApiError(400, "Bad Request: message to be replied not found")
