@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from bot import limits
 from bot.commands import parse_report, parse_verdict
+from bot.guard import Guard
 from bot.handles import NamedAccount, find_accounts, parse_ref
 from bot.i18n import N_, _
 from bot.lookalike import LookalikeIndex
@@ -85,6 +86,7 @@ class Core:
         feeds: FeedCatalog | None = None,
         preferences: ChatPreferences | None = None,
         verifier: Verifier | None = None,
+        guard: Guard | None = None,
     ) -> None:
         """feeds None: feed commands say feeds are not configured. preferences None: chats'
         choices are kept in this process only (lost on restart). verifier None: answers show
@@ -95,6 +97,7 @@ class Core:
         self.feeds = feeds
         self.preferences = preferences
         self.verifier = verifier
+        self.guard = guard or Guard(index)  # none given: its settings kept in this process only
         self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
         self._language: dict[tuple[str, str], tuple[str | None, float]] = {}
         self.notices: list[ModerationNotices] = []
@@ -264,6 +267,7 @@ class Core:
         """A chat got a new id (a Telegram group became a supergroup): its settings follow."""
         if self.preferences is not None:
             await self.preferences.move_chat(platform, old_id, new_id)
+        await self.guard.move_chat(platform, old_id, new_id)
         _move(self._autocheck, (platform, old_id), (platform, new_id))
         _move(self._language, (platform, old_id), (platform, new_id))
         log.info("chat %s:%s moved to %s", platform, old_id, new_id)

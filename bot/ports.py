@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from bot.guard_model import GuardOptions, GuardSettings
 from bot.model import (
     AccountRecord,
     AccountRef,
@@ -98,6 +99,36 @@ class ChatPreferences(Protocol):
 
     async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
         """Every setting of the chat old_id now belongs to new_id (old_id keeps none)."""
+        ...
+
+
+class GuardStore(Protocol):
+    """Each chat's guard settings and the members its admins allowed; kept across restarts."""
+
+    async def settings(self, platform: str, chat_id: str) -> GuardSettings:
+        """The chat's guard (off, default options, when it never said)."""
+        ...
+
+    async def set_on(self, platform: str, chat_id: str, on: bool, by: str) -> None: ...
+
+    async def set_options(
+        self, platform: str, chat_id: str, options: GuardOptions, by: str
+    ) -> None: ...
+
+    async def allowed(self, platform: str, chat_id: str, user_id: str) -> bool:
+        """Whether the chat's admins allowed this member (never warned about again)."""
+        ...
+
+    async def allow(self, platform: str, chat_id: str, user_id: str, by: str) -> None:
+        """Record who allowed the member, and when (allowing twice keeps the first)."""
+        ...
+
+    async def guarded(self, platform: str) -> list[str]:
+        """The ids of the chats whose guard is on."""
+        ...
+
+    async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
+        """The guard of old_id (settings and allowed members) now belongs to new_id."""
         ...
 
 

@@ -135,3 +135,10 @@ def odd_letters(text: str) -> list[tuple[str, str]]:
         ):
             odd.setdefault(char, "styled " + script if script == main else script)
     return list(odd.items())
+
+
+def describe_character(char: str) -> str:
+    """A character as a reader can check it: `А U+0410 CYRILLIC CAPITAL LETTER A`; an invisible
+    one without itself (`U+200B ZERO WIDTH SPACE`)."""
+    code = f"U+{ord(char):04X} {icu.Char.charName(char) or 'UNNAMED'}"
+    return code if is_invisible(char) or not char.isprintable() else f"{char} {code}"

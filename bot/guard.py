@@ -1,0 +1,250 @@
+"""The guard: warns a chat about members who pose as its admins or as registered officials.
+
+Adapters tell it each chat's admins (set_admins, refreshed on changes) and ask it about each
+member who arrives or renames (inspect). It keeps what must survive a restart (on/off, options,
+allowed members) in a GuardStore and the rest in memory: admins, who was already warned.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TypeVar
+
+from bot import limits
+from bot.guard_match import AdminIndex, impersonation, is_registered_official
+from bot.guard_model import (
+    GuardedChat,
+    GuardOptions,
+    GuardSettings,
+    Impersonation,
+    Member,
+    MemberAnswer,
+)
+from bot.i18n import N_
+from bot.lookalike import LookalikeIndex
+from bot.model import Asker, NotAllowed
+from bot.ports import GuardStore
+
+__all__ = [
+    "Guard",
+    "GuardOptions",
+    "GuardSettings",
+    "GuardedChat",
+    "Impersonation",
+    "Member",
+    "MemberAnswer",
+]
+
+CHAT_ADMINS_ONLY = N_("only this chat's admins can change its guard ({who} is not one)")
+MIN_TITLE = 4  # a chat title this short is a word, not a name someone means in a DM
+
+Key = tuple[str, str]  # (platform, chat id)
+Who = tuple[str, str, str]  # (platform, chat id, user id)
+V = TypeVar("V")
+
+
+class Guard:
+    # Read on every join: cached this long, so a switch made through another replica is seen
+    # within it (this replica's own switches at once).
+    settings_ttl = 60.0
+    remembered_members = 200_000  # members whose warnings and photo hashes are remembered
+
+    def __init__(self, officials: LookalikeIndex, store: GuardStore | None = None) -> None:
+        """officials: the core's index of protected accounts. store None: settings and
+        allowed members are kept in this process only (lost on restart)."""
+        self.officials = officials
+        self.store = store
+        self._settings: dict[Key, tuple[GuardSettings, float]] = {}
+        self._allowed: set[Who] = set()  # known allowed (allowing is forever)
+        self._admins: dict[Key, AdminIndex] = {}
+        self._chats: dict[Key, GuardedChat] = {}
+        # (platform, chat, user) -> what they were warned about: (display name, username, target)
+        self._warned: OrderedDict[Who, set[tuple[str, str, str]]] = OrderedDict()
+        self._hashed: OrderedDict[Who, None] = OrderedDict()
+
+    # --- settings (the adapter tells whether the asker is one of the chat's admins) --------
+
+    async def settings(self, platform: str, chat_id: str) -> GuardSettings:
+        key = (platform, chat_id)
+        cached = self._settings.get(key)
+        now = time.monotonic()
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        if self.store is None:
+            return GuardSettings()
+        settings = await self.store.settings(platform, chat_id)
+        self._settings[key] = (settings, now + self.settings_ttl)
+        return settings
+
+    async def is_on(self, platform: str, chat_id: str) -> bool:
+        """Opt-in: False when the chat never said."""
+        return (await self.settings(platform, chat_id)).on
+
+    async def options(self, platform: str, chat_id: str) -> GuardOptions:
+        return (await self.settings(platform, chat_id)).options
+
+    async def set_on(
+        self, platform: str, chat_id: str, on: bool, by: Asker, *, chat_admin: bool
+    ) -> None:
+        """Switch the chat's guard; NotAllowed unless the asker is one of its admins."""
+        who = _allowed_to_change(by, chat_admin)
+        if self.store is not None:
+            await self.store.set_on(platform, chat_id, on, who)
+        self._keep(platform, chat_id, replace(await self.settings(platform, chat_id), on=on))
+
+    async def set_options(
+        self, platform: str, chat_id: str, options: GuardOptions, by: Asker, *, chat_admin: bool
+    ) -> None:
+        who = _allowed_to_change(by, chat_admin)
+        if self.store is not None:
+            await self.store.set_options(platform, chat_id, options, who)
+        current = await self.settings(platform, chat_id)
+        self._keep(platform, chat_id, replace(current, options=options))
+
+    def _keep(self, platform: str, chat_id: str, settings: GuardSettings) -> None:
+        kept = self.settings_ttl if self.store is not None else float("inf")
+        self._settings[(platform, chat_id)] = (settings, time.monotonic() + kept)
+
+    async def allow(
+        self, platform: str, chat_id: str, user_id: str, by: Asker, *, chat_admin: bool
+    ) -> None:
+        """The member is never warned about again in this chat."""
+        who = _allowed_to_change(by, chat_admin)
+        if self.store is not None:
+            await self.store.allow(platform, chat_id, user_id, who)
+        self._allowed.add((platform, chat_id, user_id))
+
+    async def is_allowed(self, platform: str, chat_id: str, user_id: str) -> bool:
+        key = (platform, chat_id, user_id)
+        store = self.store
+        if key not in self._allowed and store and await store.allowed(*key):
+            self._allowed.add(key)
+        return key in self._allowed
+
+    async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
+        """A chat got a new id (a Telegram group became a supergroup): its guard follows."""
+        if self.store is not None:
+            await self.store.move_chat(platform, old_id, new_id)
+        old, new = (platform, old_id), (platform, new_id)
+        for cache in (self._settings, self._admins):
+            if old in cache:
+                cache[new] = cache.pop(old)  # type: ignore[assignment]
+        if old in self._chats:
+            self._chats[new] = replace(self._chats.pop(old), chat_id=new_id)
+        moved = {(p, c, u) for p, c, u in self._allowed if (p, c) == old}
+        self._allowed = (self._allowed - moved) | {(platform, new_id, u) for _, _, u in moved}
+
+    # --- what the adapter tells about a chat ----------------------------------------------
+
+    def set_admins(self, platform: str, chat_id: str, admins: Sequence[Member]) -> None:
+        """Replace the chat's admin set (the adapter refreshes it when it changes)."""
+        self._admins[(platform, chat_id)] = AdminIndex(platform, admins)
+
+    def admins(self, platform: str, chat_id: str) -> tuple[Member, ...]:
+        return self._admin_index(platform, chat_id).admins
+
+    def set_chat(
+        self, platform: str, chat_id: str, title: str, username: str | None = None
+    ) -> None:
+        """The chat's title and public @name, for DMs that name it."""
+        self._chats[(platform, chat_id)] = GuardedChat(platform, chat_id, title, username)
+
+    def _admin_index(self, platform: str, chat_id: str) -> AdminIndex:
+        return self._admins.get((platform, chat_id)) or AdminIndex(platform, ())
+
+    # --- members -------------------------------------------------------------------------
+
+    def needs_photo(self, platform: str, chat_id: str, member: Member) -> bool:
+        """Worth fetching this member's photo: some admin has one, and the member was not
+        hashed yet (nor is an admin)."""
+        admins = self._admin_index(platform, chat_id)
+        return (
+            member.photo is None
+            and admins.has_photos
+            and not admins.is_admin(member)
+            and (platform, chat_id, member.user_id) not in self._hashed
+        )
+
+    async def inspect(self, platform: str, chat_id: str, member: Member) -> Impersonation | None:
+        """Whom the member poses as; None when there is nothing to say: guard off, a real
+        admin, an allowed member, a registered official, or already warned about this very
+        name and target."""
+        if not await self.is_on(platform, chat_id):
+            return None
+        found = self._match(platform, chat_id, member)
+        if found is None or await self.is_allowed(platform, chat_id, member.user_id):
+            return None
+        # No await from here on: two inspections of one member cannot both warn.
+        who = (platform, chat_id, member.user_id)
+        seen = (member.display_name, member.username or "", found.target)
+        warned = self._remember(self._warned, who, set())
+        if seen in warned:
+            return None
+        warned.add(seen)
+        return found
+
+    def _match(self, platform: str, chat_id: str, member: Member) -> Impersonation | None:
+        admins = self._admin_index(platform, chat_id)
+        if member.photo is not None:
+            self._remember(self._hashed, (platform, chat_id, member.user_id), None)
+        if admins.is_admin(member) or is_registered_official(member, self.officials):
+            return None
+        return impersonation(member, admins, self.officials)
+
+    def who_is(self, platform: str, chat_id: str, member: Member) -> MemberAnswer:
+        """/check @someone in a group: one of this chat's admins? a registered official? or
+        only looking like one (whom)?"""
+        admins = self._admin_index(platform, chat_id)
+        admin = admins.is_admin(member)
+        official = is_registered_official(member, self.officials)
+        looks = None if admin or official else impersonation(member, admins, self.officials)
+        return MemberAnswer(member, admin, official, looks)
+
+    async def guarded_chats(self, platform: str) -> list[GuardedChat]:
+        """The chats known to this process (set_chat) whose guard is on."""
+        chats = [chat for (p, _), chat in self._chats.items() if p == platform]
+        return [chat for chat in chats if await self.is_on(platform, chat.chat_id)]
+
+    async def named_chats(self, platform: str, text: str) -> list[GuardedChat]:
+        """Guarded chats a DM names, by title or @name: "Admins of <chat> never write first"."""
+        said = _words(text)
+        return [chat for chat in await self.guarded_chats(platform) if _names(chat, said)]
+
+    def _remember(self, cache: OrderedDict[Who, V], key: Who, value: V) -> V:
+        """cache[key], set to value if absent; the oldest entries go past the bound."""
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        cache[key] = value
+        while len(cache) > self.remembered_members:
+            cache.popitem(last=False)
+        return value
+
+
+def _allowed_to_change(by: Asker, chat_admin: bool) -> str:
+    """The change log's name of the asker; NotAllowed unless they are one of the chat's admins."""
+    named = by.name and by.name != by.user_id
+    who = limits.who(f"{by.key} ({by.name})" if named else by.key)
+    if not chat_admin:
+        raise NotAllowed(who, CHAT_ADMINS_ONLY)
+    return who
+
+
+_WORD = re.compile(r"[\w@]+")
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(_WORD.findall(text.casefold())) + " "
+
+
+def _names(chat: GuardedChat, said: str) -> bool:
+    title = _words(chat.title)
+    by_title = len(title.strip()) >= MIN_TITLE and title in said
+    by_name = chat.username is not None and (
+        f" @{chat.username.casefold()} " in said or f" {chat.username.casefold()} " in said
+    )
+    return by_title or by_name
