@@ -183,7 +183,8 @@ class MemberMethods:
     def bot_is_admin(self, chat: JSON) -> None:
         self.join(chat, self.me, "administrator")  # type: ignore[attr-defined]
 
-    async def member_joins(self, chat: JSON, user: JSON, service_message: bool = True) -> JSON | None:
+    async def member_joins(self, chat: JSON, user: JSON,
+                           service_message: bool = True) -> JSON | None:
         """user joins chat: the chat_member update (sent to bots that are administrators, as
         Telegram does) and, unless hidden, the new_chat_members service message (returned)."""
         old = self.members.get((chat["id"], user["id"]), {"status": "left", "user": user})

@@ -10,6 +10,7 @@ import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 from datetime import date
 from pathlib import Path
 
@@ -57,6 +58,7 @@ class Harness:
     ann: JSON
     bob: JSON
     group: JSON
+    app: Any = None  # the Application under test (its bot_data["services"])
 
 
 async def seeded_core(seed: Sequence[Correction] = SEED, registry: MemoryRegistry | None = None,
@@ -88,11 +90,12 @@ async def start_bot(fake: FakeTelegram, config: TelegramConfig,
                     preferences: ChatPreferences | None = None) -> AsyncIterator[Harness]:
     core, registry = await seeded_core(registry=registry, feeds=feeds, preferences=preferences)
     stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(serve(build_application(core, config), config, stop, ready))
+    app = build_application(core, config)
+    task = asyncio.create_task(serve(app, config, stop, ready))
     await asyncio.wait_for(ready.wait(), 10)
     fake.group(-100500, "Readers")
     harness = Harness(fake, core, registry, fake.user(MODERATOR_ID, "Mo", "mod"),
-                      fake.user(2, "Ann", "ann"), fake.user(3, "Bob"), fake.chats[-100500])
+                      fake.user(2, "Ann", "ann"), fake.user(3, "Bob"), fake.chats[-100500], app)
     for user in (harness.mod, harness.ann, harness.bob):
         fake.private(user)
         fake.join(harness.group, user)

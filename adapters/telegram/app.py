@@ -25,12 +25,14 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from adapters.telegram import group, limits
+from adapters.telegram import guard as g
 from adapters.telegram import handlers as h
 from adapters.telegram.config import TelegramConfig
 from adapters.telegram.liveness import PollWatch
 from adapters.telegram.moderation import BUTTON_PATTERN, TelegramNotices
 from adapters.telegram.throttle import Throttle
 from adapters.telegram.verify import verify
+from adapters.telegram.watch import APPROVE_PATTERN, Watch
 from bot.core import Core
 from bot.health import Health
 
@@ -45,7 +47,9 @@ CHANNEL_POST = filters.UpdateType.CHANNEL_POST
 DM_TEXT = filters.ChatType.PRIVATE & POSTED & NEW_MESSAGES
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CHANNEL_POST,
                    Update.EDITED_CHANNEL_POST, Update.INLINE_QUERY, Update.MY_CHAT_MEMBER,
-                   Update.CALLBACK_QUERY]
+                   Update.CHAT_MEMBER, Update.CALLBACK_QUERY]
+GROUP_MESSAGES = filters.ChatType.GROUPS & ~filters.UpdateType.CHANNEL_POSTS
+WATCHERS = 1  # the guard's handler group: runs beside the one that answers
 CONNECT_RETRIES = 3  # only failed connects are retried: nothing was sent, so nothing doubles
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -58,7 +62,7 @@ def register_handlers(app: TelegramApp) -> None:
         [
             CommandHandler("start", h.start, NEW_MESSAGES),
             CommandHandler("help", h.help_command, NEW_MESSAGES),
-            CommandHandler("check", h.check, NEW_MESSAGES),
+            CommandHandler("check", g.check, NEW_MESSAGES),
             CommandHandler("sources", h.sources, NEW_MESSAGES),
             CommandHandler("history", h.history, NEW_MESSAGES),
             CommandHandler("report", h.report, NEW_MESSAGES),
@@ -70,14 +74,20 @@ def register_handlers(app: TelegramApp) -> None:
             CommandHandler("language", group.language, NEW_MESSAGES),
             CommandHandler("feeds", h.feeds, NEW_MESSAGES),
             CommandHandler("verify", verify, NEW_MESSAGES),
+            CommandHandler("guard", g.guard, NEW_MESSAGES),
             MessageHandler(filters.StatusUpdate.MIGRATE, group.migrated),
-            MessageHandler(DM_TEXT, h.private_text),
+            MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, g.joined),
+            MessageHandler(DM_TEXT, g.private_text),
             MessageHandler(CHATTER, group.autocheck_message),
             ChatMemberHandler(group.added_to_chat, ChatMemberHandler.MY_CHAT_MEMBER),
+            ChatMemberHandler(g.member_changed, ChatMemberHandler.CHAT_MEMBER),
             CallbackQueryHandler(h.moderation_button, pattern=BUTTON_PATTERN),
+            CallbackQueryHandler(g.approve, pattern=APPROVE_PATTERN),
             InlineQueryHandler(h.inline_query),
         ]
     )
+    # The guard also reads every group message: a sender under a new name is looked at.
+    app.add_handler(MessageHandler(GROUP_MESSAGES, g.sender), group=WATCHERS)
     app.add_error_handler(h.on_error)
     services = app.bot_data["services"]
     services.commands = frozenset(
@@ -109,7 +119,9 @@ def build_application(
     throttle = Throttle(config.throttle_count, config.throttle_seconds, config.group_count,
                         config.group_seconds, config.private_count, config.private_seconds,
                         config.max_queued, config.max_wait)
-    app.bot_data["services"] = h.Services(core=core, throttle=throttle)
+    watch = Watch(app.bot, core, throttle, config.moderator_chat, config.guard_refresh,
+                  config.photo_queue, config.photo_rate)
+    app.bot_data["services"] = h.Services(core=core, throttle=throttle, watch=watch)
     core.listen(TelegramNotices(app.bot, config.moderator_chat))
     app.bot_data["poll"] = poll
     register_handlers(app)

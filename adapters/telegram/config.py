@@ -31,6 +31,9 @@ class TelegramConfig:
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
     moderator_chat: int | None = None  # ISOFFICIAL_MODERATOR_CHAT's telegram:<chat id>
+    guard_refresh: float = 600.0  # a guarded chat's admins re-read at most this often (seconds)
+    photo_queue: int = 100  # members' photos waiting to be hashed; past it, offers are refused
+    photo_rate: float = 5.0  # members' photos fetched per second, at most
 
     @property
     def base_file_url(self) -> str:

@@ -35,6 +35,7 @@ from adapters.telegram.render import (
     text_html,
 )
 from adapters.telegram.throttle import Throttle
+from adapters.telegram.watch import Watch
 from bot import render
 from bot.commands import REPORT_USAGE, VERDICT_USAGE
 from bot.core import Core, IdLookup
@@ -91,6 +92,7 @@ class Services:
 
     core: Core
     throttle: Throttle
+    watch: Watch  # the guard's caches and queues
     payloads: Payloads = field(default_factory=Payloads)
     commands: frozenset[str] = frozenset()  # the commands this bot answers
     alarmed: Seen = field(default_factory=Seen)  # (chat, message) auto-check already answered

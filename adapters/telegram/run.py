@@ -82,6 +82,7 @@ async def _answer(
             with contextlib.suppress(TelegramError):  # a poll that died was reported already
                 await updater.stop()
             await app.stop()
+            await app.bot_data["services"].watch.close()
 
 
 async def _until_stopped(

@@ -87,6 +87,15 @@ class Throttle:
             window.book(slot)
         return Admission(slot - now, queued=True)
 
+    def reserve(self, chat_id: int) -> float:
+        """Book the group's next slot for a message the bot sends unasked (a guard warning):
+        never refused, it shares the budget of the group's answers; returns the wait."""
+        now = self.clock()
+        window = self._window("group", chat_id, 0, self.group)
+        slot = window.next_slot(now)
+        window.book(slot)
+        return slot - now
+
     def _window(self, kind: str, chat: int, user: int, limit: tuple[int, float]) -> Window:
         key = (kind, chat, user)
         window = self._windows.pop(key, None) or Window(*limit)

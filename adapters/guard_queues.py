@@ -1,0 +1,161 @@
+"""What keeps the guard within a platform's limits, shared by both adapters.
+
+- PhotoQueue: members' profile photos are fetched one at a time, at most `per_second`, with at
+  most `bound` waiting; past the bound an offer is refused (and counted), so a join wave of
+  thousands never downloads thousands of photos. Name warnings never wait for it.
+- WarningQueue: warnings go out as soon as the chat's next message slot comes; whatever piled
+  up meanwhile goes out together, packed into as few messages as the platform allows. So a wave
+  of impostors costs a few messages, and no warning is dropped.
+
+Both count what they do in Prometheus metrics (served by /metrics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from prometheus_client import Counter, Gauge
+
+log = logging.getLogger(__name__)
+
+PHOTOS = Counter(
+    "isofficial_guard_photos", "Members' photos offered to the guard's photo queue, by outcome: "
+    "queued, fetched, failed, refused (queue full)", ["platform", "outcome"],
+)
+PHOTOS_WAITING = Gauge("isofficial_guard_photo_queue", "Photos waiting to be fetched", ["platform"])
+WARNINGS = Counter("isofficial_guard_warnings", "Impostor warnings sent", ["platform"])
+WARNING_MESSAGES = Counter("isofficial_guard_warning_messages",
+                           "Messages that carried them", ["platform"])
+
+Job = Callable[[], Coroutine[None, None, None]]
+B = TypeVar("B")  # a platform's button
+
+
+class PhotoQueue:
+    """One fetch at a time, at most per_second, at most bound waiting (the rest refused)."""
+
+    def __init__(self, platform: str, bound: int = 100, per_second: float = 5.0) -> None:
+        self.platform, self.bound, self.per_second = platform, bound, per_second
+        self._waiting: OrderedDict[Hashable, tuple[Job, contextvars.Context]] = OrderedDict()
+        self._worker: asyncio.Task[None] | None = None
+        self.fetched = self.refused = self.failed = 0
+        self.most_waiting = 0  # the longest the queue ever was
+
+    def offer(self, key: Hashable, job: Job) -> bool:
+        """Queue job (one per key: a second offer of a waiting key is a no-op); False when full.
+        The job runs in the offerer's context (its language)."""
+        if key in self._waiting:
+            return True
+        if len(self._waiting) >= self.bound:
+            self.refused += 1
+            PHOTOS.labels(self.platform, "refused").inc()
+            return False
+        self._waiting[key] = (job, contextvars.copy_context())
+        self.most_waiting = max(self.most_waiting, len(self._waiting))
+        PHOTOS.labels(self.platform, "queued").inc()
+        PHOTOS_WAITING.labels(self.platform).set(len(self._waiting))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work())
+        return True
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    async def _work(self) -> None:
+        while self._waiting:
+            _key, (job, context) = self._waiting.popitem(last=False)
+            PHOTOS_WAITING.labels(self.platform).set(len(self._waiting))
+            try:
+                await asyncio.create_task(job(), context=context)
+                self.fetched += 1
+                PHOTOS.labels(self.platform, "fetched").inc()
+            except Exception:  # one member's photo must not stop the others
+                self.failed += 1
+                PHOTOS.labels(self.platform, "failed").inc()
+                log.warning("fetching a member's photo failed", exc_info=True)
+            await asyncio.sleep(1 / self.per_second)
+
+    async def close(self) -> None:
+        self._waiting.clear()
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+
+
+@dataclass(frozen=True, slots=True)
+class GuardWarning(Generic[B]):
+    text: str  # one warning, one or more lines
+    button: B | None = None  # e.g. "Approve <name>", when the member was restricted
+
+
+def pack(waiting: deque[GuardWarning[B]], limit: int, max_buttons: int) -> list[GuardWarning[B]]:
+    """Take from waiting as many warnings as fit one message (limit characters with the blank
+    lines between them, max_buttons buttons); at least one, clipped by the sender if too long."""
+    taken: list[GuardWarning[B]] = []
+    size = buttons = 0
+    while waiting:
+        warning = waiting[0]
+        grown = size + len(warning.text) + (2 if taken else 0)
+        more = buttons + (warning.button is not None)
+        if taken and (grown > limit or more > max_buttons):
+            break
+        taken.append(waiting.popleft())
+        size, buttons = grown, more
+    return taken
+
+
+# Sends (chat, warnings) as one message.
+Send = Callable[[str, Sequence[GuardWarning[B]]], Awaitable[None]]
+
+
+class WarningQueue(Generic[B]):
+    """Per destination chat: wait for its slot (`delay(chat)` seconds, booked), then send what
+    is waiting, packed; repeat until nothing waits. Adding never blocks."""
+
+    def __init__(self, platform: str, send: Send[B], delay: Callable[[str], float],
+                 limit: int, max_buttons: int) -> None:
+        self.platform, self.send, self.delay = platform, send, delay
+        self.limit, self.max_buttons = limit, max_buttons
+        self._waiting: dict[str, deque[GuardWarning[B]]] = {}
+        self._senders: dict[str, asyncio.Task[None]] = {}
+        self.sent = self.messages = 0
+
+    def add(self, chat: str, warning: GuardWarning[B]) -> None:
+        self._waiting.setdefault(chat, deque()).append(warning)
+        sender = self._senders.get(chat)
+        if sender is None or sender.done():
+            self._senders[chat] = asyncio.create_task(self._drain(chat))
+
+    async def _drain(self, chat: str) -> None:
+        waiting = self._waiting[chat]
+        while waiting:
+            await asyncio.sleep(self.delay(chat))
+            batch = pack(waiting, self.limit, self.max_buttons)
+            try:
+                await self.send(chat, batch)
+            except Exception:  # the chat is gone or refuses the bot: nothing more to do there
+                log.warning("could not warn chat %s:%s", self.platform, chat, exc_info=True)
+                waiting.clear()
+                return
+            self.sent += len(batch)
+            self.messages += 1
+            WARNINGS.labels(self.platform).inc(len(batch))
+            WARNING_MESSAGES.labels(self.platform).inc()
+        del self._waiting[chat]
+
+    async def idle(self) -> None:
+        """Until every waiting warning is sent (for shutdown and tests)."""
+        while running := [task for task in self._senders.values() if not task.done()]:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in self._senders.values():
+            task.cancel()
+        await asyncio.gather(*self._senders.values(), return_exceptions=True)

@@ -1,0 +1,244 @@
+"""The guard's eyes on Telegram: who a member is (name, username, photo hash), the chat's
+admins (getChatAdministrators, refreshed on promotions and at most every `refresh` seconds,
+their photos re-hashed only when they change), and what happens to an impostor: a warning in
+the chat and the moderators' chat, optionally a restriction until an admin approves, and the
+join message deleted."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from telegram import (
+    Bot,
+    Chat,
+    ChatMemberAdministrator,
+    ChatMemberOwner,
+    ChatPermissions,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    User,
+)
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from adapters.guard_queues import GuardWarning, PhotoQueue, WarningQueue
+from adapters.photos import photo_hash
+from adapters.telegram.render import MESSAGE_LIMIT, text_html
+from adapters.telegram.throttle import Throttle
+from bot import guard_text
+from bot.core import Core
+from bot.guard import Impersonation, Member
+from bot.i18n import _
+
+log = logging.getLogger(__name__)
+
+Warned = GuardWarning[InlineKeyboardButton]
+APPROVE_PATTERN = r"^guard:ok:-?\d{1,20}:\d{1,20}$"
+PHOTO_BYTES = 5 << 20  # a profile photo bigger than this is not a profile photo: skipped
+MAX_BUTTONS = 20  # Approve buttons under one warning message
+
+
+def member_of(user: User, photo: int | None = None) -> Member:
+    return Member("telegram", str(user.id), user.username, user.full_name, photo)
+
+
+class Bounded(OrderedDict[tuple[int, int], object]):
+    """A map of (chat, user) to what was last seen, the least recently used forgotten first."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def put(self, key: tuple[int, int], value: object) -> object | None:
+        """Store value; returns what was there before (None: never seen or forgotten)."""
+        before = self.pop(key, None)
+        self[key] = value
+        while len(self) > self.capacity:
+            self.popitem(last=False)
+        return before
+
+
+@dataclass
+class Watch:
+    """What the Telegram guard keeps: caches, the photo queue, the warnings queue."""
+
+    bot: Bot
+    core: Core
+    throttle: Throttle
+    moderators_chat: int | None = None  # the operator's (ISOFFICIAL_MODERATOR_CHAT)
+    refresh: float = 600.0  # admins re-read at most this often, unless a promotion says so
+    photo_bound: int = 100
+    photo_rate: float = 5.0
+    seen: Bounded = field(default_factory=lambda: Bounded(100_000))  # (chat, user) -> names
+    photos: Bounded = field(default_factory=lambda: Bounded(100_000))  # (0, user) -> hash
+    admin_photos: dict[int, tuple[str, int | None]] = field(default_factory=dict)
+    admins_read: dict[int, float] = field(default_factory=dict)  # chat -> when
+    flagged: Bounded = field(default_factory=lambda: Bounded(10_000))  # (chat, user) impostors
+    joins: Bounded = field(default_factory=lambda: Bounded(10_000))  # (chat, user) -> message id
+    queue: PhotoQueue = field(init=False)
+    warnings: WarningQueue[InlineKeyboardButton] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.queue = PhotoQueue("telegram", self.photo_bound, self.photo_rate)
+        self.warnings = WarningQueue("telegram", self._send, self._slot, MESSAGE_LIMIT - 96,
+                                     MAX_BUTTONS)
+
+    # --- admins -------------------------------------------------------------------------------
+
+    async def admins(self, chat: Chat, force: bool = False) -> None:
+        """Re-read the chat's admins when asked to, or when the last read is `refresh` old."""
+        read = self.admins_read.get(chat.id)
+        if not force and read is not None and time.monotonic() - read < self.refresh:
+            return
+        self.admins_read[chat.id] = time.monotonic()
+        try:
+            found = await self.bot.get_chat_administrators(chat.id)
+        except TelegramError as error:  # removed from the chat, or it is gone
+            log.info("getChatAdministrators %s: %s", chat.id, error)
+            return
+        people = [m.user for m in found if isinstance(m, ChatMemberAdministrator | ChatMemberOwner)
+                  and not m.user.is_bot]
+        admins = [member_of(user, await self._admin_photo(user)) for user in people]
+        self.core.guard.set_admins("telegram", str(chat.id), admins)
+        self.core.guard.set_chat("telegram", str(chat.id), chat.title or str(chat.id),
+                                 chat.username)
+
+    async def _admin_photo(self, user: User) -> int | None:
+        """The admin's photo hash, downloaded again only when the photo changed."""
+        try:
+            photos = await self.bot.get_user_profile_photos(user.id, limit=1)
+        except TelegramError as error:
+            log.info("getUserProfilePhotos %s: %s", user.id, error)
+            return self.admin_photos.get(user.id, ("", None))[1]
+        if not photos.photos:
+            self.admin_photos.pop(user.id, None)
+            return None
+        size = photos.photos[0][-1]
+        known = self.admin_photos.get(user.id)
+        if known is not None and known[0] == size.file_unique_id:
+            return known[1]
+        hashed = await self._download(size.file_id)
+        self.admin_photos[user.id] = (size.file_unique_id, hashed)
+        return hashed
+
+    async def _download(self, file_id: str) -> int | None:
+        file = await self.bot.get_file(file_id)
+        if file.file_size is not None and file.file_size > PHOTO_BYTES:
+            return None
+        return photo_hash(bytes(await file.download_as_bytearray()))
+
+    async def _member_photo(self, user: User) -> int | None:
+        photos = await self.bot.get_user_profile_photos(user.id, limit=1)
+        return await self._download(photos.photos[0][0].file_id) if photos.photos else None
+
+    # --- members ------------------------------------------------------------------------------
+
+    async def look_at(self, chat: Chat, user: User) -> None:
+        """A member arrived, renamed, or is seen for the first time: warn if they pose as
+        someone; by name at once, by photo later through the queue (when worth it)."""
+        guard = self.core.guard
+        if user.id == self.bot.id or not await guard.is_on("telegram", str(chat.id)):
+            return
+        await self.admins(chat)
+        cached = self.photos.get((0, user.id))
+        member = member_of(user, cached if isinstance(cached, int) else None)
+        found = await guard.inspect("telegram", str(chat.id), member)
+        if found is not None:
+            await self.act(chat, found)
+        elif (0, user.id) not in self.photos and guard.needs_photo("telegram", str(chat.id),
+                                                                   member):
+            self.queue.offer((chat.id, user.id), lambda: self._by_photo(chat, user))
+
+    async def _by_photo(self, chat: Chat, user: User) -> None:
+        hashed = await self._member_photo(user)
+        self.photos.put((0, user.id), hashed)
+        if hashed is None:
+            return
+        member = member_of(user, hashed)
+        found = await self.core.guard.inspect("telegram", str(chat.id), member)
+        if found is not None:
+            await self.act(chat, found)
+
+    def seen_name(self, chat: Chat, user: User) -> bool:
+        """Remember the sender's names; True when they changed (or were never seen)."""
+        names = (user.full_name, user.username)
+        return self.seen.put((chat.id, user.id), names) != names
+
+    def known_user(self, chat_id: int, username: str) -> int | None:
+        """The id of a member of chat seen with @username (admins included)."""
+        wanted = username.removeprefix("@").casefold()
+        for admin in self.core.guard.admins("telegram", str(chat_id)):
+            if (admin.username or "").casefold() == wanted:
+                return int(admin.user_id)
+        for (seen_chat, user_id), names in reversed(self.seen.items()):
+            if seen_chat == chat_id and isinstance(names, tuple) and names[1] and \
+                    str(names[1]).casefold() == wanted:
+                return user_id
+        return None
+
+    # --- acting on an impostor ------------------------------------------------------------------
+
+    async def act(self, chat: Chat, found: Impersonation) -> None:
+        """Warn (chat and moderators' chat), and do what the chat's admins chose."""
+        options = await self.core.guard.options("telegram", str(chat.id))
+        user_id = int(found.member.user_id)
+        self.flagged.put((chat.id, user_id), True)
+        button = None
+        if options.restrict_until_approved and await self._restrict(chat.id, user_id):
+            button = InlineKeyboardButton(
+                "✅ " + _("Approve {name}").format(name=found.member.display_name[:40]),
+                callback_data=f"guard:ok:{chat.id}:{user_id}")
+        warning = GuardWarning(guard_text.warning(found), button)
+        self.warnings.add(str(chat.id), warning)
+        for moderators in {options.moderators_chat, _str(self.moderators_chat)} - {None}:
+            assert moderators is not None
+            where = _("in {chat}").format(chat=chat.title or chat.id)
+            self.warnings.add(moderators, GuardWarning(f"{where}: {warning.text}", button))
+        if options.delete_join:
+            await self.delete_join(chat.id, user_id)
+
+    async def delete_join(self, chat_id: int, user_id: int) -> None:
+        """Delete the impostor's join message, once it is known and they are flagged."""
+        message_id = self.joins.get((chat_id, user_id))
+        if not isinstance(message_id, int) or (chat_id, user_id) not in self.flagged:
+            return
+        self.joins.pop((chat_id, user_id), None)
+        try:
+            await self.bot.delete_message(chat_id, message_id)
+        except TelegramError as error:  # not an admin with that right, or already gone
+            log.info("could not delete join message in %s: %s", chat_id, error)
+
+    async def _restrict(self, chat_id: int, user_id: int) -> bool:
+        try:
+            return await self.bot.restrict_chat_member(chat_id, user_id,
+                                                       ChatPermissions.no_permissions())
+        except TelegramError as error:  # the bot lacks the right, or they are an admin
+            log.info("could not restrict %s in %s: %s", user_id, chat_id, error)
+            return False
+
+    async def lift(self, chat_id: int, user_id: int) -> None:
+        await self.bot.restrict_chat_member(chat_id, user_id, ChatPermissions.all_permissions())
+
+    def _slot(self, chat: str) -> float:
+        """Seconds until the chat's next message slot, booked (warnings share the budget of
+        the chat's answers: Telegram's ~20 messages a minute per group)."""
+        return self.throttle.reserve(int(chat))
+
+    async def _send(self, chat: str, warnings: Sequence[Warned]) -> None:
+        text = "\n\n".join(w.text for w in warnings)
+        buttons = [[w.button] for w in warnings if w.button is not None]
+        await self.bot.send_message(int(chat), text_html(text),
+                                    parse_mode=ParseMode.HTML,
+                                    reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+
+    async def close(self) -> None:
+        await self.queue.close()
+        await self.warnings.close()
+
+
+def _str(value: int | None) -> str | None:
+    return None if value is None else str(value)
