@@ -25,6 +25,7 @@ SAME_NAME = "same-name"  # the reason for an exact copy of a name (no trick need
 PHOTO = "photo"
 INVISIBLE = "invisible"
 MIXED_SCRIPT = "mixed-script"
+PART_DROPPED = "part-dropped"  # bot.lookalike's detail: the official minus digits or last word
 _MEMBER = "member/"  # the prefix of a query's own ref: never one of the indexed ones
 _LOOKUP_LIMIT = 10  # lookalikes asked of the registry's index, before keeping this platform's
 
@@ -94,7 +95,7 @@ def _as_admin(member: Member, admins: AdminIndex) -> Impersonation | None:
     photo_of = admins.by_photo(member.photo) if member.photo is not None else None
     for name in member.names():
         for admin, written, found in admins.by_name(name):
-            if found.strength is Strength.STRONG or admin == photo_of:
+            if _strong_here(found) or admin == photo_of:
                 photo = (PHOTO,) if admin == photo_of else ()
                 return _found(member, name, written, found, photo, imitates=admin)
     if photo_of is not None:
@@ -140,9 +141,15 @@ def _found(
     )
 
 
+def _strong_here(found: Lookalike) -> bool:
+    """Strong in a chat: a member called by a part of an admin's username (Boris for
+    boris_ops) is most often another Boris; that counts with the admin's photo only."""
+    return found.strength is Strength.STRONG and found.detail != PART_DROPPED
+
+
 def _closest(found: Lookalike) -> tuple[bool, bool, float]:
     """Strong first; among them the very same name (its invisible characters aside) first."""
-    return found.strength is Strength.WEAK, found.reason is not Reason.CROSS_PLATFORM, -found.score
+    return not _strong_here(found), found.reason is not Reason.CROSS_PLATFORM, -found.score
 
 
 def _username_ref(member: Member) -> AccountRef | None:
