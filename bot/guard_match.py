@@ -16,13 +16,16 @@ from bot.model import AccountRef, IsOfficialError, Lookalike, Reason, Strength
 from bot.platforms import normalize_handle
 from bot.skeleton import describe_character, invisible_characters, mixed_script, odd_letters
 
-# Bits two pHashes of the same photo may differ by: measured on re-encoded, resized and
-# slightly cropped copies (benchmarks/bench_guard.py prints the distances; tests pin the cases).
-PHOTO_DISTANCE = 10
+# Bits two pHashes of the same photo may differ by. Measured (benchmarks/bench_guard.py) on
+# photo-like images: JPEG quality 85..35 and 640..96 pixels move at most 4 bits, a 2% crop at
+# each edge at most 10, a 5% crop 6..16; 44,850 pairs of distinct images are 14 bits apart or
+# more (3 pairs at 14). Hence 12: no false match measured, copies cropped up to ~2-4% still match.
+PHOTO_DISTANCE = 12
 SAME_NAME = "same-name"  # the reason for an exact copy of a name (no trick needed on chats)
 PHOTO = "photo"
 INVISIBLE = "invisible"
 MIXED_SCRIPT = "mixed-script"
+PART_DROPPED = "part-dropped"  # bot.lookalike's detail: the official minus digits or last word
 _MEMBER = "member/"  # the prefix of a query's own ref: never one of the indexed ones
 _LOOKUP_LIMIT = 10  # lookalikes asked of the registry's index, before keeping this platform's
 
@@ -92,7 +95,7 @@ def _as_admin(member: Member, admins: AdminIndex) -> Impersonation | None:
     photo_of = admins.by_photo(member.photo) if member.photo is not None else None
     for name in member.names():
         for admin, written, found in admins.by_name(name):
-            if found.strength is Strength.STRONG or admin == photo_of:
+            if _strong_here(found) or admin == photo_of:
                 photo = (PHOTO,) if admin == photo_of else ()
                 return _found(member, name, written, found, photo, imitates=admin)
     if photo_of is not None:
@@ -138,9 +141,15 @@ def _found(
     )
 
 
+def _strong_here(found: Lookalike) -> bool:
+    """Strong in a chat: a member called by a part of an admin's username (Boris for
+    boris_ops) is most often another Boris; that counts with the admin's photo only."""
+    return found.strength is Strength.STRONG and found.detail != PART_DROPPED
+
+
 def _closest(found: Lookalike) -> tuple[bool, bool, float]:
     """Strong first; among them the very same name (its invisible characters aside) first."""
-    return found.strength is Strength.WEAK, found.reason is not Reason.CROSS_PLATFORM, -found.score
+    return not _strong_here(found), found.reason is not Reason.CROSS_PLATFORM, -found.score
 
 
 def _username_ref(member: Member) -> AccountRef | None:

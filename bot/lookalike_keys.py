@@ -35,7 +35,8 @@ _SHORT_LAST_WORD = re.compile(r"[_.\-][^_.\-]{1,4}$")  # nasa_gov, bbc-uk: a suf
 _AFFIX_TEXT = """official officials real the its support help helpdesk desk team staff login signin
     logon verify verification secure security account accounts auth connect app apps web www
     online live wallet hq news tv giveaway giveaways gift gifts free claim airdrop drop bonus
-    promo reward rewards event events update service services portal site page fan fans"""
+    promo reward rewards event events update service services portal site page fan fans
+    admin admins administrator administration moderator moderators"""
 
 MIN_TYPO_LENGTH = 5  # shorter names differ by one letter from too many others (duo, durov)
 MIN_BRAND_IN_LABEL = 6  # a brand found anywhere inside a longer domain label (not oasis in groasis)

@@ -8,14 +8,16 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 
 from bot.core import Core
+from bot.guard import Guard
 from bot.lookalike import LookalikeIndex
 from bot.model import STARTER_DATA, Correction
-from bot.ports import Registry, VerificationStore
+from bot.ports import GuardStore, Registry, VerificationStore
 from bot.verifying import Verifier
 from isofficial.settings import Settings
 from knowledge.database import default_database_url, one_process_at_a_time
 from knowledge.feeds.store import SqlFeedCatalog
 from knowledge.fetcher import SafeFetcher
+from knowledge.guard import MemoryGuardStore, SqlGuardStore
 from knowledge.importer import import_rows, read_rows
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
@@ -71,8 +73,10 @@ async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = 
     feeds, preferences = SqlFeedCatalog(registry.engine), SqlChatPreferences(registry.engine)
     verifier = live_verifier(registry, SqlVerificationStore(registry))
     if not lookalikes:
-        return Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences, verifier)
-    return await Core.start(registry, settings.moderators, feeds, preferences, verifier)
+        core = Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences, verifier)
+    else:
+        core = await Core.start(registry, settings.moderators, feeds, preferences, verifier)
+    return with_guard(core, SqlGuardStore(registry.engine))
 
 
 async def memory_core(
@@ -83,9 +87,16 @@ async def memory_core(
     for correction in seed:
         await registry.apply(correction, by="seed")
     verifier = live_verifier(registry, MemoryVerificationStore(registry))
-    return await Core.start(
+    core = await Core.start(
         registry, moderators, preferences=MemoryChatPreferences(), verifier=verifier
     )
+    return with_guard(core, MemoryGuardStore())
+
+
+def with_guard(core: Core, store: GuardStore) -> Core:
+    """The core's guard over its index of protected accounts, kept in store."""
+    core.guard = Guard(core.index, store)
+    return core
 
 
 def live_verifier(

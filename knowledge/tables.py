@@ -191,3 +191,28 @@ entity_aliases = Table(
     Column("alias", String(300), primary_key=True),
     Index(None, "alias"),
 )
+
+# Each chat's guard (bot/guard): opted in or not, the admins' options, who last changed it.
+guard_settings = Table(
+    "guard_settings",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("chat_id", String(100), primary_key=True),
+    Column("on", Boolean, nullable=False),
+    Column("restrict_until_approved", Boolean, nullable=False),
+    Column("delete_join", Boolean, nullable=False),
+    Column("moderators_chat", String(100)),  # where warnings are copied; None: nowhere
+    Column("changed_by", String(200), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
+# Members a chat's admins allowed: never warned about again in that chat.
+guard_allowed = Table(
+    "guard_allowed",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("chat_id", String(100), primary_key=True),
+    Column("user_id", String(100), primary_key=True),
+    Column("allowed_by", String(200), nullable=False),
+    Column("allowed_at", UtcDateTime, nullable=False),
+)
