@@ -89,6 +89,22 @@ class PhotoQueue:
             await asyncio.gather(self._worker, return_exceptions=True)
 
 
+class Bounded(OrderedDict[tuple[object, ...], object]):
+    """Keys such as (chat, user) to what was last seen; the least recently used go first."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def put(self, key: tuple[object, ...], value: object) -> object | None:
+        """Store value; returns what was there before (None: never seen or forgotten)."""
+        before = self.pop(key, None)
+        self[key] = value
+        while len(self) > self.capacity:
+            self.popitem(last=False)
+        return before
+
+
 @dataclass(frozen=True, slots=True)
 class GuardWarning(Generic[B]):
     text: str  # one warning, one or more lines

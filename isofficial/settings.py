@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway: str | None = None
     discord_autocheck: bool = False  # asks Discord for the message-content intent
+    discord_guard: bool = False  # /guard; asks Discord for the (privileged) members intent
+    discord_cdn: str = "https://cdn.discordapp.com"  # where avatars are read from
 
     discord_shard_id: int | None = None  # this process's shard, Discord split over processes
     discord_shard_count: int | None = None

@@ -526,7 +526,16 @@ class FakeDiscord(MemberWorld):
         if recipient is None and channel_id not in guild_channels:
             self._fail(f"message sent to unknown channel {channel_id}")
             return _error(404, 10003, "Unknown Channel")
-        return self._reject(body) or _json(self._message(channel_id, self.bot, body))
+        if rejected := self._reject(body):
+            return rejected
+        allowed, headers = self.channel_bucket(channel_id)
+        if not allowed:
+            response = self._rate_limited()
+            response.headers.update(headers)
+            return response
+        response = _json(self._message(channel_id, self.bot, body))
+        response.headers.update(headers)
+        return response
 
     def dms_to(self, user: FakeUser) -> list[JSON]:
         channels = {c for c, u in self.dm_channels.items() if u == user.id}
@@ -688,6 +697,16 @@ class FakeDiscord(MemberWorld):
         command = self.command(name)
         data = {"id": command["id"], "name": name, "type": 1,
                 "options": self._options(command, values, None)}
+        return await self._interact(2, data, user, guild)
+
+    async def subcommand(self, name: str, sub: str, user: FakeUser,
+                         guild: FakeGuild | None = None, **values: Any) -> Exchange:
+        """A member runs /name sub with these option values (a command group's subcommand)."""
+        command = self.command(name)
+        [declared] = [o for o in command.get("options", []) if o["name"] == sub and o["type"] == 1]
+        options = self._options(declared, values, None)
+        data = {"id": command["id"], "name": name, "type": 1,
+                "options": [{"name": sub, "type": 1, "options": options}]}
         return await self._interact(2, data, user, guild)
 
     async def autocomplete(self, name: str, focused: str, user: FakeUser,

@@ -9,6 +9,7 @@ discord.py reads them (Member, Role, Asset).
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,9 @@ class MemberWorld:
     identified: list[JSON]
 
     def _init_members(self) -> None:
+        self.channel_limit: tuple[int, float] | None = None  # (messages, seconds) per channel
+        self.floods = 0  # 429s answered for a channel over its limit
+        self._posted: dict[int, list[float]] = {}
         self.rosters: dict[int, Roster] = {}  # guild id -> its roster
         self.avatar_downloads = 0
         self.timeouts: dict[tuple[int, int], str | None] = {}  # (guild, user) -> until
@@ -94,7 +98,33 @@ class MemberWorld:
     def _wants_members(self) -> bool:
         return bool(self.identified and self.identified[-1]["intents"] & GUILD_MEMBERS)
 
+    def channel_bucket(self, channel_id: int) -> tuple[bool, dict[str, str]]:
+        """Discord's per-channel message bucket: (allowed, the X-RateLimit headers)."""
+        if self.channel_limit is None:
+            return True, {}
+        count, seconds = self.channel_limit
+        now = time.monotonic()
+        posted = [t for t in self._posted.get(channel_id, []) if t > now - seconds]
+        allowed = len(posted) < count
+        if allowed:
+            posted.append(now)
+        else:
+            self.floods += 1
+        self._posted[channel_id] = posted
+        reset = max(0.0, posted[0] + seconds - now) if posted else 0.0
+        return allowed, {"X-RateLimit-Limit": str(count),
+                         "X-RateLimit-Remaining": str(max(0, count - len(posted))),
+                         "X-RateLimit-Reset-After": f"{reset:.3f}",
+                         "X-RateLimit-Reset": f"{time.time() + reset:.3f}",
+                         "X-RateLimit-Bucket": f"channel-{channel_id}"}
+
     # ---- what tests do ----------------------------------------------------------------------
+
+    def add_member(self, guild: Any, user: Any) -> JSON:
+        """user is a member of guild from the start (listed in member chunks, no event)."""
+        member = self.member_payload(guild, user)
+        self.roster(guild).members[user.id] = member
+        return member
 
     async def member_joins(self, guild: Any, user: Any) -> JSON:
         """user joins guild: GUILD_MEMBER_ADD reaches a bot with the members intent."""

@@ -17,6 +17,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord.commands import BotContext, SourcesView, autocheck_message, register
+from adapters.discord.guard import ApproveButton, DiscordWatch
 from adapters.discord.moderation import DiscordNotices, ReportButton
 from bot import i18n
 from bot.health import Health
@@ -26,31 +27,37 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def discord_endpoints(api_base: str, gateway: str | None) -> Iterator[None]:
-    """Point discord.py at a REST base and gateway (a proxy, or a test's fake Discord).
+def discord_endpoints(api_base: str, gateway: str | None,
+                      cdn: str | None = None) -> Iterator[None]:
+    """Point discord.py at a REST base, gateway and CDN (a proxy, or a test's fake Discord).
 
-    discord.py keeps both as class attributes (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY) and
-    builds every request URL from them, interaction callbacks included; there is no per-client
-    knob. So they are process-wide: set for the bot's lifetime, restored afterwards. One process
-    runs one Discord bot.
+    discord.py keeps them as class attributes (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY,
+    Asset.BASE) and builds every request URL from them, interaction callbacks included; there is
+    no per-client knob. So they are process-wide: set for the bot's lifetime, restored
+    afterwards. One process runs one Discord bot.
     """
-    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY, discord.Asset.BASE
     Route.BASE = api_base.rstrip("/")
     if gateway:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    if cdn:
+        discord.Asset.BASE = cdn.rstrip("/")
     try:
         yield
     finally:
-        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY, discord.Asset.BASE = saved
 
 
-def intents(autocheck: bool) -> discord.Intents:
-    """Only what the bot uses; message content (privileged) only when auto-check is enabled."""
+def intents(autocheck: bool, guard: bool = False) -> discord.Intents:
+    """Only what the bot uses; message content (privileged) only when auto-check is enabled,
+    members (privileged) only when the guard is."""
     wanted = discord.Intents.none()
     wanted.guilds = True
     if autocheck:
         wanted.guild_messages = True
         wanted.message_content = True
+    if guard:
+        wanted.members = True
     return wanted
 
 
@@ -123,17 +130,20 @@ class IsOfficialClient(discord.AutoShardedClient):
     """Sharded as Discord advises, or only `shard_ids` of `shard_count` when the bot is split
     over processes; commands registered and synced in setup_hook."""
 
-    def __init__(self, context: BotContext, *, autocheck: bool, gateway: str | None = None,
+    def __init__(self, context: BotContext, *, autocheck: bool, guard: bool = False,
+                 gateway: str | None = None,
                  guild_ready_timeout: float = 2.0, shard_ids: list[int] | None = None,
                  shard_count: int | None = None, health: Health | None = None) -> None:
         only: dict[str, Any] = {}  # discord.py wants both or neither
         if shard_ids is not None:
             only = {"shard_ids": shard_ids, "shard_count": shard_count}
-        super().__init__(intents=intents(autocheck), guild_ready_timeout=guild_ready_timeout,
+        super().__init__(intents=intents(autocheck, guard),
+                         guild_ready_timeout=guild_ready_timeout,
                          chunk_guilds_at_startup=False,
                          allowed_mentions=discord.AllowedMentions.none(), **only)
         self.context = context
         self.autocheck = autocheck
+        self.watch = DiscordWatch(self, context) if guard else None
         self.gateway = yarl.URL(gateway) if gateway else None
         self.tree: app_commands.CommandTree[IsOfficialClient] = app_commands.CommandTree(self)
         self.synced = False  # whether the last start had to upload the commands
@@ -152,10 +162,11 @@ class IsOfficialClient(discord.AutoShardedClient):
         self.health.down(f"{GATEWAY} shard {shard_id}", "gateway connection lost")
 
     async def setup_hook(self) -> None:
-        register(self.tree, autocheck_enabled=self.autocheck)
+        register(self.tree, autocheck_enabled=self.autocheck,
+                 guard_enabled=self.watch is not None)
         await self.tree.set_translator(CatalogTranslator())
         self.add_view(SourcesView())
-        self.add_dynamic_items(ReportButton)
+        self.add_dynamic_items(ReportButton, ApproveButton)
         self.context.core.listen(DiscordNotices(self, self.context.moderator_channel))
         await self.sync_if_changed()
 
@@ -180,3 +191,17 @@ class IsOfficialClient(discord.AutoShardedClient):
     async def on_message(self, message: discord.Message) -> None:
         if self.autocheck:
             await autocheck_message(self.context, message)
+
+    # The guard (with the members intent only): joins and changes of name, avatar or roles.
+    async def on_member_join(self, member: discord.Member) -> None:
+        if self.watch is not None:
+            await self.watch.joined(member)
+
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if self.watch is not None:
+            await self.watch.updated(before, after)
+
+    async def close(self) -> None:
+        if self.watch is not None:
+            await self.watch.close()
+        await super().close()

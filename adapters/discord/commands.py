@@ -409,10 +409,12 @@ async def _feeds(interaction: discord.Interaction[Any], action: str,
                      ephemeral=True)
 
 
-def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) -> None:
-    """Every command, in one place. /autocheck exists only when the operator enabled it (it needs
-    the privileged message-content intent)."""
-    from adapters.discord.verify import verify  # its own module, which imports this one
+def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool,
+             guard_enabled: bool = False) -> None:
+    """Every command, in one place. /autocheck and /guard exist only when the operator enabled
+    them (they need the privileged message-content and members intents)."""
+    from adapters.discord.guard import GUARD  # their own modules, which import this one
+    from adapters.discord.verify import verify
 
     commands: list[app_commands.Command[Any, Any, None] | app_commands.ContextMenu] = [
         check, check_message, sources, verdict, undo, history, report, reports, dismiss, language,
@@ -421,6 +423,8 @@ def register(tree: app_commands.CommandTree[Any], *, autocheck_enabled: bool) ->
         commands.append(autocheck)
     for command in commands:
         tree.add_command(command)
+    if guard_enabled:
+        tree.add_command(GUARD)
     tree.error(on_tree_error)
 
 

@@ -34,10 +34,12 @@ async def run_discord(core: Core, settings: Settings, stop: asyncio.Event, *,
     channel = settings.moderator_chats.get("discord")
     context = BotContext(core, defer_after, int(channel) if channel else None)
     client = IsOfficialClient(context, autocheck=settings.discord_autocheck,
+                              guard=settings.discord_guard,
                               gateway=settings.discord_gateway,
                               guild_ready_timeout=guild_ready_timeout,
                               shard_ids=shard_ids, shard_count=shard_count, health=health)
-    with discord_endpoints(settings.discord_api_base, settings.discord_gateway):
+    with discord_endpoints(settings.discord_api_base, settings.discord_gateway,
+                           settings.discord_cdn):
         async with client:
             running = asyncio.create_task(client.start(settings.discord_token))
             stopping = asyncio.create_task(stop.wait())

@@ -119,8 +119,8 @@ def build_application(
     throttle = Throttle(config.throttle_count, config.throttle_seconds, config.group_count,
                         config.group_seconds, config.private_count, config.private_seconds,
                         config.max_queued, config.max_wait)
-    watch = Watch(app.bot, core, throttle, config.moderator_chat, config.guard_refresh,
-                  config.photo_queue, config.photo_rate)
+    watch = Watch(app.bot, core, throttle, config.guard_refresh, config.photo_queue,
+                  config.photo_rate)
     app.bot_data["services"] = h.Services(core=core, throttle=throttle, watch=watch)
     core.listen(TelegramNotices(app.bot, config.moderator_chat))
     app.bot_data["poll"] = poll

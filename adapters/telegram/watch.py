@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -25,7 +24,7 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from adapters.guard_queues import GuardWarning, PhotoQueue, WarningQueue
+from adapters.guard_queues import Bounded, GuardWarning, PhotoQueue, WarningQueue
 from adapters.photos import photo_hash
 from adapters.telegram.render import MESSAGE_LIMIT, text_html
 from adapters.telegram.throttle import Throttle
@@ -46,22 +45,6 @@ def member_of(user: User, photo: int | None = None) -> Member:
     return Member("telegram", str(user.id), user.username, user.full_name, photo)
 
 
-class Bounded(OrderedDict[tuple[int, int], object]):
-    """A map of (chat, user) to what was last seen, the least recently used forgotten first."""
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__()
-        self.capacity = capacity
-
-    def put(self, key: tuple[int, int], value: object) -> object | None:
-        """Store value; returns what was there before (None: never seen or forgotten)."""
-        before = self.pop(key, None)
-        self[key] = value
-        while len(self) > self.capacity:
-            self.popitem(last=False)
-        return before
-
-
 @dataclass
 class Watch:
     """What the Telegram guard keeps: caches, the photo queue, the warnings queue."""
@@ -69,7 +52,6 @@ class Watch:
     bot: Bot
     core: Core
     throttle: Throttle
-    moderators_chat: int | None = None  # the operator's (ISOFFICIAL_MODERATOR_CHAT)
     refresh: float = 600.0  # admins re-read at most this often, unless a promotion says so
     photo_bound: int = 100
     photo_rate: float = 5.0
@@ -175,9 +157,9 @@ class Watch:
             if (admin.username or "").casefold() == wanted:
                 return int(admin.user_id)
         for (seen_chat, user_id), names in reversed(self.seen.items()):
-            if seen_chat == chat_id and isinstance(names, tuple) and names[1] and \
-                    str(names[1]).casefold() == wanted:
-                return user_id
+            username_seen = names[1] if isinstance(names, tuple) else None
+            if seen_chat == chat_id and str(username_seen).casefold() == wanted:
+                return int(str(user_id))
         return None
 
     # --- acting on an impostor ------------------------------------------------------------------
@@ -194,10 +176,10 @@ class Watch:
                 callback_data=f"guard:ok:{chat.id}:{user_id}")
         warning = GuardWarning(guard_text.warning(found), button)
         self.warnings.add(str(chat.id), warning)
-        for moderators in {options.moderators_chat, _str(self.moderators_chat)} - {None}:
-            assert moderators is not None
+        if options.moderators_chat is not None:  # the chat's admins' own moderators' chat
             where = _("in {chat}").format(chat=chat.title or chat.id)
-            self.warnings.add(moderators, GuardWarning(f"{where}: {warning.text}", button))
+            self.warnings.add(options.moderators_chat,
+                              GuardWarning(f"{where}: {warning.text}", button))
         if options.delete_join:
             await self.delete_join(chat.id, user_id)
 
@@ -238,7 +220,3 @@ class Watch:
     async def close(self) -> None:
         await self.queue.close()
         await self.warnings.close()
-
-
-def _str(value: int | None) -> str | None:
-    return None if value is None else str(value)
