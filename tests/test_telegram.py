@@ -10,9 +10,9 @@ import socket
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
