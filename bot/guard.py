@@ -23,11 +23,12 @@ from bot.guard_model import (
     Impersonation,
     Member,
     MemberAnswer,
+    PhotoOutcome,
 )
 from bot.i18n import N_
 from bot.lookalike import LookalikeIndex
 from bot.model import Asker, NotAllowed
-from bot.ports import GuardStore
+from bot.ports import GuardMeter, GuardStore
 
 __all__ = [
     "Guard",
@@ -37,6 +38,7 @@ __all__ = [
     "Impersonation",
     "Member",
     "MemberAnswer",
+    "PhotoOutcome",
 ]
 
 CHAT_ADMINS_ONLY = N_("only this chat's admins can change its guard ({who} is not one)")
@@ -53,11 +55,18 @@ class Guard:
     settings_ttl = 60.0
     remembered_members = 200_000  # members whose warnings and photo hashes are remembered
 
-    def __init__(self, officials: LookalikeIndex, store: GuardStore | None = None) -> None:
+    def __init__(
+        self,
+        officials: LookalikeIndex,
+        store: GuardStore | None = None,
+        meter: GuardMeter | None = None,
+    ) -> None:
         """officials: the core's index of protected accounts. store None: settings and
-        allowed members are kept in this process only (lost on restart)."""
+        allowed members are kept in this process only (lost on restart). meter None: counted
+        nowhere."""
         self.officials = officials
         self.store = store
+        self.meter = meter
         self._settings: dict[Key, tuple[GuardSettings, float]] = {}
         self._allowed: set[Who] = set()  # known allowed (allowing is forever)
         self._admins: dict[Key, AdminIndex] = {}
@@ -185,7 +194,14 @@ class Guard:
         if seen in warned:
             return None
         warned.add(seen)
+        if self.meter is not None:
+            self.meter.warned(found)
         return found
+
+    def count_photo(self, platform: str, outcome: PhotoOutcome) -> None:
+        """The adapter's photo queue tells what became of a photo the guard wanted."""
+        if self.meter is not None:
+            self.meter.photo(platform, outcome)
 
     def _match(self, platform: str, chat_id: str, member: Member) -> Impersonation | None:
         admins = self._admin_index(platform, chat_id)

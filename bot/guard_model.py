@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from bot.model import AccountRef
 
@@ -79,3 +80,11 @@ class GuardedChat:
     chat_id: str
     title: str
     username: str | None = None  # a public chat's @name, without "@"
+
+
+class PhotoOutcome(StrEnum):
+    """What became of a member's photo the guard wanted (adapters fetch and hash it)."""
+
+    QUEUED = "queued"  # waiting for the fetch rate limit
+    DONE = "done"  # fetched and hashed (or found to be no image)
+    DROPPED = "dropped"  # the queue was full (a join wave): the name is still compared

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from bot.guard_model import GuardOptions, GuardSettings
+from bot.guard_model import GuardOptions, GuardSettings, Impersonation, PhotoOutcome
 from bot.model import (
     AccountRecord,
     AccountRef,
@@ -130,6 +130,14 @@ class GuardStore(Protocol):
     async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
         """The guard of old_id (settings and allowed members) now belongs to new_id."""
         ...
+
+
+class GuardMeter(Protocol):
+    """What the guard did, for operations (isofficial/ops.py counts it in Prometheus)."""
+
+    def warned(self, found: Impersonation) -> None: ...
+
+    def photo(self, platform: str, outcome: PhotoOutcome) -> None: ...
 
 
 class FeedState(Protocol):

@@ -26,6 +26,7 @@ from prometheus_client import (
 )
 
 from bot.core import Core, IdLookup
+from bot.guard_model import Impersonation, PhotoOutcome
 from bot.health import Health
 from bot.model import AccountRef, Answer, Asker, IsOfficialError
 from bot.ports import Registry
@@ -56,6 +57,16 @@ FEED_UP = Gauge("isofficial_feed_up", "1 if the feed's last refresh succeeded", 
 FEED_LAST_SUCCESS = Gauge(
     "isofficial_feed_last_success_timestamp_seconds", "When the feed last refreshed", ["url"]
 )
+GUARD_WARNINGS = Counter(
+    "isofficial_guard_warnings",
+    "Members the guard warned about, by platform and whom they imitate: admin or official",
+    ["platform", "imitates"],
+)
+GUARD_PHOTOS = Counter(
+    "isofficial_guard_photos",
+    "Members' photos the guard wanted, by platform and outcome: queued, done, dropped",
+    ["platform", "outcome"],
+)
 ADAPTER_ERRORS = Counter(
     "isofficial_adapter_errors", "Errors an adapter logged or stopped with", ["adapter"]
 )
@@ -66,6 +77,8 @@ class MeteredCore(Core):
 
     @classmethod
     def around(cls, core: Core) -> MeteredCore:
+        """The same core, metered; its guard counts warnings and photos too."""
+        core.guard.meter = GuardCounters()
         return cls(
             core.registry, core.index, core.moderators, core.feeds, core.preferences, core.verifier,
             core.guard,
@@ -88,6 +101,17 @@ class MeteredCore(Core):
         finally:
             CHECK_SECONDS.observe(time.perf_counter() - start)
             CHECKS.labels(asker.platform, outcome).inc()
+
+
+class GuardCounters:
+    """The guard's meter (bot.ports.GuardMeter) on Prometheus counters."""
+
+    def warned(self, found: Impersonation) -> None:
+        imitates = "admin" if found.imitates is not None else "official"
+        GUARD_WARNINGS.labels(found.member.platform, imitates).inc()
+
+    def photo(self, platform: str, outcome: PhotoOutcome) -> None:
+        GUARD_PHOTOS.labels(platform, outcome.value).inc()
 
 
 class AdapterErrorCounter(logging.Handler):

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import TEST_DATA
 
+from bot.guard import GuardOptions
 from bot.model import AccountRef, Correction, Evidence, IsOfficialError, Report, Status
 from isofficial.bootstrap import STARTER_BY, open_sql_registry, update_starter_data
 from isofficial.settings import Settings
@@ -18,6 +19,7 @@ from knowledge.backup import restore_backup, write_backup
 from knowledge.database import writing
 from knowledge.exporter import export_rows, write_csv
 from knowledge.feeds.store import add_feed
+from knowledge.guard import SqlGuardStore
 from knowledge.importer import import_rows, read_rows
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
 from knowledge.starter_update import update_starter
@@ -61,6 +63,9 @@ async def a_lived_in_registry(url: str) -> SqlRegistry:
     await registry.add_report(Report(AccountRef("x", "nasa"), Status.PARODY, "telegram:7", "?"))
     await add_feed(registry.engine, "https://example.org/feed.xml")
     await SqlChatPreferences(registry.engine).set_autocheck("telegram", "-100", True, "tg:1")
+    guard = SqlGuardStore(registry.engine)
+    await guard.set_options("telegram", "-100", GuardOptions(True, True, "-200"), "tg:1")
+    await guard.allow("telegram", "-100", "77", "tg:1")
     return registry
 
 
@@ -71,7 +76,7 @@ async def test_export_fresh_install_import_export_is_identical(
     lines = await backup_of(source)
     await source.close()
     assert {"changes", "reports", "feeds", "chat_preferences", "entity_aliases",
-            "entity_identifiers"} <= set(by_table(lines))
+            "entity_identifiers", "guard_settings", "guard_allowed"} <= set(by_table(lines))
     path = tmp_path / "backup.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     target = database_url if database_url != sqlite_url else other(sqlite_url, "target")

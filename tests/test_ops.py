@@ -22,7 +22,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from bot.core import Core
-from bot.model import OPERATOR, AccountRef, Correction, NoAccountFound, Status
+from bot.guard import Member, PhotoOutcome
+from bot.model import OPERATOR, AccountRef, Asker, Correction, NoAccountFound, Status
 from isofficial.logs import MASK, configure_logging
 from isofficial.ops import MeteredCore, Probes, count_adapter_errors, ops_app, probe
 from isofficial.settings import Settings
@@ -119,6 +120,34 @@ async def test_metrics_count_checks_by_outcome_and_time_them(
     assert grew("isofficial_answers_total", platform="local", status="official") == 1
     assert grew("isofficial_answers_total", platform="local", status="unknown") == 1
     assert grew("isofficial_check_seconds_count") == 2
+
+
+async def test_metrics_count_guard_warnings_and_photos(
+    served: tuple[BaseTestServer, Core],
+) -> None:
+    server, core = served
+    before = samples((await get(server, "/metrics"))[1])
+    admin = Asker("telegram", "1", chat_id="-100", is_private=False)
+    core.guard.set_admins("telegram", "-100", [Member("telegram", "1", "alicekim", "Alice Kim")])
+    await core.guard.set_on("telegram", "-100", True, admin, chat_admin=True)
+    impostor = Member("telegram", "9", None, "Alice Kim Support")
+    assert await core.guard.inspect("telegram", "-100", impostor) is not None
+    assert await core.guard.inspect("telegram", "-100", impostor) is None  # not warned twice
+    for outcome in (PhotoOutcome.QUEUED, PhotoOutcome.QUEUED, PhotoOutcome.DONE,
+                    PhotoOutcome.DROPPED):  # fmt: skip
+        core.guard.count_photo("telegram", outcome)
+    after = samples((await get(server, "/metrics"))[1])
+
+    def grew(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after[key] - before.get(key, 0.0)
+
+    warnings = "isofficial_guard_warnings_total"
+    assert grew(warnings, platform="telegram", imitates="admin") == 1
+    photos = "isofficial_guard_photos_total"
+    assert grew(photos, platform="telegram", outcome="queued") == 2
+    assert grew(photos, platform="telegram", outcome="done") == 1
+    assert grew(photos, platform="telegram", outcome="dropped") == 1
 
 
 async def test_metrics_show_registry_size_feed_health_and_adapter_errors(
