@@ -7,7 +7,8 @@
   up meanwhile goes out together, packed into as few messages as the platform allows. So a wave
   of impostors costs a few messages, and no warning is dropped.
 
-Both count what they do in Prometheus metrics (served by /metrics).
+The photo queue tells the core's guard what became of each photo (Guard.count_photo: the
+isofficial_guard_photos metric); the guard itself counts warnings.
 """
 
 from __future__ import annotations
@@ -20,18 +21,9 @@ from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from prometheus_client import Counter, Gauge
+from bot.guard_model import PhotoOutcome
 
 log = logging.getLogger(__name__)
-
-PHOTOS = Counter(
-    "isofficial_guard_photos", "Members' photos offered to the guard's photo queue, by outcome: "
-    "queued, fetched, failed, refused (queue full)", ["platform", "outcome"],
-)
-PHOTOS_WAITING = Gauge("isofficial_guard_photo_queue", "Photos waiting to be fetched", ["platform"])
-WARNINGS = Counter("isofficial_guard_warnings", "Impostor warnings sent", ["platform"])
-WARNING_MESSAGES = Counter("isofficial_guard_warning_messages",
-                           "Messages that carried them", ["platform"])
 
 Job = Callable[[], Coroutine[None, None, None]]
 B = TypeVar("B")  # a platform's button
@@ -40,8 +32,10 @@ B = TypeVar("B")  # a platform's button
 class PhotoQueue:
     """One fetch at a time, at most per_second, at most bound waiting (the rest refused)."""
 
-    def __init__(self, platform: str, bound: int = 100, per_second: float = 5.0) -> None:
-        self.platform, self.bound, self.per_second = platform, bound, per_second
+    def __init__(self, count: Callable[[PhotoOutcome], None], bound: int = 100,
+                 per_second: float = 5.0) -> None:
+        """count: told each photo's outcome (the core's Guard.count_photo, for metrics)."""
+        self.count, self.bound, self.per_second = count, bound, per_second
         self._waiting: OrderedDict[Hashable, tuple[Job, contextvars.Context]] = OrderedDict()
         self._worker: asyncio.Task[None] | None = None
         self.fetched = self.refused = self.failed = 0
@@ -54,12 +48,11 @@ class PhotoQueue:
             return True
         if len(self._waiting) >= self.bound:
             self.refused += 1
-            PHOTOS.labels(self.platform, "refused").inc()
+            self.count(PhotoOutcome.DROPPED)
             return False
         self._waiting[key] = (job, contextvars.copy_context())
         self.most_waiting = max(self.most_waiting, len(self._waiting))
-        PHOTOS.labels(self.platform, "queued").inc()
-        PHOTOS_WAITING.labels(self.platform).set(len(self._waiting))
+        self.count(PhotoOutcome.QUEUED)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work())
         return True
@@ -71,15 +64,13 @@ class PhotoQueue:
     async def _work(self) -> None:
         while self._waiting:
             _key, (job, context) = self._waiting.popitem(last=False)
-            PHOTOS_WAITING.labels(self.platform).set(len(self._waiting))
             try:
                 await asyncio.create_task(job(), context=context)
                 self.fetched += 1
-                PHOTOS.labels(self.platform, "fetched").inc()
-            except Exception:  # one member's photo must not stop the others
+            except Exception:  # one member's photo must not stop the others (counted as done)
                 self.failed += 1
-                PHOTOS.labels(self.platform, "failed").inc()
                 log.warning("fetching a member's photo failed", exc_info=True)
+            self.count(PhotoOutcome.DONE)
             await asyncio.sleep(1 / self.per_second)
 
     async def close(self) -> None:
@@ -162,8 +153,6 @@ class WarningQueue(Generic[B]):
                 return
             self.sent += len(batch)
             self.messages += 1
-            WARNINGS.labels(self.platform).inc(len(batch))
-            WARNING_MESSAGES.labels(self.platform).inc()
         del self._waiting[chat]
 
     async def idle(self) -> None:

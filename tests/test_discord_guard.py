@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from avatars import avatar, copy_of, encoded
 from fake_discord import EPHEMERAL, FakeDiscord, FakeGuild, FakeUser
-from prometheus_client import REGISTRY
 from test_discord import Running, World, fake, make_world, start_bot
 
 __all__ = ["fake"]  # fixtures used by name
@@ -144,17 +143,11 @@ async def test_timed_out_until_an_admin_approves(guarded: Guarded) -> None:
     await guarded.silent()
 
 
-def metric(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, {"platform": "discord", **labels}) or 0.0
-
-
 async def test_a_join_wave_of_500_within_discords_limits_and_no_warning_dropped(
     fake: FakeDiscord,
 ) -> None:
     fake.channel_limit = (5, 0.5)  # Discord's 5 messages per 5 s per channel, 10x faster
     world, bot, _admin = await guarded_world(fake)
-    warned_before = metric("isofficial_guard_warnings_total")
-    refused_before = metric("isofficial_guard_photos_total", outcome="refused")
     try:
         rng = random.Random(9)
         impostors = set(rng.sample(range(500), 60))
@@ -170,10 +163,7 @@ async def test_a_join_wave_of_500_within_discords_limits_and_no_warning_dropped(
         await asyncio.sleep(0.2)  # no late extra warning either
         messages = said(fake, world.guild)
         assert sum(len(m.split("\n\n")) for m in messages) == len(impostors)
-        assert metric("isofficial_guard_warnings_total") - warned_before == len(impostors)
         assert len(messages) <= 30 and fake.floods <= 1  # discord.py learns the bucket once
-        assert metric("isofficial_guard_photo_queue") <= 100  # the queue's bound
-        assert metric("isofficial_guard_photos_total", outcome="refused") > refused_before
-        assert fake.avatar_downloads < 250
+        assert fake.avatar_downloads < 250  # the photo queue refused most of the wave
     finally:
         await bot.close()

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import discord
@@ -67,7 +68,8 @@ class DiscordWatch:
     warnings: WarningQueue[discord.ui.Item[Any]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.queue = PhotoQueue("discord", self.photo_bound, self.photo_rate)
+        count = partial(self.context.core.guard.count_photo, "discord")
+        self.queue = PhotoQueue(count, self.photo_bound, self.photo_rate)
         self.warnings = WarningQueue("discord", self._send, lambda _chat: 0.0,
                                      out.TEXT_LIMIT - 100, MAX_BUTTONS)
 
@@ -148,7 +150,7 @@ class DiscordWatch:
         if channel is None:
             log.info("guild %s has no channel for guard warnings", guild.id)
             return
-        self.warnings.add(channel, GuardWarning(guard_text.warning(found), button))
+        self.warnings.add(channel, GuardWarning(guard_text.warning_text(found), button))
 
     async def _time_out(self, guild: discord.Guild, who: Member) -> bool:
         member = guild.get_member(int(who.user_id))

@@ -245,7 +245,7 @@ async def check(update: Update, context: Context) -> None:
         await h.check(update, context)
         return
     answer = services(context).core.guard.who_is("telegram", str(message.chat.id), member)
-    await reply(message, text_html(guard_text.member_answer(answer)))
+    await reply(message, text_html("\n".join(guard_text.member_answer_lines(answer))))
 
 
 async def _asked_about(message: Message, context: Context) -> Member | None:

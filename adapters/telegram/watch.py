@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from telegram import (
     Bot,
@@ -65,7 +66,8 @@ class Watch:
     warnings: WarningQueue[InlineKeyboardButton] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.queue = PhotoQueue("telegram", self.photo_bound, self.photo_rate)
+        count = partial(self.core.guard.count_photo, "telegram")
+        self.queue = PhotoQueue(count, self.photo_bound, self.photo_rate)
         self.warnings = WarningQueue("telegram", self._send, self._slot, MESSAGE_LIMIT - 96,
                                      MAX_BUTTONS)
 
@@ -174,7 +176,7 @@ class Watch:
             button = InlineKeyboardButton(
                 "✅ " + _("Approve {name}").format(name=found.member.display_name[:40]),
                 callback_data=f"guard:ok:{chat.id}:{user_id}")
-        warning = GuardWarning(guard_text.warning(found), button)
+        warning = GuardWarning(guard_text.warning_text(found), button)
         self.warnings.add(str(chat.id), warning)
         if options.moderators_chat is not None:  # the chat's admins' own moderators' chat
             where = _("in {chat}").format(chat=chat.title or chat.id)
