@@ -3,9 +3,9 @@
 - PhotoQueue: members' profile photos are fetched one at a time, at most `per_second`, with at
   most `bound` waiting; past the bound an offer is refused (and counted), so a join wave of
   thousands never downloads thousands of photos. Name warnings never wait for it.
-- WarningQueue: warnings go out as soon as the chat's next message slot comes; whatever piled
-  up meanwhile goes out together, packed into as few messages as the platform allows. So a wave
-  of impostors costs a few messages, and no warning is dropped.
+- WarningQueue: a warning waits `gather` seconds (a wave arrives meanwhile) and then for the
+  chat's next message slot; whatever piled up goes out together, packed into as few messages
+  as the platform allows. So a wave of impostors costs a few messages, and none is dropped.
 
 The photo queue tells the core's guard what became of each photo (Guard.count_photo: the
 isofficial_guard_photos metric); the guard itself counts warnings.
@@ -123,13 +123,13 @@ Send = Callable[[str, Sequence[GuardWarning[B]]], Awaitable[None]]
 
 
 class WarningQueue(Generic[B]):
-    """Per destination chat: wait for its slot (`delay(chat)` seconds, booked), then send what
-    is waiting, packed; repeat until nothing waits. Adding never blocks."""
+    """Per destination chat: gather once, then wait for its slot (`delay(chat)` seconds,
+    booked) and send what is waiting, packed; repeat until nothing waits. Adding never blocks."""
 
     def __init__(self, platform: str, send: Send[B], delay: Callable[[str], float],
-                 limit: int, max_buttons: int) -> None:
+                 limit: int, max_buttons: int, gather: float = 1.0) -> None:
         self.platform, self.send, self.delay = platform, send, delay
-        self.limit, self.max_buttons = limit, max_buttons
+        self.limit, self.max_buttons, self.gather = limit, max_buttons, gather
         self._waiting: dict[str, deque[GuardWarning[B]]] = {}
         self._senders: dict[str, asyncio.Task[None]] = {}
         self.sent = self.messages = 0
@@ -142,8 +142,9 @@ class WarningQueue(Generic[B]):
 
     async def _drain(self, chat: str) -> None:
         waiting = self._waiting[chat]
+        await asyncio.sleep(self.gather)  # the rest of a wave arrives meanwhile
         while waiting:
-            await asyncio.sleep(self.delay(chat))
+            await asyncio.sleep(self.delay(chat))  # booked now: the message goes out then
             batch = pack(waiting, self.limit, self.max_buttons)
             try:
                 await self.send(chat, batch)

@@ -138,7 +138,8 @@ async def test_start_registers_command_lists_per_scope(bot: Harness) -> None:
     lists = {scope: {c["command"] for c in commands}
              for scope, commands in bot.fake.scoped_commands.items()}
     everyone = {"check", "sources", "history", "report", "verify", "help"}
-    moderators = {"verdict", "undo", "reports", "dismiss", "feeds", "autocheck", "language"}
+    moderators = {"verdict", "undo", "reports", "dismiss", "feeds", "autocheck", "language",
+                  "guard"}
     for scope in ("default", "all_private_chats", "all_group_chats"):
         assert lists[scope] == everyone
     assert lists["all_chat_administrators"] == everyone | moderators

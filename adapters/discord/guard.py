@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 TIMEOUT = timedelta(days=28)  # Discord's longest timeout: "until an admin approves"
 MAX_BUTTONS = 25  # five rows of five
 AVATAR_BYTES = 10 << 20
+GATHER = 1.0  # seconds a warning waits for the rest of a join wave
 
 
 def member_of(member: discord.Member, photo: int | None = None) -> Member:
@@ -71,7 +72,7 @@ class DiscordWatch:
         count = partial(self.context.core.guard.count_photo, "discord")
         self.queue = PhotoQueue(count, self.photo_bound, self.photo_rate)
         self.warnings = WarningQueue("discord", self._send, lambda _chat: 0.0,
-                                     out.TEXT_LIMIT - 100, MAX_BUTTONS)
+                                     out.TEXT_LIMIT - 100, MAX_BUTTONS, GATHER)
 
     @property
     def guard(self) -> Any:
@@ -110,9 +111,10 @@ class DiscordWatch:
         member seen for the first time) is looked at."""
         if not await self.guard.is_on("discord", str(after.guild.id)):
             return
-        if is_admin(before) != is_admin(after):
-            await self.admins(after.guild, force=True)
-        if self.seen.put((after.guild.id, after.id), looks(after)) != looks(after):
+        changed = self.seen.put((after.guild.id, after.id), looks(after)) != looks(after)
+        if is_admin(before) != is_admin(after) or (changed and is_admin(after)):
+            await self.admins(after.guild, force=True)  # who to protect, or how they look now
+        if changed:
             await self.look_at(after)
 
     async def look_at(self, member: discord.Member) -> None:

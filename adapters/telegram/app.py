@@ -120,7 +120,7 @@ def build_application(
                         config.group_seconds, config.private_count, config.private_seconds,
                         config.max_queued, config.max_wait)
     watch = Watch(app.bot, core, throttle, config.guard_refresh, config.photo_queue,
-                  config.photo_rate)
+                  config.photo_rate, config.guard_gather)
     app.bot_data["services"] = h.Services(core=core, throttle=throttle, watch=watch)
     core.listen(TelegramNotices(app.bot, config.moderator_chat))
     app.bot_data["poll"] = poll

@@ -34,6 +34,7 @@ class TelegramConfig:
     guard_refresh: float = 600.0  # a guarded chat's admins re-read at most this often (seconds)
     photo_queue: int = 100  # members' photos waiting to be hashed; past it, offers are refused
     photo_rate: float = 5.0  # members' photos fetched per second, at most
+    guard_gather: float = 1.0  # seconds a warning waits for the rest of a join wave
 
     @property
     def base_file_url(self) -> str:

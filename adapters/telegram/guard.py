@@ -212,8 +212,11 @@ async def sender(update: Update, context: Context) -> None:
         return
     if not await services(context).core.guard.is_on("telegram", str(message.chat.id)):
         return
-    if watch_of(context).seen_name(message.chat, user):
-        await watch_of(context).look_at(message.chat, user)
+    watch = watch_of(context)
+    if watch.seen_name(message.chat, user):
+        if watch.is_admin(message.chat, user):  # an admin's new name is the one to protect
+            await watch.admins(message.chat, force=True)
+        await watch.look_at(message.chat, user)
 
 
 async def approve(update: Update, context: Context) -> None:
@@ -241,10 +244,13 @@ async def check(update: Update, context: Context) -> None:
     names no account, answers about that member; everything else is the usual /check."""
     message = message_of(update)
     member = await _asked_about(message, context)
-    if member is None:
-        await h.check(update, context)
+    answer = None
+    if member is not None:
+        answer = services(context).core.guard.who_is("telegram", str(message.chat.id), member)
+    unknown = member is not None and not member.user_id  # a @name never seen in this chat
+    if answer is None or (unknown and not answer.admin and answer.looks_like is None):
+        await h.check(update, context)  # the registry's answer about the @name or the text
         return
-    answer = services(context).core.guard.who_is("telegram", str(message.chat.id), member)
     await reply(message, text_html("\n".join(guard_text.member_answer_lines(answer))))
 
 

@@ -45,6 +45,7 @@ MODERATORS = [
 ADMINS = [
     BotCommand("autocheck", N_("Admins: /autocheck on|off, warn about bad accounts posted here")),
     BotCommand("language", N_("Admins: /language <code>, the language I answer in here")),
+    BotCommand("guard", N_("Admins: /guard on|off, warn about members posing as admins")),
 ]
 # Members see what they may use; a group's administrators also see the moderator commands.
 COMMAND_LISTS: list[tuple[BotCommandScope, list[BotCommand]]] = [

@@ -6,10 +6,12 @@ join message deleted."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
 from telegram import (
@@ -23,7 +25,7 @@ from telegram import (
     User,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from adapters.guard_queues import Bounded, GuardWarning, PhotoQueue, WarningQueue
 from adapters.photos import photo_hash
@@ -40,6 +42,7 @@ Warned = GuardWarning[InlineKeyboardButton]
 APPROVE_PATTERN = r"^guard:ok:-?\d{1,20}:\d{1,20}$"
 PHOTO_BYTES = 5 << 20  # a profile photo bigger than this is not a profile photo: skipped
 MAX_BUTTONS = 20  # Approve buttons under one warning message
+SEND_TRIES = 3  # a warning told to retry after N seconds is sent again, not dropped
 
 
 def member_of(user: User, photo: int | None = None) -> Member:
@@ -56,6 +59,7 @@ class Watch:
     refresh: float = 600.0  # admins re-read at most this often, unless a promotion says so
     photo_bound: int = 100
     photo_rate: float = 5.0
+    gather: float = 1.0  # seconds a warning waits for others of the same wave
     seen: Bounded = field(default_factory=lambda: Bounded(100_000))  # (chat, user) -> names
     photos: Bounded = field(default_factory=lambda: Bounded(100_000))  # (0, user) -> hash
     admin_photos: dict[int, tuple[str, int | None]] = field(default_factory=dict)
@@ -69,7 +73,7 @@ class Watch:
         count = partial(self.core.guard.count_photo, "telegram")
         self.queue = PhotoQueue(count, self.photo_bound, self.photo_rate)
         self.warnings = WarningQueue("telegram", self._send, self._slot, MESSAGE_LIMIT - 96,
-                                     MAX_BUTTONS)
+                                     MAX_BUTTONS, self.gather)
 
     # --- admins -------------------------------------------------------------------------------
 
@@ -152,6 +156,10 @@ class Watch:
         names = (user.full_name, user.username)
         return self.seen.put((chat.id, user.id), names) != names
 
+    def is_admin(self, chat: Chat, user: User) -> bool:
+        admins = self.core.guard.admins("telegram", str(chat.id))
+        return any(admin.user_id == str(user.id) for admin in admins)
+
     def known_user(self, chat_id: int, username: str) -> int | None:
         """The id of a member of chat seen with @username (admins included)."""
         wanted = username.removeprefix("@").casefold()
@@ -215,9 +223,18 @@ class Watch:
     async def _send(self, chat: str, warnings: Sequence[Warned]) -> None:
         text = "\n\n".join(w.text for w in warnings)
         buttons = [[w.button] for w in warnings if w.button is not None]
-        await self.bot.send_message(int(chat), text_html(text),
-                                    parse_mode=ParseMode.HTML,
-                                    reply_markup=InlineKeyboardMarkup(buttons) if buttons else None)
+        markup = InlineKeyboardMarkup(buttons) if buttons else None
+        for attempt in range(SEND_TRIES):
+            try:
+                await self.bot.send_message(int(chat), text_html(text),
+                                            parse_mode=ParseMode.HTML, reply_markup=markup)
+                return
+            except RetryAfter as error:  # over Telegram's limit after all: wait, then again
+                if attempt == SEND_TRIES - 1:
+                    raise
+                wait = error.retry_after
+                await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta)
+                                    else float(wait))
 
     async def close(self) -> None:
         await self.queue.close()
