@@ -253,3 +253,36 @@ async def test_a_join_wave_of_500_within_telegrams_limits_and_no_warning_dropped
         members_asked = [c for c in fake.calls if c.method == "getUserProfilePhotos"
                          and c.params["user_id"] != 10]
         assert len(members_asked) <= 500 - len(impostors) - queue.refused
+
+
+# --- bounded cost -----------------------------------------------------------------------------
+
+
+async def test_a_warning_told_to_retry_after_is_sent_again(guarded: Guarded) -> None:
+    guarded.fake.fail_next("sendMessage", 429, retry_after=1)
+    await guarded.fake.member_joins(guarded.group, newcomer(guarded, 70, "Аnna", "Petrova"),
+                                    service_message=False)
+    limited = await guarded.fake.expect("sendMessage", chat_id=guarded.group["id"])
+    assert limited.error is not None and limited.error.code == 429
+    again = await warning(guarded)
+    assert "Anna Petrova" in again
+
+
+async def test_admins_photos_are_downloaded_again_only_when_they_change(
+    fake: FakeTelegram,
+) -> None:
+    async with start_bot(fake, config_for(fake, guard_refresh=0.0, guard_gather=0.01)) as bot:
+        guarded = await guard_on(bot)  # refresh 0: the admins are re-read on every event
+        downloads = fake.downloads
+        for number in range(3):
+            await fake.send(bot.group, newcomer(bot, 80 + number, f"Reader{number}"), "hello")
+        await assert_silent(bot, bot.group)
+        assert fake.downloads == downloads  # the same photo (file_unique_id): not downloaded
+        new_photo = avatar(21)
+        fake.set_photo(guarded.admin, encoded(new_photo))
+        impostor = newcomer(bot, 90, "Quite", "Unrelated")
+        fake.set_photo(impostor, encoded(copy_of(new_photo, 200), quality=75))
+        await fake.send(bot.group, impostor, "hello")
+        said = await warning(guarded)
+        assert "Quite Unrelated" in said and "Anna Petrova" in said
+        assert fake.downloads == downloads + 2  # the admin's new photo, the impostor's

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,6 +27,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
 from adapters.guard_queues import Bounded, GuardWarning, PhotoQueue, WarningQueue
 from adapters.photos import photo_hash
@@ -232,10 +234,17 @@ class Watch:
             except RetryAfter as error:  # over Telegram's limit after all: wait, then again
                 if attempt == SEND_TRIES - 1:
                     raise
-                wait = error.retry_after
-                await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta)
-                                    else float(wait))
+                await asyncio.sleep(retry_seconds(error))
 
     async def close(self) -> None:
         await self.queue.close()
         await self.warnings.close()
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    """Telegram's retry_after, int or timedelta as PTB is configured (its deprecation of the
+    int form is not ours to print)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = error.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
