@@ -96,6 +96,13 @@ class Bounded(OrderedDict[tuple[object, ...], object]):
         return before
 
 
+async def after(first: asyncio.Task[None] | None, then: Coroutine[None, None, None]) -> None:
+    """Run then once first (if any) has ended, however it ended."""
+    if first is not None:
+        await asyncio.gather(first, return_exceptions=True)
+    await then
+
+
 @dataclass(frozen=True, slots=True)
 class GuardWarning(Generic[B]):
     text: str  # one warning, one or more lines

@@ -280,6 +280,9 @@ async def test_admins_photos_are_downloaded_again_only_when_they_change(
         assert fake.downloads == downloads  # the same photo (file_unique_id): not downloaded
         new_photo = avatar(21)
         fake.set_photo(guarded.admin, encoded(new_photo))
+        await fake.send(bot.group, newcomer(bot, 89, "Reader9"), "hello")  # re-reads the admins
+        await assert_silent(bot, bot.group)
+        await guarded.services.watch.settled()
         impostor = newcomer(bot, 90, "Quite", "Unrelated")
         fake.set_photo(impostor, encoded(copy_of(new_photo, 200), quality=75))
         await fake.send(bot.group, impostor, "hello")

@@ -6,6 +6,7 @@ admins' switchboard."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from discord.utils import escape_markdown
 
 from adapters.discord import render as out
 from adapters.discord.commands import BotContext, asker_of, context_of, respond
-from adapters.guard_queues import Bounded, GuardWarning, PhotoQueue, WarningQueue
+from adapters.guard_queues import Bounded, GuardWarning, PhotoQueue, WarningQueue, after
 from adapters.photos import photo_hash
 from bot import guard_text
 from bot.guard import Impersonation, Member
@@ -62,11 +63,12 @@ class DiscordWatch:
     refresh: float = 600.0  # admins re-read from the member cache at most this often
     photo_bound: int = 100
     photo_rate: float = 5.0
-    avatars: Bounded = field(default_factory=lambda: Bounded(100_000))  # (0, key) -> hash
+    avatars: Bounded = field(default_factory=lambda: Bounded(100_000))  # (key,) -> hash
     seen: Bounded = field(default_factory=lambda: Bounded(100_000))  # (guild, user) -> looks
     admins_read: dict[int, float] = field(default_factory=dict)
     queue: PhotoQueue = field(init=False)
     warnings: WarningQueue[discord.ui.Item[Any]] = field(init=False)
+    _photo_tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)  # per chat
 
     def __post_init__(self) -> None:
         count = partial(self.context.core.guard.count_photo, "discord")
@@ -78,28 +80,59 @@ class DiscordWatch:
     def guard(self) -> Any:
         return self.context.core.guard
 
-    async def admins(self, guild: discord.Guild, force: bool = False) -> None:
+    async def admins(self, guild: discord.Guild, force: bool = False,
+                     wait: bool = False) -> None:
+        """Re-read the guild's admins from the member cache when asked to, or when the last
+        read is `refresh` old; new avatars are hashed afterwards (in the background unless
+        wait): a name warning never waits for admins' avatars."""
         read = self.admins_read.get(guild.id)
         if not force and read is not None and time.monotonic() - read < self.refresh:
             return
         self.admins_read[guild.id] = time.monotonic()
         if not guild.chunked:
             await guild.chunk()
-        admins = [member_of(m, await self._hash(avatar_of(m))) for m in guild.members
-                  if is_admin(m)]
+        people = [m for m in guild.members if is_admin(m)]
+        self._set_admins(guild, people)
+        photos = self._admin_avatars(guild, people)
+        if wait:
+            await photos
+            return
+        # One check per chat at a time (the next after the running one: nothing twice).
+        self._photo_tasks[guild.id] = asyncio.create_task(
+            after(self._photo_tasks.get(guild.id), photos))
+
+    def _set_admins(self, guild: discord.Guild, people: Sequence[discord.Member]) -> None:
+        admins = [member_of(m, self._known(avatar_of(m))) for m in people]
         self.guard.set_admins("discord", str(guild.id), admins)
         self.guard.set_chat("discord", str(guild.id), guild.name)
+
+    async def _admin_avatars(self, guild: discord.Guild, people: Sequence[discord.Member]) -> None:
+        new = [m for m in people if (avatar := avatar_of(m)) and (avatar.key,) not in self.avatars]
+        for member in new:
+            try:
+                await self._hash(avatar_of(member))
+            except discord.HTTPException as error:  # the CDN failed: the name still counts
+                log.info("the avatar of admin %s: %s", member.id, error)
+        if new:
+            self._set_admins(guild, people)
+
+    def _known(self, avatar: discord.Asset | None) -> int | None:
+        known = self.avatars.get((avatar.key,)) if avatar else None
+        return known if isinstance(known, int) else None
+
+    async def settled(self) -> None:
+        """Until the admins' avatars being hashed are (for tests and shutdown)."""
+        await asyncio.gather(*self._photo_tasks.values(), return_exceptions=True)
 
     async def _hash(self, avatar: discord.Asset | None) -> int | None:
         """The avatar's hash, downloaded once per avatar (a new avatar has a new key)."""
         if avatar is None:
             return None
-        known = self.avatars.get((0, avatar.key))
-        if known is not None or (0, avatar.key) in self.avatars:
-            return known if isinstance(known, int) else None
+        if (avatar.key,) in self.avatars:
+            return self._known(avatar)
         data = await avatar.read()
         hashed = photo_hash(data) if len(data) <= AVATAR_BYTES else None
-        self.avatars.put((0, avatar.key), hashed)
+        self.avatars.put((avatar.key,), hashed)
         return hashed
 
     async def joined(self, member: discord.Member) -> None:
@@ -123,13 +156,11 @@ class DiscordWatch:
             return
         await self.admins(guild)
         avatar = avatar_of(member)
-        known = self.avatars.get((0, avatar.key)) if avatar else None
         found = await self.guard.inspect("discord", str(guild.id),
-                                         member_of(member, known if isinstance(known, int)
-                                                   else None))
+                                         member_of(member, self._known(avatar)))
         if found is not None:
             await self.act(guild, found)
-        elif avatar and (0, avatar.key) not in self.avatars and self.guard.needs_photo(
+        elif avatar and (avatar.key,) not in self.avatars and self.guard.needs_photo(
                 "discord", str(guild.id), member_of(member)):
             self.queue.offer((guild.id, member.id), lambda: self._by_photo(member, avatar))
 
@@ -176,6 +207,9 @@ class DiscordWatch:
             out.fit(text, out.TEXT_LIMIT), view=view if view.children else discord.utils.MISSING)
 
     async def close(self) -> None:
+        for task in self._photo_tasks.values():
+            task.cancel()
+        await self.settled()
         await self.queue.close()
         await self.warnings.close()
 
@@ -241,7 +275,7 @@ async def _mode(interaction: discord.Interaction[Any], on: bool) -> out.Reply:
     if not on:
         return out.Reply(_("The guard is off: I no longer look at who joins here."),
                          ephemeral=True)
-    await _watch(interaction).admins(guild, force=True)
+    await _watch(interaction).admins(guild, force=True, wait=True)
     count = len(guard.admins("discord", str(guild.id)))
     done = _("The guard is on: I'll warn here when someone joins or renames as one of this "
              "chat's admins ({count}) or as a registered official account.").format(count=count)

@@ -74,7 +74,7 @@ async def _switched(message: Message, context: Context, on: bool) -> None:
         await reply(message, _("The guard is off: I no longer look at who joins here."))
         return
     watch = watch_of(context)
-    await watch.admins(message.chat, force=True)
+    await watch.admins(message.chat, force=True, wait=True)
     count = len(services(context).core.guard.admins("telegram", str(message.chat.id)))
     await reply(message, escape(_(
         "The guard is on: I'll warn here when someone joins or renames as one of this chat's "
@@ -264,7 +264,7 @@ async def _asked_about(message: Message, context: Context) -> Member | None:
     if not typed and replied is not None and replied.from_user is not None:
         if find_accounts(h.linked_text(replied)):
             return None
-        photo = watch_of(context).photos.get((0, replied.from_user.id))
+        photo = watch_of(context).photos.get((replied.from_user.id,))
         return member_of(replied.from_user, photo if isinstance(photo, int) else None)
     if typed.startswith("@") and len(typed.split()) == 1:
         return _target(message, context, typed) or Member(

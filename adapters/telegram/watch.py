@@ -29,7 +29,7 @@ from telegram.constants import ParseMode
 from telegram.error import RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from adapters.guard_queues import Bounded, GuardWarning, PhotoQueue, WarningQueue
+from adapters.guard_queues import Bounded, GuardWarning, PhotoQueue, WarningQueue, after
 from adapters.photos import photo_hash
 from adapters.telegram.render import MESSAGE_LIMIT, text_html
 from adapters.telegram.throttle import Throttle
@@ -63,13 +63,14 @@ class Watch:
     photo_rate: float = 5.0
     gather: float = 1.0  # seconds a warning waits for others of the same wave
     seen: Bounded = field(default_factory=lambda: Bounded(100_000))  # (chat, user) -> names
-    photos: Bounded = field(default_factory=lambda: Bounded(100_000))  # (0, user) -> hash
+    photos: Bounded = field(default_factory=lambda: Bounded(100_000))  # (user,) -> hash
     admin_photos: dict[int, tuple[str, int | None]] = field(default_factory=dict)
     admins_read: dict[int, float] = field(default_factory=dict)  # chat -> when
     flagged: Bounded = field(default_factory=lambda: Bounded(10_000))  # (chat, user) impostors
     joins: Bounded = field(default_factory=lambda: Bounded(10_000))  # (chat, user) -> message id
     queue: PhotoQueue = field(init=False)
     warnings: WarningQueue[InlineKeyboardButton] = field(init=False)
+    _photo_tasks: dict[int, asyncio.Task[None]] = field(default_factory=dict)  # per chat
 
     def __post_init__(self) -> None:
         count = partial(self.core.guard.count_photo, "telegram")
@@ -79,8 +80,10 @@ class Watch:
 
     # --- admins -------------------------------------------------------------------------------
 
-    async def admins(self, chat: Chat, force: bool = False) -> None:
-        """Re-read the chat's admins when asked to, or when the last read is `refresh` old."""
+    async def admins(self, chat: Chat, force: bool = False, wait: bool = False) -> None:
+        """Re-read the chat's admins when asked to, or when the last read is `refresh` old.
+        Their photos are checked afterwards, in the background unless wait: a name warning
+        never waits for admins' photos."""
         read = self.admins_read.get(chat.id)
         if not force and read is not None and time.monotonic() - read < self.refresh:
             return
@@ -92,28 +95,46 @@ class Watch:
             return
         people = [m.user for m in found if isinstance(m, ChatMemberAdministrator | ChatMemberOwner)
                   and not m.user.is_bot]
-        admins = [member_of(user, await self._admin_photo(user)) for user in people]
+        self._set_admins(chat, people)
+        photos = self._admin_photos(chat, people)
+        if wait:
+            await photos
+            return
+        # One check per chat at a time (the next after the running one: nothing twice).
+        self._photo_tasks[chat.id] = asyncio.create_task(
+            after(self._photo_tasks.get(chat.id), photos))
+
+    def _set_admins(self, chat: Chat, people: Sequence[User]) -> None:
+        admins = [member_of(user, self.admin_photos.get(user.id, ("", None))[1])
+                  for user in people]
         self.core.guard.set_admins("telegram", str(chat.id), admins)
         self.core.guard.set_chat("telegram", str(chat.id), chat.title or str(chat.id),
                                  chat.username)
 
-    async def _admin_photo(self, user: User) -> int | None:
-        """The admin's photo hash, downloaded again only when the photo changed."""
+    async def _admin_photos(self, chat: Chat, people: Sequence[User]) -> None:
+        changed = [await self._admin_photo(user) for user in people]
+        if any(changed):
+            self._set_admins(chat, people)
+
+    async def _admin_photo(self, user: User) -> bool:
+        """Hash the admin's photo again when it changed (file_unique_id); True if it did."""
         try:
             photos = await self.bot.get_user_profile_photos(user.id, limit=1)
-        except TelegramError as error:
-            log.info("getUserProfilePhotos %s: %s", user.id, error)
-            return self.admin_photos.get(user.id, ("", None))[1]
-        if not photos.photos:
-            self.admin_photos.pop(user.id, None)
-            return None
-        size = photos.photos[0][-1]
-        known = self.admin_photos.get(user.id)
-        if known is not None and known[0] == size.file_unique_id:
-            return known[1]
-        hashed = await self._download(size.file_id)
-        self.admin_photos[user.id] = (size.file_unique_id, hashed)
-        return hashed
+            if not photos.photos:
+                return self.admin_photos.pop(user.id, None) is not None
+            size = photos.photos[0][0]
+            known = self.admin_photos.get(user.id)
+            if known is not None and known[0] == size.file_unique_id:
+                return False
+            self.admin_photos[user.id] = (size.file_unique_id, await self._download(size.file_id))
+        except TelegramError as error:  # keep what was known
+            log.info("the photo of admin %s: %s", user.id, error)
+            return False
+        return True
+
+    async def settled(self) -> None:
+        """Until the admins' photos being checked are (for tests and shutdown)."""
+        await asyncio.gather(*self._photo_tasks.values(), return_exceptions=True)
 
     async def _download(self, file_id: str) -> int | None:
         file = await self.bot.get_file(file_id)
@@ -134,18 +155,18 @@ class Watch:
         if user.id == self.bot.id or not await guard.is_on("telegram", str(chat.id)):
             return
         await self.admins(chat)
-        cached = self.photos.get((0, user.id))
+        cached = self.photos.get((user.id,))
         member = member_of(user, cached if isinstance(cached, int) else None)
         found = await guard.inspect("telegram", str(chat.id), member)
         if found is not None:
             await self.act(chat, found)
-        elif (0, user.id) not in self.photos and guard.needs_photo("telegram", str(chat.id),
+        elif (user.id,) not in self.photos and guard.needs_photo("telegram", str(chat.id),
                                                                    member):
             self.queue.offer((chat.id, user.id), lambda: self._by_photo(chat, user))
 
     async def _by_photo(self, chat: Chat, user: User) -> None:
         hashed = await self._member_photo(user)
-        self.photos.put((0, user.id), hashed)
+        self.photos.put((user.id,), hashed)
         if hashed is None:
             return
         member = member_of(user, hashed)
@@ -237,6 +258,9 @@ class Watch:
                 await asyncio.sleep(retry_seconds(error))
 
     async def close(self) -> None:
+        for task in self._photo_tasks.values():
+            task.cancel()
+        await self.settled()
         await self.queue.close()
         await self.warnings.close()
 
