@@ -160,9 +160,11 @@ class Watch:
         found = await guard.inspect("telegram", str(chat.id), member)
         if found is not None:
             await self.act(chat, found)
-        elif (user.id,) not in self.photos and guard.needs_photo("telegram", str(chat.id),
-                                                                   member):
-            self.queue.offer((chat.id, user.id), lambda: self._by_photo(chat, user))
+            return
+        fetch = (user.id,) not in self.photos and guard.needs_photo("telegram", str(chat.id),
+                                                                    member)
+        if fetch and self.queue.offer((chat.id, user.id), lambda: self._by_photo(chat, user)):
+            self.photos.put((user.id,), None)  # being fetched: a second event waits for it
 
     async def _by_photo(self, chat: Chat, user: User) -> None:
         hashed = await self._member_photo(user)
