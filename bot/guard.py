@@ -139,9 +139,8 @@ class Guard:
         if self.store is not None:
             await self.store.move_chat(platform, old_id, new_id)
         old, new = (platform, old_id), (platform, new_id)
-        for cache in (self._settings, self._admins):
-            if old in cache:
-                cache[new] = cache.pop(old)  # type: ignore[assignment]
+        _move(self._settings, old, new)
+        _move(self._admins, old, new)
         if old in self._chats:
             self._chats[new] = replace(self._chats.pop(old), chat_id=new_id)
         moved = {(p, c, u) for p, c, u in self._allowed if (p, c) == old}
@@ -239,6 +238,11 @@ class Guard:
         while len(cache) > self.remembered_members:
             cache.popitem(last=False)
         return value
+
+
+def _move(cache: dict[Key, V], old: Key, new: Key) -> None:
+    if old in cache:
+        cache[new] = cache.pop(old)
 
 
 def _allowed_to_change(by: Asker, chat_admin: bool) -> str:
