@@ -1,8 +1,17 @@
 """The guard: warns a chat about members who pose as its admins or as registered officials.
 
-Adapters tell it each chat's admins (set_admins, refreshed on changes) and ask it about each
-member who arrives or renames (inspect). It keeps what must survive a restart (on/off, options,
-allowed members) in a GuardStore and the rest in memory: admins, who was already warned.
+It keeps what must survive a restart (on/off, options, allowed members) in a GuardStore and the
+rest in memory: the admins, who was already warned, whose photo was hashed. An adapter:
+- tells each chat's admins, with their photo hashes (set_admins; again when they change) and
+  its title and @name (set_chat, for DMs that name it);
+- on a join or a rename: inspect(member) and, when it returns an Impersonation, posts
+  guard_text.warning_text (and copies it to options().moderators_chat); if needs_photo(),
+  queues the photo's fetch (adapters/photos.photo_hash), counts it with count_photo, and
+  inspects the member again with the hash (a name already warned about is not repeated);
+- /guard on|off, options, allow: set_on / set_options / allow with chat_admin telling whether
+  the asker is one of the chat's admins (NotAllowed otherwise: its message is the reply);
+- /check @member in a group: who_is -> guard_text.member_answer_lines; in a DM: named_chats
+  -> guard_text.never_write_first.
 """
 
 from __future__ import annotations
