@@ -53,9 +53,12 @@ class AdminIndex:
                 self._owners[ref] = (admin, name)
 
     def is_admin(self, member: Member) -> bool:
-        """The same account: the same user id, or the same username (unique on the platform)."""
-        named = member.username is not None and member.username.casefold() in self._usernames
-        return member.user_id in self._ids or named
+        """The same account: the same user id; a member known by username only (user_id "",
+        /check @name) by the same username (unique on the platform). An id decides when
+        there is one: an admin's former username may have been taken by someone else."""
+        if member.user_id:
+            return member.user_id in self._ids
+        return member.username is not None and member.username.casefold() in self._usernames
 
     def by_name(self, name: str) -> Iterator[tuple[Member, str, Lookalike]]:
         """Admins whose names this name resembles, closest first (weak ones too)."""

@@ -220,3 +220,10 @@ async def test_the_registry_officials_added_later_are_protected_at_once(core: Co
     await core.correct(Correction(AccountRef(TG, "ledger"), Status.OFFICIAL, "Ledger"), operator)
     found = await core.guard.inspect(TG, CHAT, member("Ledger Support", user_id="80"))
     assert found is not None and found.entity == "Ledger"
+
+
+async def test_an_admins_former_username_taken_by_another_is_not_the_admin(core: Core) -> None:
+    squatter = Member(TG, "66", "alicekim", "Alice Kim")  # the set predates a username change
+    answer = core.guard.who_is(TG, CHAT, squatter)
+    assert not answer.admin and answer.looks_like is not None
+    assert await core.guard.inspect(TG, CHAT, squatter) is not None
