@@ -229,9 +229,12 @@ class Guard:
         return MemberAnswer(member, admin, official, looks)
 
     async def guarded_chats(self, platform: str) -> list[GuardedChat]:
-        """The chats known to this process (set_chat) whose guard is on."""
+        """The chats known to this process (set_chat) whose guard is on (one query)."""
         chats = [chat for (p, _), chat in self._chats.items() if p == platform]
-        return [chat for chat in chats if await self.is_on(platform, chat.chat_id)]
+        if self.store is None:
+            return [chat for chat in chats if await self.is_on(platform, chat.chat_id)]
+        on = set(await self.store.guarded(platform))
+        return [chat for chat in chats if chat.chat_id in on]
 
     async def named_chats(self, platform: str, text: str) -> list[GuardedChat]:
         """Guarded chats a DM names, by title or @name: "Admins of <chat> never write first"."""

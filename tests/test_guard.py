@@ -217,6 +217,9 @@ async def test_a_guard_without_a_store_keeps_its_settings_in_the_process(core: C
     await guard.set_on(TG, CHAT, True, ADMIN_ASKER, chat_admin=True)
     guard.settings_ttl = 0.0
     assert await guard.is_on(TG, CHAT)
+    guard.set_chat(TG, CHAT, "Rust Learners")
+    guard.set_chat(TG, "-2", "Other")
+    assert [chat.title for chat in await guard.guarded_chats(TG)] == ["Rust Learners"]
 
 
 async def test_the_registry_officials_added_later_are_protected_at_once(core: Core) -> None:
