@@ -1,8 +1,17 @@
 """The guard: warns a chat about members who pose as its admins or as registered officials.
 
-Adapters tell it each chat's admins (set_admins, refreshed on changes) and ask it about each
-member who arrives or renames (inspect). It keeps what must survive a restart (on/off, options,
-allowed members) in a GuardStore and the rest in memory: admins, who was already warned.
+It keeps what must survive a restart (on/off, options, allowed members) in a GuardStore and the
+rest in memory: the admins, who was already warned, whose photo was hashed. An adapter:
+- tells each chat's admins, with their photo hashes (set_admins; again when they change) and
+  its title and @name (set_chat, for DMs that name it);
+- on a join or a rename: inspect(member) and, when it returns an Impersonation, posts
+  guard_text.warning_text (and copies it to options().moderators_chat); if needs_photo(),
+  queues the photo's fetch (adapters/photos.photo_hash), counts it with count_photo, and
+  inspects the member again with the hash (a name already warned about is not repeated);
+- /guard on|off, options, allow: set_on / set_options / allow with chat_admin telling whether
+  the asker is one of the chat's admins (NotAllowed otherwise: its message is the reply);
+- /check @member in a group: who_is -> guard_text.member_answer_lines; in a DM: named_chats
+  -> guard_text.never_write_first.
 """
 
 from __future__ import annotations
@@ -139,9 +148,8 @@ class Guard:
         if self.store is not None:
             await self.store.move_chat(platform, old_id, new_id)
         old, new = (platform, old_id), (platform, new_id)
-        for cache in (self._settings, self._admins):
-            if old in cache:
-                cache[new] = cache.pop(old)  # type: ignore[assignment]
+        _move(self._settings, old, new)
+        _move(self._admins, old, new)
         if old in self._chats:
             self._chats[new] = replace(self._chats.pop(old), chat_id=new_id)
         moved = {(p, c, u) for p, c, u in self._allowed if (p, c) == old}
@@ -221,9 +229,12 @@ class Guard:
         return MemberAnswer(member, admin, official, looks)
 
     async def guarded_chats(self, platform: str) -> list[GuardedChat]:
-        """The chats known to this process (set_chat) whose guard is on."""
+        """The chats known to this process (set_chat) whose guard is on (one query)."""
         chats = [chat for (p, _), chat in self._chats.items() if p == platform]
-        return [chat for chat in chats if await self.is_on(platform, chat.chat_id)]
+        if self.store is None:
+            return [chat for chat in chats if await self.is_on(platform, chat.chat_id)]
+        on = set(await self.store.guarded(platform))
+        return [chat for chat in chats if chat.chat_id in on]
 
     async def named_chats(self, platform: str, text: str) -> list[GuardedChat]:
         """Guarded chats a DM names, by title or @name: "Admins of <chat> never write first"."""
@@ -239,6 +250,11 @@ class Guard:
         while len(cache) > self.remembered_members:
             cache.popitem(last=False)
         return value
+
+
+def _move(cache: dict[Key, V], old: Key, new: Key) -> None:
+    if old in cache:
+        cache[new] = cache.pop(old)
 
 
 def _allowed_to_change(by: Asker, chat_admin: bool) -> str:

@@ -8,6 +8,7 @@ affix words ("Alice Kim Support"), invisible characters dropped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 
 from bot.guard_model import Impersonation, Member
@@ -26,6 +27,7 @@ PHOTO = "photo"
 INVISIBLE = "invisible"
 MIXED_SCRIPT = "mixed-script"
 PART_DROPPED = "part-dropped"  # bot.lookalike's detail: the official minus digits or last word
+_BLANKS = re.compile(r"\s+")
 _MEMBER = "member/"  # the prefix of a query's own ref: never one of the indexed ones
 _LOOKUP_LIMIT = 10  # lookalikes asked of the registry's index, before keeping this platform's
 
@@ -46,19 +48,22 @@ class AdminIndex:
         self._index = LookalikeIndex()
         for number, admin in enumerate(self.admins):
             for name in admin.names():
-                ref = AccountRef(platform, f"{number}/{_slashless(name)}")
-                self._index.add(ref, admin.user_id, _slashless(name))
+                ref = AccountRef(platform, f"{number}/{_as_handle(name)}")
+                self._index.add(ref, admin.user_id, _as_handle(name))
                 self._owners[ref] = (admin, name)
 
     def is_admin(self, member: Member) -> bool:
-        """The same account: the same user id, or the same username (unique on the platform)."""
-        named = member.username is not None and member.username.casefold() in self._usernames
-        return member.user_id in self._ids or named
+        """The same account: the same user id; a member known by username only (user_id "",
+        /check @name) by the same username (unique on the platform). An id decides when
+        there is one: an admin's former username may have been taken by someone else."""
+        if member.user_id:
+            return member.user_id in self._ids
+        return member.username is not None and member.username.casefold() in self._usernames
 
     def by_name(self, name: str) -> Iterator[tuple[Member, str, Lookalike]]:
         """Admins whose names this name resembles, closest first (weak ones too)."""
-        query = AccountRef(self.platform, _MEMBER + _slashless(name))
-        found_all = self._index.find(query, _slashless(name), limit=_LOOKUP_LIMIT)
+        query = AccountRef(self.platform, _MEMBER + _as_handle(name))
+        found_all = self._index.find(query, _as_handle(name), limit=_LOOKUP_LIMIT)
         for found in sorted(found_all, key=_closest):
             admin, written = self._owners[found.target]
             yield admin, written, found
@@ -109,8 +114,8 @@ def _as_admin(member: Member, admins: AdminIndex) -> Impersonation | None:
 
 def _as_official(member: Member, officials: LookalikeIndex) -> Impersonation | None:
     for name in member.names():
-        query = AccountRef(member.platform, _MEMBER + _slashless(name))
-        for found in officials.find(query, _slashless(name), limit=_LOOKUP_LIMIT):
+        query = AccountRef(member.platform, _MEMBER + _as_handle(name))
+        for found in officials.find(query, _as_handle(name), limit=_LOOKUP_LIMIT):
             same_platform = found.target.platform == member.platform
             if same_platform and found.strength is Strength.STRONG:
                 return _found(member, name, found.target.handle, found, (), official=found)
@@ -161,9 +166,11 @@ def _username_ref(member: Member) -> AccountRef | None:
         return None
 
 
-def _slashless(name: str) -> str:
-    """Names are read after the last `/` (a path); a display name's slashes are just marks."""
-    return name.replace("/", " ")
+def _as_handle(name: str) -> str:
+    """A display name written as a handle would be: words joined by `_`, so the lookalike rules
+    read "Ilhan Camuel" as they read ilhan_camuel (a first name beside another word is weak),
+    and no `/` (names are read after the last one)."""
+    return _BLANKS.sub("_", name.strip()).replace("/", "_")
 
 
 def _shown(name: str) -> str:

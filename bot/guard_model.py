@@ -14,7 +14,7 @@ class Member:
     """Who someone in a chat is, as the platform shows them."""
 
     platform: str  # "telegram" | "discord"
-    user_id: str
+    user_id: str  # "" when known by username only (/check @name): then the username decides
     username: str | None  # without "@"
     display_name: str  # Telegram first + last name; Discord nick / global name
     photo: int | None = None  # 64-bit pHash of the profile photo (None: none or not fetched)

@@ -5,7 +5,7 @@ Adapters format them (escaping, mentions) as they do bot/render.py's lines."""
 from __future__ import annotations
 
 from bot.guard_match import INVISIBLE, MIXED_SCRIPT, PHOTO, SAME_NAME
-from bot.guard_model import GuardedChat, Impersonation, Member, MemberAnswer
+from bot.guard_model import GuardedChat, GuardSettings, Impersonation, Member, MemberAnswer
 from bot.i18n import N_, _
 
 # Why a member resembles someone, one phrase per reason (bot.guard_match's reasons).
@@ -84,6 +84,24 @@ def never_write_first(chat: GuardedChat) -> str:
         "Admins of {chat} never write first. Someone who writes to you privately as one of "
         "them is not them: in the chat, /check @name tells who its admins are."
     ).format(chat=chat.title)
+
+
+def settings_lines(settings: GuardSettings) -> list[str]:
+    """/guard alone: whether it is on here, its options, who last changed it and when."""
+    options = settings.options
+    lines = [
+        _("The guard is on here.") if settings.on else _("The guard is off here."),
+        _("restrict impostors until an admin allows them: {state}").format(
+            state=_("on") if options.restrict_until_approved else _("off")),
+        _("delete their join message: {state}").format(
+            state=_("on") if options.delete_join else _("off")),
+    ]  # fmt: skip
+    if options.moderators_chat:
+        lines.append(_("warnings copied to chat {chat}").format(chat=options.moderators_chat))
+    if settings.by and settings.at:
+        lines.append(_("last changed by {who}, {date}").format(
+            who=settings.by, date=settings.at.date().isoformat()))  # fmt: skip
+    return lines
 
 
 def _shown_member(found: Impersonation) -> str:

@@ -3,13 +3,17 @@ name (homoglyphs, affixes, invisible characters, renames) and by photo; who is n
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from avatars import avatar, copy_of, encoded
+from conftest import TEST_DATA
 
 from adapters.photos import photo_hash
 from bot.core import Core
 from bot.guard import Guard, GuardOptions, Member
-from bot.model import AccountRef, Asker, Correction, NotAllowed, Status
+from bot.model import AccountRef, Asker, Correction, IsOfficialError, NotAllowed, Status
+from bot.platforms import normalize_handle
 from isofficial.bootstrap import memory_core
 
 TG, CHAT = "telegram", "-1001"
@@ -213,6 +217,9 @@ async def test_a_guard_without_a_store_keeps_its_settings_in_the_process(core: C
     await guard.set_on(TG, CHAT, True, ADMIN_ASKER, chat_admin=True)
     guard.settings_ttl = 0.0
     assert await guard.is_on(TG, CHAT)
+    guard.set_chat(TG, CHAT, "Rust Learners")
+    guard.set_chat(TG, "-2", "Other")
+    assert [chat.title for chat in await guard.guarded_chats(TG)] == ["Rust Learners"]
 
 
 async def test_the_registry_officials_added_later_are_protected_at_once(core: Core) -> None:
@@ -220,3 +227,40 @@ async def test_the_registry_officials_added_later_are_protected_at_once(core: Co
     await core.correct(Correction(AccountRef(TG, "ledger"), Status.OFFICIAL, "Ledger"), operator)
     found = await core.guard.inspect(TG, CHAT, member("Ledger Support", user_id="80"))
     assert found is not None and found.entity == "Ledger"
+
+
+async def test_an_admins_former_username_taken_by_another_is_not_the_admin(core: Core) -> None:
+    squatter = Member(TG, "66", "alicekim", "Alice Kim")  # the set predates a username change
+    answer = core.guard.who_is(TG, CHAT, squatter)
+    assert not answer.admin and answer.looks_like is not None
+    assert await core.guard.inspect(TG, CHAT, squatter) is not None
+
+
+async def test_real_officials_with_near_handles_are_never_flagged_as_each_other() -> None:
+    """Real pairs of officials two letters apart (RepBonner, RepBonnie): registered on the chat's
+    platform, each joining as themself is a registered official, never an impostor."""
+    with (TEST_DATA / "legit_handle_near_pairs.csv").open(newline="", encoding="utf-8") as file:
+        pairs = list(csv.DictReader(file))
+    seed = [
+        Correction(AccountRef(TG, normalize_handle(TG, row[f"handle_{side}"])), Status.OFFICIAL,
+                   row[f"entity_{side}"])
+        for row in pairs for side in "ab"
+        if _telegram_handle(row[f"handle_{side}"])
+    ]  # fmt: skip
+    assert len(seed) > 50
+    core = await memory_core(frozenset(), seed)
+    await core.guard.set_on(TG, CHAT, True, ADMIN_ASKER, chat_admin=True)
+    for number, correction in enumerate(seed):
+        official = member(correction.entity or "", correction.ref.handle, f"r{number}")
+        assert await core.guard.inspect(TG, CHAT, official) is None, official
+    impostor = member("Support", seed[0].ref.handle + "_support", "x1")
+    found = await core.guard.inspect(TG, CHAT, impostor)
+    assert found is not None and found.entity == seed[0].entity
+
+
+def _telegram_handle(handle: str) -> bool:
+    try:
+        normalize_handle(TG, handle)
+    except IsOfficialError:
+        return False
+    return True

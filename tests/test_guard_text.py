@@ -3,8 +3,10 @@ characters' code points; the member answer; the DM notice; in the chat's languag
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot import guard_text, i18n
-from bot.guard import GuardedChat, Impersonation, Member, MemberAnswer
+from bot.guard import GuardedChat, GuardOptions, GuardSettings, Impersonation, Member, MemberAnswer
 from bot.model import AccountRef
 
 ALICE = Member("telegram", "1", "alicekim", "Alice Kim")
@@ -67,3 +69,17 @@ def test_the_words_speak_the_chat_language() -> None:
             "Администраторы Rust Learners никогда не пишут первыми.")
         assert guard_text.warning_lines(AS_ALICE)[0].startswith("Осторожно: Аlice Kim")
     assert guard_text.never_write_first(chat).startswith("Admins of Rust Learners never write")
+
+
+def test_the_settings_say_what_is_on_and_who_changed_it() -> None:
+    options = GuardOptions(restrict_until_approved=True, moderators_chat="-500")
+    when = datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
+    lines = guard_text.settings_lines(GuardSettings(True, options, "telegram:1 (@alice)", when))
+    assert lines == [
+        "The guard is on here.",
+        "restrict impostors until an admin allows them: on",
+        "delete their join message: off",
+        "warnings copied to chat -500",
+        "last changed by telegram:1 (@alice), 2026-12-02",
+    ]
+    assert guard_text.settings_lines(GuardSettings())[0] == "The guard is off here."
