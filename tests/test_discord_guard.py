@@ -179,3 +179,11 @@ async def test_an_admins_new_avatar_is_the_one_protected(guarded: Guarded) -> No
     await fake.member_joins(guild, guarded.newcomer("Quite Unrelated", copy))
     [warning] = await guarded.warnings(1)
     assert "Quite Unrelated" in warning and "Anna Petrova" in warning
+
+
+async def test_the_guards_status_says_what_the_admins_chose(guarded: Guarded) -> None:
+    fake, guild = guarded.fake, guarded.guild
+    await (await fake.subcommand("guard", "timeout", guarded.admin, guild, mode="on")).reply()
+    status = await (await fake.subcommand("guard", "status", guarded.admin, guild)).reply()
+    assert "The guard is on here." in status["content"]
+    assert "restrict impostors until an admin allows them: on" in status["content"]

@@ -132,7 +132,8 @@ async def test_only_chat_admins_switch_the_guard(guarded: Guarded) -> None:
     assert "only this chat's admins" in refused.text
     assert await guarded.core.guard.is_on("telegram", str(guarded.group["id"]))
     usage = await guarded.fake.ask(guarded.group, guarded.bob, "/guard")
-    assert "Usage: /guard on|off" in usage.text and "the guard is on here" in usage.text
+    assert "Usage: /guard on|off" in usage.text and "The guard is on here." in usage.text
+    assert "delete their join message: off" in usage.text
 
 
 async def test_a_promotion_refreshes_the_admins(guarded: Guarded) -> None:

@@ -286,6 +286,19 @@ async def _mode(interaction: discord.Interaction[Any], on: bool) -> out.Reply:
     return out.Reply(escape_markdown(done), ephemeral=True)
 
 
+@GUARD.command(name="status", description=N_("Whether the guard is on here, and its options"))
+async def status(interaction: discord.Interaction[Any]) -> None:
+    await respond(interaction, _status(interaction), ephemeral=True)
+
+
+async def _status(interaction: discord.Interaction[Any]) -> out.Reply:
+    assert interaction.guild is not None
+    guard = context_of(interaction).core.guard
+    settings = await guard.settings("discord", str(interaction.guild.id))
+    text = "\n".join(guard_text.settings_lines(settings))
+    return out.Reply(out.fit(escape_markdown(text), out.TEXT_LIMIT), ephemeral=True)
+
+
 @GUARD.command(name="allow", description=N_("Never warn about this member again"))
 async def allow(interaction: discord.Interaction[Any], member: discord.Member) -> None:
     await respond(interaction, _allow(interaction, member), ephemeral=True)

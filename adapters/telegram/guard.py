@@ -29,7 +29,7 @@ from bot.handles import find_accounts
 from bot.i18n import N_, _
 
 USAGE = N_("Usage: /guard on|off, /guard allow @user (or as a reply), /guard restrict on|off, "
-           "/guard delete on|off, /guard mods <chat id>|off (the guard is {state} here)")
+           "/guard delete on|off, /guard mods <chat id>|off")
 ADMIN_STATUSES = (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 INSIDE = (*ADMIN_STATUSES, ChatMemberStatus.MEMBER, ChatMemberStatus.RESTRICTED)
 SWITCHES = ("restrict", "delete")  # restrict until approved; delete the join message
@@ -51,10 +51,10 @@ async def guard(update: Update, context: Context) -> None:
     core, chat = services(context).core, message.chat
     action, _space, rest = command_args(message).partition(" ")
     action, rest = action.lower(), rest.strip()
-    on = await core.guard.is_on("telegram", str(chat.id))
     if action not in ("on", "off", "allow", *SWITCHES, "mods"):
-        state = _("on") if on else _("off")
-        await reply(message, escape(_(USAGE).format(state=state)))
+        settings = await core.guard.settings("telegram", str(chat.id))
+        lines = [_(USAGE), *guard_text.settings_lines(settings)]
+        await reply(message, text_html("\n".join(lines)))
         return
     admin = await is_chat_admin(context.bot, message)
     if action in ("on", "off"):
