@@ -187,6 +187,8 @@ async def test_the_impostors_join_message_is_deleted_when_chosen(guarded: Guarde
 async def test_warnings_are_copied_to_the_moderators_chat(guarded: Guarded) -> None:
     fake, admin = guarded.fake, admin_of(guarded)
     mods = fake.group(MODS_CHAT, "Mods")
+    usage = await fake.ask(guarded.group, admin, "/guard mods soon")
+    assert usage.text == "Usage: /guard mods <chat id>|off"
     refused = await fake.ask(guarded.group, admin, f"/guard mods {MODS_CHAT}")
     assert "only to a chat where you are an administrator" in refused.text
     fake.join(mods, admin, "administrator")

@@ -153,7 +153,7 @@ async def _moderators(update: Update, context: Context, wanted: str, admin: bool
     message = message_of(update)
     core, chat_id = services(context).core, str(message.chat.id)
     if wanted != "off" and not wanted.lstrip("-").isdigit():
-        await reply(message, _("Usage: /guard mods <chat id>|off"))
+        await reply(message, escape(_("Usage: /guard mods <chat id>|off")))
         return
     chosen = None if wanted == "off" else wanted
     user = message.from_user
