@@ -24,7 +24,7 @@ from adapters.discord.commands import BotContext, asker_of, context_of, respond
 from adapters.guard_queues import Bounded, GuardWarning, PhotoQueue, WarningQueue, after
 from adapters.photos import photo_hash
 from bot import guard_text
-from bot.guard import Impersonation, Member
+from bot.guard import Guard, Impersonation, Member
 from bot.i18n import N_, _
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class DiscordWatch:
                                      out.TEXT_LIMIT - 100, MAX_BUTTONS, GATHER)
 
     @property
-    def guard(self) -> Any:
+    def guard(self) -> Guard:
         return self.context.core.guard
 
     async def admins(self, guild: discord.Guild, force: bool = False,
