@@ -3,9 +3,11 @@
 - PhotoQueue: members' profile photos are fetched one at a time, at most `per_second`, with at
   most `bound` waiting; past the bound an offer is refused (and counted), so a join wave of
   thousands never downloads thousands of photos. Name warnings never wait for it.
-- WarningQueue: a warning waits `gather` seconds (a wave arrives meanwhile) and then for the
-  chat's next message slot; whatever piled up goes out together, packed into as few messages
-  as the platform allows. So a wave of impostors costs a few messages, and none is dropped.
+- WarningQueue: a warning waits `gather` seconds (the rest of a wave arrives meanwhile) and
+  then for the chat's next message slot; whatever piled up goes out together, packed into as
+  few messages as the platform allows. Messages that are not full stay `gather` apart, so
+  warnings use a bounded share of a chat's budget; a backlog of full ones goes at the
+  platform's pace. A wave of impostors costs a few messages, and none is dropped.
 
 The photo queue tells the core's guard what became of each photo (Guard.count_photo: the
 isofficial_guard_photos metric); the guard itself counts warnings.
@@ -109,6 +111,12 @@ class GuardWarning(Generic[B]):
     button: B | None = None  # e.g. "Approve <name>", when the member was restricted
 
 
+def fills(waiting: deque[GuardWarning[B]], limit: int, max_buttons: int) -> bool:
+    """Whether what waits would fill a message already (no point gathering more)."""
+    size = sum(len(w.text) + 2 for w in waiting)
+    return size > limit or sum(w.button is not None for w in waiting) >= max_buttons
+
+
 def pack(waiting: deque[GuardWarning[B]], limit: int, max_buttons: int) -> list[GuardWarning[B]]:
     """Take from waiting as many warnings as fit one message (limit characters with the blank
     lines between them, max_buttons buttons); at least one, clipped by the sender if too long."""
@@ -130,8 +138,8 @@ Send = Callable[[str, Sequence[GuardWarning[B]]], Awaitable[None]]
 
 
 class WarningQueue(Generic[B]):
-    """Per destination chat: gather once, then wait for its slot (`delay(chat)` seconds,
-    booked) and send what is waiting, packed; repeat until nothing waits. Adding never blocks."""
+    """Per destination chat: gather, wait for its slot (`delay(chat)` seconds, booked), send
+    what is waiting, packed; repeat until nothing waits. Adding never blocks."""
 
     def __init__(self, platform: str, send: Send[B], delay: Callable[[str], float],
                  limit: int, max_buttons: int, gather: float = 1.0) -> None:
@@ -149,8 +157,9 @@ class WarningQueue(Generic[B]):
 
     async def _drain(self, chat: str) -> None:
         waiting = self._waiting[chat]
-        await asyncio.sleep(self.gather)  # the rest of a wave arrives meanwhile
         while waiting:
+            if not fills(waiting, self.limit, self.max_buttons):
+                await asyncio.sleep(self.gather)  # the rest of a wave arrives meanwhile
             await asyncio.sleep(self.delay(chat))  # booked now: the message goes out then
             batch = pack(waiting, self.limit, self.max_buttons)
             try:

@@ -34,7 +34,8 @@ class TelegramConfig:
     guard_refresh: float = 600.0  # a guarded chat's admins re-read at most this often (seconds)
     photo_queue: int = 100  # members' photos waiting to be hashed; past it, offers are refused
     photo_rate: float = 5.0  # members' photos fetched per second, at most
-    guard_gather: float = 1.0  # seconds a warning waits for the rest of a join wave
+    guard_gather: float = 3.0  # seconds a warning waits for the rest of a wave (and between
+    # warning messages that are not full: at most a third of a group's 20 messages a minute)
 
     @property
     def base_file_url(self) -> str:

@@ -61,7 +61,7 @@ class Watch:
     refresh: float = 600.0  # admins re-read at most this often, unless a promotion says so
     photo_bound: int = 100
     photo_rate: float = 5.0
-    gather: float = 1.0  # seconds a warning waits for others of the same wave
+    gather: float = 3.0  # seconds a warning waits for others of the same wave
     seen: Bounded = field(default_factory=lambda: Bounded(100_000))  # (chat, user) -> names
     photos: Bounded = field(default_factory=lambda: Bounded(100_000))  # (user,) -> hash
     admin_photos: dict[int, tuple[str, int | None]] = field(default_factory=dict)
