@@ -704,9 +704,17 @@ class FakeDiscord(MemberWorld):
         """A member runs /name sub with these option values (a command group's subcommand)."""
         command = self.command(name)
         [declared] = [o for o in command.get("options", []) if o["name"] == sub and o["type"] == 1]
-        options = self._options(declared, values, None)
-        data = {"id": command["id"], "name": name, "type": 1,
-                "options": [{"name": sub, "type": 1, "options": options}]}
+        members = {k: v for k, v in values.items() if isinstance(v, FakeUser)}
+        options = self._options(declared, values | {k: str(v.id) for k, v in members.items()},
+                                None)
+        data: JSON = {"id": command["id"], "name": name, "type": 1,
+                      "options": [{"name": sub, "type": 1, "options": options}]}
+        if members:  # user options arrive with the resolved users and members, as Discord sends
+            data["resolved"] = {
+                "users": {str(m.id): m.payload() for m in members.values()},
+                "members": {str(m.id): {k: v for k, v in self._member(m, guild).items()
+                                        if k != "user"} for m in members.values()},
+            }
         return await self._interact(2, data, user, guild)
 
     async def autocomplete(self, name: str, focused: str, user: FakeUser,

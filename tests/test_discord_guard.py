@@ -187,3 +187,17 @@ async def test_the_guards_status_says_what_the_admins_chose(guarded: Guarded) ->
     status = await (await fake.subcommand("guard", "status", guarded.admin, guild)).reply()
     assert "The guard is on here." in status["content"]
     assert "restrict impostors until an admin allows them: on" in status["content"]
+
+
+async def test_an_allowed_member_is_never_warned_about(guarded: Guarded) -> None:
+    fake, guild = guarded.fake, guarded.guild
+    twin = guarded.newcomer("Jane Doe")
+    await fake.member_joins(guild, twin)
+    refused = await (await fake.subcommand("guard", "allow", guarded.world.alice, guild,
+                                           member=twin)).reply()
+    assert "only this chat's admins" in refused["content"]
+    allowed = await (await fake.subcommand("guard", "allow", guarded.admin, guild,
+                                           member=twin)).reply()
+    assert "Jane Doe will not be warned about here again." in allowed["content"]
+    await fake.member_changes(guild, twin, nick="Anna Petrova Support")
+    await guarded.silent()
