@@ -76,9 +76,10 @@ async def _switched(message: Message, context: Context, on: bool) -> None:
     watch = watch_of(context)
     await watch.admins(message.chat, force=True, wait=True)
     count = len(services(context).core.guard.admins("telegram", str(message.chat.id)))
-    await reply(message, escape(_(
-        "The guard is on: I'll warn here when someone joins or renames as one of this chat's "
-        "admins ({count}) or as a registered official account.").format(count=count)))
+    await reply(message, escape(_(  # Telegram tells no renames: they show in the next message
+        "The guard is on: I'll warn here when someone joins, or writes under a new name, as "
+        "one of this chat's admins ({count}) or as a registered official account.").format(
+        count=count)))
     if not await _bot_is_admin(context, message.chat):
         await reply(message, _("⚠️ Telegram tells only administrators who joins: make me an "
                                "administrator here, or I'll see newcomers only when they write."))

@@ -59,8 +59,9 @@ Moderators: /verdict &lt;account&gt; &lt;status&gt; [entity] [| note] [url],
 /undo &lt;account&gt;, /reports, /feeds list | add &lt;url&gt; | remove &lt;url&gt;
 Inline: type @{username} &lt;account&gt; in any chat.
 /language (chat admins) the language I answer in here""")
-GUARD_HELP = N_("/guard on|off (chat admins) I warn when someone joins or renames as one of this "
-                "chat's admins or as an official account; /guard shows the options")
+GUARD_HELP = N_("/guard on|off (chat admins) I warn when someone joins, or writes under a new "
+                "name, as one of this chat's admins or as an official account; /guard shows the "
+                "options")
 USAGE = N_("Usage: /{command} &lt;link, @handle or platform:handle&gt;")
 FEEDS_USAGE = N_("Usage: /feeds list | add &lt;feed url&gt; | remove &lt;feed url&gt;")
 SLOW_DOWN = N_("Too many questions here just now: ask again in {seconds} s, and I'll answer.")
