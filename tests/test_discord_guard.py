@@ -100,6 +100,17 @@ async def test_a_nickname_change_into_the_admins_name_is_warned(guarded: Guarded
     assert "Anna Petrova" in warning
 
 
+async def test_a_global_name_or_username_change_is_warned(guarded: Guarded) -> None:
+    first, second = guarded.newcomer("John Smith"), guarded.newcomer("Mary Major")
+    for member in (first, second):
+        await guarded.fake.member_joins(guarded.guild, member)
+    await guarded.fake.member_changes(guarded.guild, first, global_name="Anna Petrova Support")
+    await guarded.fake.member_changes(guarded.guild, second, username="annapetrova_help")
+    warnings = await guarded.warnings(2)
+    assert "Anna Petrova Support" in warnings[0]
+    assert "@annapetrova\\_help" in warnings[1]  # markdown-escaped: shown as written
+
+
 async def test_the_admins_avatar_resized_is_recognised(guarded: Guarded) -> None:
     copy = encoded(copy_of(ADMIN_PHOTO, 256, crop=0.02), kind="PNG")
     await guarded.fake.member_joins(guarded.guild, guarded.newcomer("Totally Different", copy))
