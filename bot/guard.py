@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot import limits
@@ -55,6 +56,7 @@ MIN_TITLE = 4  # a chat title this short is a word, not a name someone means in 
 
 Key = tuple[str, str]  # (platform, chat id)
 Who = tuple[str, str, str]  # (platform, chat id, user id)
+Change = Callable[[GuardSettings], GuardSettings]
 V = TypeVar("V")
 
 
@@ -112,7 +114,7 @@ class Guard:
         who = _allowed_to_change(by, chat_admin)
         if self.store is not None:
             await self.store.set_on(platform, chat_id, on, who)
-        self._keep(platform, chat_id, replace(await self.settings(platform, chat_id), on=on))
+        await self._changed(platform, chat_id, lambda current: replace(current, on=on), who)
 
     async def set_options(
         self, platform: str, chat_id: str, options: GuardOptions, by: Asker, *, chat_admin: bool
@@ -120,12 +122,18 @@ class Guard:
         who = _allowed_to_change(by, chat_admin)
         if self.store is not None:
             await self.store.set_options(platform, chat_id, options, who)
-        current = await self.settings(platform, chat_id)
-        self._keep(platform, chat_id, replace(current, options=options))
+        await self._changed(platform, chat_id, lambda now: replace(now, options=options), who)
 
-    def _keep(self, platform: str, chat_id: str, settings: GuardSettings) -> None:
-        kept = self.settings_ttl if self.store is not None else float("inf")
-        self._settings[(platform, chat_id)] = (settings, time.monotonic() + kept)
+    async def _changed(self, platform: str, chat_id: str, change: Change, who: str) -> None:
+        """Cache the chat's new settings: read back from the store (its who and when), or
+        without a store, changed here (kept for the life of the process)."""
+        key = (platform, chat_id)
+        if self.store is not None:
+            self._settings.pop(key, None)
+            await self.settings(platform, chat_id)
+            return
+        changed = replace(change(await self.settings(platform, chat_id)), by=who, at=_now())
+        self._settings[key] = (changed, float("inf"))
 
     async def allow(
         self, platform: str, chat_id: str, user_id: str, by: Asker, *, chat_admin: bool
@@ -250,6 +258,10 @@ class Guard:
         while len(cache) > self.remembered_members:
             cache.popitem(last=False)
         return value
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _move(cache: dict[Key, V], old: Key, new: Key) -> None:

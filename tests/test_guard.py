@@ -264,3 +264,15 @@ def _telegram_handle(handle: str) -> bool:
     except IsOfficialError:
         return False
     return True
+
+
+@pytest.mark.parametrize("with_store", [True, False])
+async def test_the_settings_name_who_changed_them_last(core: Core, with_store: bool) -> None:
+    guard = core.guard if with_store else Guard(core.index)
+    chosen = GuardOptions(delete_join=True)
+    await guard.set_options(TG, CHAT, chosen, ADMIN_ASKER, chat_admin=True)
+    other = Asker(TG, "2", chat_id=CHAT, is_private=False, name="boris_ops")
+    await guard.set_on(TG, CHAT, True, other, chat_admin=True)
+    settings = await guard.settings(TG, CHAT)
+    assert settings.on and settings.options == chosen
+    assert settings.by == "telegram:2 (boris_ops)" and settings.at is not None

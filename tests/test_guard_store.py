@@ -10,6 +10,8 @@ from bot.guard import Guard, GuardOptions, GuardSettings
 from bot.lookalike import LookalikeIndex
 from bot.model import Asker
 from bot.ports import GuardStore
+from isofficial.bootstrap import core_on
+from isofficial.settings import Settings
 from knowledge.guard import MemoryGuardStore, SqlGuardStore
 from knowledge.registry import open_registry
 
@@ -82,3 +84,16 @@ async def test_a_second_guard_on_the_same_store_sees_the_switch(store: GuardStor
     await first.set_on(TG, "-1", True, admin, chat_admin=True)
     await first.allow(TG, "-1", "5", admin, chat_admin=True)
     assert await second.is_on(TG, "-1") and await second.is_allowed(TG, "-1", "5")
+
+
+async def test_the_running_cores_guard_keeps_its_chats_across_a_restart(sqlite_url: str) -> None:
+    registry = await open_registry(sqlite_url)
+    core = await core_on(registry, Settings(database_url=sqlite_url), lookalikes=False)
+    admin = Asker(TG, "1", chat_id="-1", is_private=False)
+    await core.guard.set_on(TG, "-1", True, admin, chat_admin=True)
+    await core.guard.allow(TG, "-1", "5", admin, chat_admin=True)
+    await registry.close()
+    reopened = await open_registry(sqlite_url)
+    again = await core_on(reopened, Settings(database_url=sqlite_url), lookalikes=False)
+    assert await again.guard.is_on(TG, "-1") and await again.guard.is_allowed(TG, "-1", "5")
+    await reopened.close()
