@@ -1,10 +1,12 @@
 """`isofficial import` speed: N generated rows (official X accounts with entities, sources, some
 entity_ids and aliases) imported into a fresh SQLite file or PostgreSQL database, each run in its
-own process; rows/s and peak RSS, medians of several runs, beside a baseline source tree (another
-commit's checkout, e.g. `git worktree add /tmp/base def6631`) run on the same file.
+own process; rows/s and peak RSS, medians of several runs, beside baseline source trees run on the
+same file, runs interleaved (this tree, the baseline, this tree, ...) so that the machine's load
+weighs on both alike. A baseline is another checkout (`--tree LABEL=PATH`) or a commit, checked
+out for the run in a temporary `git worktree` (`--baseline main`).
 
-    .venv/bin/python -m benchmarks.bench_import --n 100000 --runs 3 --tree def6631=/tmp/base
-    .venv/bin/python -m benchmarks.bench_import --n 1000000 --runs 1 --db sqlite
+    .venv/bin/python -m benchmarks.bench_import --sizes 100000,1000000 --runs 3 --baseline main
+    .venv/bin/python -m benchmarks.bench_import --sizes 1000000 --runs 1 --db sqlite
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import csv
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -107,39 +110,82 @@ def run_once(tree: Path, source: Path, db: str, n: int, workdir: Path) -> tuple[
     finally:
         if name:
             asyncio.run(_drop_postgres(name))
+        for leftover in workdir.glob("*.sqlite3*"):
+            leftover.unlink()
     if done.returncode:
         raise SystemExit(f"the import by {tree} failed:\n{done.stderr[-2000:]}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     return n / measured["seconds"], measured["rss"]
 
 
+def _checkout(commit: str, workdir: Path) -> Path:
+    """A temporary worktree of commit (removed by _remove_checkout)."""
+    tree = workdir / f"tree-{commit.replace('/', '_')}"
+    subprocess.run(
+        ["git", "-C", str(HERE), "worktree", "add", "--detach", str(tree), commit],
+        check=True, capture_output=True,
+    )
+    return tree
+
+
+def _remove_checkout(tree: Path) -> None:
+    subprocess.run(
+        ["git", "-C", str(HERE), "worktree", "remove", "--force", str(tree)], capture_output=True
+    )
+
+
+def measure(
+    trees: list[tuple[str, Path]], db: str, n: int, runs: int, workdir: Path
+) -> dict[str, list[tuple[float, float]]]:
+    """Each tree's runs on one file, interleaved."""
+    source = workdir / f"rows-{n}.csv"
+    if not source.exists():
+        write_csv(source, n)
+    measured: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in trees}
+    for _ in range(runs):
+        for label, tree in trees:
+            measured[label].append(run_once(tree, source, db, n, workdir))
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000, help="rows in the file")
+    parser.add_argument(
+        "--sizes", default="100000", help="rows in the file, comma-separated (100000,1000000)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per tree and database")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument(
         "--tree", action="append", default=[], metavar="LABEL=PATH",
         help="another source tree to run on the same file (repeatable)",
     )
+    parser.add_argument(
+        "--baseline", action="append", default=[], metavar="COMMIT",
+        help="a commit to run beside this tree, from a temporary git worktree (repeatable)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="isofficial-bench-import-"))
-    source = workdir / "rows.csv"
-    write_csv(source, args.n)
     trees = [("this tree", HERE)]
     trees += [(label, Path(path)) for label, _, path in (t.partition("=") for t in args.tree)]
+    checkouts = [(commit, _checkout(commit, workdir)) for commit in args.baseline]
+    trees += checkouts
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    print(f"\n{args.n:,} rows ({source.stat().st_size / 2**20:.0f} MB CSV), "
-          f"median of {args.runs} runs each\n")
-    print("| database | tree | rows/s (median) | runs | peak RSS (median) |")
-    print("| --- | --- | --- | --- | --- |")
-    for db in dbs:
-        for label, tree in trees:
-            runs = [run_once(tree, source, db, args.n, workdir) for _ in range(args.runs)]
-            speeds = ", ".join(f"{speed:,.0f}" for speed, _ in runs)
-            speed = statistics.median(s for s, _ in runs)
-            rss = statistics.median(r for _, r in runs)
-            print(f"| {db} | {label} | {speed:,.0f} | {speeds} | {rss:,.0f} MB |", flush=True)
+    try:
+        for n in (int(size) for size in args.sizes.split(",")):
+            print(f"\n{n:,} rows, median of {args.runs} runs each (interleaved)\n")
+            print("| database | tree | rows/s (median) | runs | peak RSS (median) |")
+            print("| --- | --- | --- | --- | --- |")
+            for db in dbs:
+                for label, runs in measure(trees, db, n, args.runs, workdir).items():
+                    speeds = ", ".join(f"{speed:,.0f}" for speed, _ in runs)
+                    speed = statistics.median(s for s, _ in runs)
+                    rss = statistics.median(r for _, r in runs)
+                    print(f"| {db} | {label} | {speed:,.0f} | {speeds} | {rss:,.0f} MB |",
+                          flush=True)
+    finally:
+        for _, tree in checkouts:
+            _remove_checkout(tree)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
