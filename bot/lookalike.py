@@ -37,7 +37,7 @@ from bot.lookalike_keys import (
     stems,
     typo_bound,
 )
-from bot.model import AccountRef, Lookalike, Reason, Strength
+from bot.model import PROTECTED, AccountRecord, AccountRef, Lookalike, Reason, Strength
 from bot.multimap import HashMultimap
 from bot.protected_accounts import ProtectedAccounts
 from bot.stable_hash import stable_hashes
@@ -134,6 +134,13 @@ class LookalikeIndex:
         for multimap, keys in zip((self._exact, self._deletions, self._halves), _indexed(name),
                                   strict=True):
             multimap.add(stable_hashes(keys).tolist(), account)
+
+    def update(self, ref: AccountRef, record: AccountRecord | None) -> None:
+        """Index ref as the registry has it: protected with an entity, or not at all."""
+        if record is not None and record.status in PROTECTED and record.entity:
+            self.add(ref, record.entity, record.handle_as_written)
+        else:
+            self.remove(ref)
 
     def remove(self, ref: AccountRef) -> None:
         """Stop protecting ref (its hashes go at the next merge; lookups skip it meanwhile)."""

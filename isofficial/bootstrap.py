@@ -6,6 +6,7 @@ import io
 from collections.abc import Iterable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from bot.core import Core
 from bot.lookalike import LookalikeIndex
@@ -17,6 +18,7 @@ from knowledge.database import default_database_url, one_process_at_a_time
 from knowledge.feeds.store import SqlFeedCatalog
 from knowledge.fetcher import SafeFetcher
 from knowledge.importer import import_rows, read_rows
+from knowledge.index_file import IndexFile, default_index_path
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
 from knowledge.starter_update import update_starter
@@ -25,6 +27,7 @@ from knowledge.verify.checker import LiveLinkChecker
 from knowledge.verify.store import MemoryVerificationStore, SqlVerificationStore
 
 STARTER_BY = STARTER_DATA
+OFF = "off"  # ISOFFICIAL_INDEX_FILE=off: no kept lookalike index
 
 
 async def open_sql_registry(settings: Settings) -> SqlRegistry:
@@ -72,7 +75,17 @@ async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = 
     verifier = live_verifier(registry, SqlVerificationStore(registry))
     if not lookalikes:
         return Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences, verifier)
-    return await Core.start(registry, settings.moderators, feeds, preferences, verifier)
+    kept = index_store(settings)
+    return await Core.start(registry, settings.moderators, feeds, preferences, verifier, kept)
+
+
+def index_store(settings: Settings) -> IndexFile | None:
+    """The file the lookalike index is kept in (None: turned off, or an in-memory database)."""
+    url = settings.database_url or default_database_url()
+    if settings.index_file == OFF or url.endswith(":memory:"):
+        return None
+    path = Path(settings.index_file).expanduser() if settings.index_file else None
+    return IndexFile(path or default_index_path(url), url)
 
 
 async def memory_core(
