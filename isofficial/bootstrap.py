@@ -9,6 +9,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from bot.core import Core
+from bot.kept import keep, start_index
 from bot.lookalike import LookalikeIndex
 from bot.model import STARTER_DATA, Correction
 from bot.ports import Registry, VerificationStore
@@ -77,6 +78,14 @@ async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = 
         return Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences, verifier)
     kept = index_store(settings)
     return await Core.start(registry, settings.moderators, feeds, preferences, verifier, kept)
+
+
+async def keep_index(registry: SqlRegistry, settings: Settings) -> None:
+    """After a bulk change (an import, a sync, a restore): the kept lookalike index brought up
+    to date now, so that the next check starts at once."""
+    store = index_store(settings)
+    if store is not None:
+        await keep(registry, store, await start_index(registry, store))
 
 
 def index_store(settings: Settings) -> IndexFile | None:

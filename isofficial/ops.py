@@ -66,9 +66,11 @@ class MeteredCore(Core):
 
     @classmethod
     def around(cls, core: Core) -> MeteredCore:
-        return cls(
+        metered = cls(
             core.registry, core.index, core.moderators, core.feeds, core.preferences, core.verifier
         )
+        metered.kept, metered.index_change = core.kept, core.index_change
+        return metered
 
     async def check(
         self, text: str, asker: Asker, current_id: IdLookup | None = None
