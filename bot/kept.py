@@ -117,7 +117,8 @@ async def _caught_up(registry: Registry, kept: KeptArrays) -> Started | None:
         log.info("%d accounts changed since the kept lookalike index: rebuilding it", len(refs))
         return None
     await reindex(registry, index, refs)
-    log.info("kept lookalike index loaded: %d accounts, %d changed since", len(index), len(refs))
+    log.info("kept lookalike index loaded: %d accounts, %d reloaded from the change log",
+             len(index), len(refs))
     return Started(index, newest, fresh=len(refs) >= SAVE_AFTER)
 
 
