@@ -133,7 +133,7 @@ class LookalikeIndex:
         account = self._accounts.add(ref, entity, name.key)
         for multimap, keys in zip((self._exact, self._deletions, self._halves), _indexed(name),
                                   strict=True):
-            multimap.add(stable_hashes(keys).tolist(), account)
+            multimap.add(_hashes(keys).tolist(), account)
 
     def update(self, ref: AccountRef, record: AccountRecord | None) -> None:
         """Index ref as the registry has it: protected with an entity, or not at all."""
@@ -284,9 +284,8 @@ def _half(half: tuple[int, int, str]) -> str:
     return f"{length}:{side}:{text}"
 
 
-def _hashes(texts: Iterable[str]) -> list[int]:
-    hashes: list[int] = stable_hashes(texts).tolist()
-    return hashes
+def _hashes(texts: Iterable[str]) -> npt.NDArray[np.int64]:
+    return stable_hashes(texts)
 
 
 def _same_key_match(account: int, name: Name, target: Name) -> Iterator[_Match]:

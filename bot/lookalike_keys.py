@@ -46,10 +46,18 @@ MIN_STEM = 5  # the official minus its digits or last word: long enough to be a 
 def fold(written: str, pairs: bool = True) -> str:
     """NFKC, skeleton, without combining marks, case folded, with the ASCII lookalikes merged;
     invisible characters dropped (the caller reports them)."""
+    return _finish(_prefold(written), pairs)
+
+
+def _prefold(written: str) -> str:
+    """The costly part of fold (the skeleton), shared by a name's folds with and without pairs."""
     text = skeleton(without_invisible(written), _PROTOTYPES)
     if not text.isascii():
         text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    text = text.casefold()
+    return text.casefold()
+
+
+def _finish(text: str, pairs: bool) -> str:
     if pairs:
         for pair, letter in _GLYPH_PAIRS:
             text = text.replace(pair, letter)
@@ -148,24 +156,23 @@ def name_of(ref: AccountRef, written: str) -> Name:
     text, suffix, subdomain = name_text(ref.platform, written)
     if ref.platform == WEBSITE and not text:
         text, suffix, subdomain = name_text(ref.platform, ref.handle)
-    folded = fold(text)
+    prefolded = _prefold(text)
+    folded = _finish(prefolded, pairs=True)
     return Name(
         _SEPARATORS.sub("", folded),
         without_invisible(text).casefold(),
         suffix,
         fold(subdomain) if subdomain else "",
         folded,
-        loose_key(text, pairs=False),
+        _SEPARATORS.sub("", _finish(prefolded, pairs=False)),
     )
 
 
 def stems(name: Name) -> set[str]:
     """The official minus its digits or a short last word (taylorswift of taylorswift13)."""
-    found = set()
-    for pattern in (_TRAILING_DIGITS, _SHORT_LAST_WORD):
-        stem = _SEPARATORS.sub("", pattern.sub("", name.plain))
-        if len(stem) >= MIN_STEM:
-            found.add(loose_key(stem))
+    cut = {_SEPARATORS.sub("", pattern.sub("", name.plain))
+           for pattern in (_TRAILING_DIGITS, _SHORT_LAST_WORD)}  # often the same: folded once
+    found = {loose_key(stem) for stem in cut if len(stem) >= MIN_STEM}
     found.discard(name.key)
     return found
 
