@@ -66,6 +66,10 @@ def _finish(text: str, pairs: bool) -> str:
 
 AFFIX_WORDS = frozenset(fold(word) for word in _AFFIX_TEXT.split())
 _AFFIXES_LONGEST_FIRST = sorted(AFFIX_WORDS, key=lambda word: (-len(word), word))
+_AFFIX_RANK = {word: rank for rank, word in enumerate(_AFFIXES_LONGEST_FIRST)}
+_AFFIX_LENGTHS = sorted({len(word) for word in AFFIX_WORDS})
+_AFFIX_ALTERNATIVES = "|".join(map(re.escape, _AFFIXES_LONGEST_FIRST))
+_AFFIX_AT_AN_END = re.compile(f"^(?:{_AFFIX_ALTERNATIVES})|(?:{_AFFIX_ALTERNATIVES})$")
 
 
 def loose_key(written: str, pairs: bool = True) -> str:
@@ -200,16 +204,30 @@ def brand_pieces(name: Name) -> set[str]:
 
 
 def _strip_affix_words(token: str) -> str:
-    """realnasa -> nasa, metamaskteam -> metamask: affix words cut from either end."""
-    changed = True
+    """realnasa -> nasa, metamaskteam -> metamask: affix words cut from either end (in one pass,
+    each word longest first tried at the start then at the end; passes until nothing changes)."""
+    changed = _AFFIX_AT_AN_END.search(token) is not None  # most tokens: none, at C speed
     while changed:
         changed = False
-        for word in _AFFIXES_LONGEST_FIRST:
+        tried = -1  # the words are tried in order: only those at an end of the token matter
+        while (rank := _next_affix_at_an_end(token, tried)) is not None:
+            tried, word = rank, _AFFIXES_LONGEST_FIRST[rank]
             if token.startswith(word) and len(token) - len(word) >= MIN_BRAND_TOKEN:
                 token, changed = token[len(word) :], True
             if token.endswith(word) and len(token) - len(word) >= MIN_BRAND_TOKEN:
                 token, changed = token[: -len(word)], True
     return token
+
+
+def _next_affix_at_an_end(token: str, after: int) -> int | None:
+    """The rank of the first affix word after rank `after` that token starts or ends with."""
+    ranks = [
+        rank
+        for length in _AFFIX_LENGTHS
+        for end in (token[:length], token[-length:])
+        if (rank := _AFFIX_RANK.get(end, -1)) > after
+    ]
+    return min(ranks) if ranks else None
 
 
 def _substrings(text: str, shortest: int, longest: int = 40) -> Iterator[str]:
