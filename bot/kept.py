@@ -34,7 +34,7 @@ OVERLAP = 100
 # More accounts changed than this share of the index: a full build is cheaper than reloading
 # them one by one (benchmarks/bench_index.py measures both).
 REBUILD_SHARE = 0.25
-SAVE_AFTER = 10_000  # a catch-up this large is kept, so the next start need not repeat it
+SAVE_AFTER = 2_000  # a catch-up this large (a few tenths of a second) is kept for the next start
 # The code whose output the kept arrays are: any change to it makes older files untrusted.
 _INDEX_CODE = ("lookalike.py", "lookalike_keys.py", "skeleton.py", "protected_accounts.py",
                "multimap.py", "columns.py", "domains.py", "platforms.py", "stable_hash.py")
