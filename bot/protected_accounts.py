@@ -88,12 +88,13 @@ class ProtectedAccounts:
         return cls(arrays)
 
     def arrays(self) -> Arrays:
-        """Every column, by name: what the constructor takes back."""
+        """Every column, by name: what the constructor takes back. The columns written in place
+        are copies (a file may be written from them while the index changes)."""
         found: Arrays = {
             "platform": self._platform.array(),
             "entity": self._entity.array(),
-            "alive": self._alive.array(),
-            "entity_platforms": self._entity_platforms.array(),
+            "alive": self._alive.array().copy(),
+            "entity_platforms": self._entity_platforms.array().copy(),
             "second.keys": np.array(list(self._second), dtype=np.int64),
             "second.counts": np.array(list(self._second.values()), dtype=np.int32),
         }
