@@ -57,12 +57,15 @@ def main() -> None:
                for _ in range(args.off_runs)]
         assert kept[0][1] == off[0][1], "the kept index answered otherwise than a fresh build"
         size = Path(folder, "index.bin").stat().st_size / 2**20
+        bare = [timed(env, "--version")[0] for _ in range(args.runs)]  # Python start alone
     print(f"\n{args.n:,} official X accounts on SQLite; `isofficial check --json x:{typo}` as a "
           f"fresh process (Python start included); import with the index kept: {imported:.1f} s\n")
     print("| measure | kept index | ISOFFICIAL_INDEX_FILE=off (built at every start) |")
     print("| --- | --- | --- |")
     print(f"| check, wall | {statistics.median(t for t, _ in kept):.2f} s (median of {len(kept)}) "
           f"| {statistics.median(t for t, _ in off):.2f} s (median of {len(off)}) |")
+    print(f"| `isofficial --version` (Python and imports only) | {statistics.median(bare):.2f} s "
+          "| the same |")
     print(f"| kept file | {size:.0f} MB | none |")
     print(f"| same answer | {'yes' if kept[0][1] == off[0][1] else 'NO'} | |")
 
