@@ -16,6 +16,7 @@ from bot.commands import parse_report, parse_verdict
 from bot.guard import Guard
 from bot.handles import NamedAccount, find_accounts, parse_ref
 from bot.i18n import N_, _
+from bot.kept import OVERLAP, Started, keep, reindex, start_index
 from bot.lookalike import LookalikeIndex
 from bot.lookalike_keys import name_text
 from bot.model import (
@@ -53,7 +54,14 @@ from bot.model import (
     VerifyNotConfigured,
 )
 from bot.platforms import ALIASES, ANY, PLATFORMS, normalize_handle
-from bot.ports import ChatPreferences, FeedCatalog, FeedState, ModerationNotices, Registry
+from bot.ports import (
+    ChatPreferences,
+    FeedCatalog,
+    FeedState,
+    IndexStore,
+    ModerationNotices,
+    Registry,
+)
 from bot.skeleton import mixed_script
 from bot.urls import http_link, link_host
 from bot.verification import Verification, VerifyResult
@@ -101,6 +109,8 @@ class Core:
         self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
         self._language: dict[tuple[str, str], tuple[str | None, float]] = {}
         self.notices: list[ModerationNotices] = []
+        self.kept: IndexStore | None = None  # where the index is kept between runs
+        self.index_change = 0  # the newest change the index had when it was started or kept
 
     def listen(self, notices: ModerationNotices) -> None:
         """Tell notices about new reports, closed reports and verdict changes made here."""
@@ -114,13 +124,28 @@ class Core:
         feeds: FeedCatalog | None = None,
         preferences: ChatPreferences | None = None,
         verifier: Verifier | None = None,
+        kept: IndexStore | None = None,
     ) -> Core:
-        """A core whose lookalike index holds every protected account of the registry."""
-        index = LookalikeIndex()
-        async for batch in registry.protected():
-            for ref, entity in batch:
-                index.add(ref, entity)
-        return cls(registry, index, moderators, feeds, preferences, verifier)
+        """A core whose lookalike index holds every protected account of the registry: the
+        one kept in kept, brought up to date from the change log, or else a full build (which
+        kept then gets)."""
+        started = await start_index(registry, kept)
+        core = cls(registry, started.index, moderators, feeds, preferences, verifier)
+        core.kept, core.index_change = kept, started.change_id
+        if kept is not None and started.fresh:
+            await keep(registry, kept, started)
+        return core
+
+    async def keep_index(self) -> None:
+        """Bring the index up to the newest change and give it to the index store (if any):
+        after a bulk change (an import, a sync) and at a clean shutdown, so that the next
+        start has nothing to catch up."""
+        if self.kept is None:
+            return
+        newest, refs = await self.registry.changed_since(max(0, self.index_change - OVERLAP))
+        await reindex(self.registry, self.index, refs)
+        self.index_change = newest
+        await keep(self.registry, self.kept, Started(self.index, newest, fresh=True))
 
     def is_moderator(self, asker: Asker) -> bool:
         """The local command line is the operator; chat users must be listed moderators."""
@@ -388,9 +413,7 @@ class Core:
 
     async def reload(self, refs: list[AccountRef]) -> None:
         """Bring the index up to date with changes another process made to these accounts."""
-        records = await self.registry.find(refs)
-        for ref in refs:
-            self._reindex(ref, records.get(ref))
+        await reindex(self.registry, self.index, refs)
 
     async def remember_platform_id(self, ref: AccountRef, platform_id: str) -> None:
         await self.registry.remember_platform_id(ref, platform_id)
@@ -581,10 +604,7 @@ class Core:
         )
 
     def _reindex(self, ref: AccountRef, record: AccountRecord | None) -> None:
-        if record is not None and record.status in PROTECTED and record.entity:
-            self.index.add(ref, record.entity, record.handle_as_written)
-        else:
-            self.index.remove(ref)
+        self.index.update(ref, record)
 
 
 def _move(cache: dict[tuple[str, str], V], old: tuple[str, str], new: tuple[str, str]) -> None:

@@ -13,13 +13,15 @@ Matches are graded: a two-edit typo between two plausible names is `weak` (shown
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz.distance import OSA
 
+from bot.columns import Arrays
 from bot.lookalike_keys import (
     AFFIX_WORDS,
     MIN_TYPO_LENGTH,
@@ -35,9 +37,10 @@ from bot.lookalike_keys import (
     stems,
     typo_bound,
 )
-from bot.model import AccountRef, Lookalike, Reason, Strength
+from bot.model import PROTECTED, AccountRecord, AccountRef, Lookalike, Reason, Strength
 from bot.multimap import HashMultimap
-from bot.platforms import PLATFORMS
+from bot.protected_accounts import ProtectedAccounts
+from bot.stable_hash import stable_hashes
 
 WEBSITE = "website"
 MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
@@ -49,6 +52,8 @@ TLD_SWAP_SCORE = 0.9
 CROSS_PLATFORM_SCORE = 0.5  # the same name on another platform: the floor of any other-platform hit
 OTHER_PLATFORM_PENALTY = 0.05  # same-platform matches rank first
 NO_ACCOUNT_HERE_BONUS = 0.03  # the entity is official on the query's platform, and not as this
+_MAP_NAMES = ("exact", "deletions", "halves")
+_HASH_BATCH = 1 << 20  # strings gathered in a build before they are hashed into arrays
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,73 +66,88 @@ class _Match:
 
 
 class LookalikeIndex:
-    """Protected accounts of every platform, indexed so that find() never scans them all."""
+    """Protected accounts of every platform, indexed so that find() never scans them all.
 
-    def __init__(self) -> None:
-        self._refs: list[AccountRef | None] = []
-        self._entities: list[str] = []
-        self._keys: list[str] = []  # loose key per account; the rest is re-derived on a hit
-        self._ids: dict[AccountRef, int] = {}
-        self._alive = np.zeros(1024, dtype=bool)
-        self._exact = HashMultimap()
-        self._deletions = HashMultimap()
-        self._halves = HashMultimap()
-        # entity -> bit mask of its platforms (compact: one int per entity); the rare second
-        # account of an entity on one platform is counted apart, so removal stays exact.
-        self._platforms_of: dict[str, int] = {}
-        self._second_accounts: Counter[tuple[str, str]] = Counter()
+    Everything is numpy arrays (bot.protected_accounts, bot.multimap): arrays() hands them out
+    by name and from_arrays() takes them back, so an index can be kept in a file and mapped."""
+
+    def __init__(self, accounts: ProtectedAccounts | None = None,
+                 maps: tuple[HashMultimap, HashMultimap, HashMultimap] | None = None) -> None:
+        self._accounts = accounts or ProtectedAccounts()
+        self._exact, self._deletions, self._halves = maps or (
+            HashMultimap(), HashMultimap(), HashMultimap())
+
+    @classmethod
+    def built(cls, accounts: Iterable[tuple[AccountRef, str, str | None]]) -> LookalikeIndex:
+        """An index of distinct accounts (ref, entity, handle as written or None), its hash
+        arrays each sorted once."""
+        rows: list[tuple[AccountRef, str, str]] = []
+        pairs: tuple[_Pairs, _Pairs, _Pairs] = (_Pairs(), _Pairs(), _Pairs())
+        texts: tuple[list[str], list[str], list[str]] = ([], [], [])
+        for ref, entity, written in accounts:
+            name = name_of(ref, written or ref.handle)
+            for found, keys, into in zip(texts, _indexed(name), pairs, strict=True):
+                found.extend(keys)
+                into.ids.extend([len(rows)] * len(keys))
+            rows.append((ref, entity, name.key))
+            if len(texts[1]) > _HASH_BATCH:
+                _hash_into(texts, pairs)
+        _hash_into(texts, pairs)
+        exact, deletions, halves = (HashMultimap.built(p.hashes(), p.account_ids())
+                                    for p in pairs)
+        return cls(ProtectedAccounts.built(rows), (exact, deletions, halves))
+
+    def arrays(self) -> Arrays:
+        """Every array of the index, by name (the tails merged in): from_arrays takes them."""
+        found = {f"accounts.{k}": v for k, v in self._accounts.arrays().items()}
+        alive = self._accounts.alive
+        for prefix, multimap in self._maps():
+            found.update({f"{prefix}.{k}": v for k, v in multimap.arrays(alive).items()})
+        return found
+
+    @classmethod
+    def from_arrays(cls, arrays: Arrays) -> LookalikeIndex:
+        """The index arrays() gave (the arrays may be read-only maps of a file)."""
+        def part(prefix: str) -> Arrays:
+            return {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
+
+        accounts = ProtectedAccounts(part("accounts."))
+        exact, deletions, halves = (HashMultimap.from_arrays(part(f"{name}."))
+                                    for name in _MAP_NAMES)
+        return cls(accounts, (exact, deletions, halves))
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._accounts)
 
     def __contains__(self, ref: object) -> bool:
-        return ref in self._ids
+        return isinstance(ref, AccountRef) and self._accounts.row_of(ref) is not None
 
     def nbytes(self) -> int:
-        """Memory of the hash arrays (the lists of refs and keys aside)."""
-        return sum(m.nbytes() for m in (self._exact, self._deletions, self._halves))
+        """Memory of the index's arrays."""
+        return self._accounts.nbytes() + sum(m.nbytes() for _, m in self._maps())
 
     def add(self, ref: AccountRef, entity: str, written: str | None = None) -> None:
         """Protect ref (an official or affiliated account); adding it again replaces it."""
         self.remove(ref)
-        account, name = len(self._refs), name_of(ref, written or ref.handle)
-        self._refs.append(ref)
-        self._entities.append(entity)
-        self._keys.append(name.key)
-        self._ids[ref] = account
-        self._note_platform(entity, ref.platform)
-        if account >= len(self._alive):
-            self._alive = np.concatenate([self._alive, np.zeros(len(self._alive), dtype=bool)])
-        self._alive[account] = True
-        exact = {name.key, leet(name.key), *stems(name)} - {""}
-        self._exact.add(map(hash, exact), account)
-        typo_keys = {k for k in (name.key, name.unpaired) if len(k) >= MIN_TYPO_LENGTH}
-        self._deletions.add({hash(d) for k in typo_keys for d in deletions(k)}, account)
-        if len(name.key) >= MIN_HALVES:
-            self._halves.add(map(hash, halves(name.key)), account)
-        for multimap in (self._exact, self._deletions, self._halves):
-            if multimap.tail_is_large():
-                multimap.merge(self._alive)
+        name = name_of(ref, written or ref.handle)
+        account = self._accounts.add(ref, entity, name.key)
+        for multimap, keys in zip((self._exact, self._deletions, self._halves), _indexed(name),
+                                  strict=True):
+            multimap.add(_hashes(keys).tolist(), account)
+
+    def update(self, ref: AccountRef, record: AccountRecord | None) -> None:
+        """Index ref as the registry has it: protected with an entity, or not at all."""
+        if record is not None and record.status in PROTECTED and record.entity:
+            self.add(ref, record.entity, record.handle_as_written)
+        else:
+            self.remove(ref)
 
     def remove(self, ref: AccountRef) -> None:
         """Stop protecting ref (its hashes go at the next merge; lookups skip it meanwhile)."""
-        account = self._ids.pop(ref, None)
-        if account is not None:
-            self._refs[account] = None
-            self._alive[account] = False
-            self._forget_platform(self._entities[account], ref.platform)
+        self._accounts.remove(ref)
 
-    def _note_platform(self, entity: str, platform: str) -> None:
-        bit, mask = _bit(platform), self._platforms_of.get(entity, 0)
-        if mask & bit:
-            self._second_accounts[entity, platform] += 1
-        self._platforms_of[entity] = mask | bit
-
-    def _forget_platform(self, entity: str, platform: str) -> None:
-        if self._second_accounts[entity, platform] > 0:
-            self._second_accounts[entity, platform] -= 1
-        else:
-            self._platforms_of[entity] = self._platforms_of.get(entity, 0) & ~_bit(platform)
+    def _maps(self) -> list[tuple[str, HashMultimap]]:
+        return list(zip(_MAP_NAMES, (self._exact, self._deletions, self._halves), strict=True))
 
     def find(
         self, ref: AccountRef, written: str | None = None, limit: int = 3
@@ -137,8 +157,8 @@ class LookalikeIndex:
         name = name_of(ref, written or ref.handle)
         best: dict[int, Lookalike] = {}
         for match in self._matches(name):
-            target = self._refs[match.account]
-            if target is None or target == ref:
+            target = self._accounts.ref(match.account)
+            if target == ref:
                 continue
             found = self._lookalike(ref, target, match)
             known = best.get(match.account)
@@ -147,11 +167,11 @@ class LookalikeIndex:
         return tuple(sorted(best.values(), key=_rank)[:limit])
 
     def _lookalike(self, ref: AccountRef, target: AccountRef, match: _Match) -> Lookalike:
-        entity = self._entities[match.account]
+        entity = self._accounts.entity(match.account)
         score, cross = match.score, target.platform != ref.platform
         if cross and match.reason is not Reason.CROSS_PLATFORM:
             score = max(CROSS_PLATFORM_SCORE, score - OTHER_PLATFORM_PENALTY)
-        here = cross and bool(self._platforms_of.get(entity, 0) & _bit(ref.platform))
+        here = cross and self._accounts.entity_is_on(match.account, ref.platform)
         if here:  # the entity's account on this platform is another one: more suspicious
             score = min(1.0, score + NO_ACCOUNT_HERE_BONUS)
         return Lookalike(
@@ -171,9 +191,9 @@ class LookalikeIndex:
             yield from self._typos(name)
             yield from self._affixes(name)
 
-    def _target(self, account: int) -> Name | None:
-        ref = self._refs[account]
-        return name_of(ref, ref.handle) if ref is not None else None
+    def _target(self, account: int) -> Name:
+        ref = self._accounts.ref(account)
+        return name_of(ref, ref.handle)
 
     def _same_key(self, name: Name) -> Iterator[_Match]:
         """The same loose key: the same name elsewhere, a homoglyph, leetspeak, a tld swap; and
@@ -181,39 +201,37 @@ class LookalikeIndex:
         wanted = {name.key, leet(name.key)}
         if len(name.key) == 5:  # a 4-letter brand with one letter inserted (nasaa)
             wanted.update(deletions(name.key))
-        for account in self._exact.lookup([hash(k) for k in wanted], self._alive):
-            target = self._target(account)
-            if target is not None:
-                yield from _same_key_match(account, name, target)
+        for account in self._exact.lookup(_hashes(wanted), self._accounts.alive):
+            yield from _same_key_match(account, name, self._target(account))
 
     def _typos(self, name: Name) -> Iterator[_Match]:
         # Subdomain labels too: in steamcommunty.com.ru the misspelt brand is left of com.
         labels = (label.replace("-", "") for label in name.subdomain.split("."))
         keys = {k for k in (name.key, name.unpaired, *labels) if len(k) >= MIN_TYPO_LENGTH}
-        hashes: set[int] = set()
+        texts: set[str] = set()
         for key in keys:
-            hashes.update(map(hash, deletions(key)))
+            texts.update(deletions(key))
             if typo_bound(len(key) - 1) >= 2 and len(key) <= MAX_DOUBLE_DELETION:
-                hashes.update(map(hash, double_deletions(key)))
-        found = list(self._verified(keys, self._deletions.lookup(list(hashes), self._alive)))
+                texts.update(double_deletions(key))
+        alive = self._accounts.alive
+        found = list(self._verified(keys, self._deletions.lookup(_hashes(texts), alive)))
         yield from found
         if len(name.key) >= MIN_HALVES and all(m.detail != "1-edit" for m in found):
             # Two edits in a long name: one half survives, or the left half is one letter off.
-            wanted = [hash(h) for h in halves_of_near_lengths(name.key)]
-            wanted += map(hash, halves_with_one_substitution(name.key))
-            near = self._halves.lookup(wanted, self._alive) - {m.account for m in found}
+            wanted = [*halves_of_near_lengths(name.key), *halves_with_one_substitution(name.key)]
+            near = self._halves.lookup(_hashes(map(_half, wanted)), alive)
+            near -= {m.account for m in found}
             yield from self._verified(keys, near)
 
     def _verified(self, keys: set[str], accounts: set[int]) -> Iterator[_Match]:
         """Candidates within the typo bound of a key, by OSA distance; the stored key first, the
         target's key without glyph pairs only when that one is too far."""
         for account in accounts:
-            target = self._keys[account]
+            target = self._accounts.key(account)
             distance = min(OSA.distance(k, target) for k in keys)
             if distance > 1 and any(letter in target for letter in "mwd"):
-                unpaired = self._target(account)
-                if unpaired is not None:
-                    distance = min(distance, *(OSA.distance(k, unpaired.unpaired) for k in keys))
+                unpaired = self._target(account).unpaired
+                distance = min(distance, *(OSA.distance(k, unpaired) for k in keys))
             if 0 < distance <= typo_bound(min(len(target), *map(len, keys))):
                 # One letter off a long name is strong; a short name is one letter from words.
                 strong = distance == 1 and len(target) >= MIN_STRONG_TYPO
@@ -223,15 +241,51 @@ class LookalikeIndex:
 
     def _affixes(self, name: Name) -> Iterator[_Match]:
         pieces = brand_pieces(name)
-        for account in self._exact.lookup([hash(piece) for piece in pieces], self._alive):
-            target = self._keys[account]
+        for account in self._exact.lookup(_hashes(pieces), self._accounts.alive):
+            target = self._accounts.key(account)
             if target in pieces:
                 score = 0.6 + 0.3 * min(len(target) / len(name.key), 1)
                 yield _Match(account, Reason.AFFIX, score, _affix_strength(name, target))
 
 
-def _bit(platform: str) -> int:
-    return 1 << PLATFORMS.index(platform) if platform in PLATFORMS else 1 << len(PLATFORMS)
+class _Pairs:
+    """(hash, account id) pairs of one map, gathered for a build."""
+
+    def __init__(self) -> None:
+        self.hash_parts: list[npt.NDArray[np.int64]] = []
+        self.ids = array("i")
+
+    def hashes(self) -> npt.NDArray[np.int64]:
+        return np.concatenate(self.hash_parts) if self.hash_parts else np.empty(0, np.int64)
+
+    def account_ids(self) -> npt.NDArray[np.int32]:
+        return np.frombuffer(self.ids, dtype=np.int32) if self.ids else np.empty(0, np.int32)
+
+
+def _hash_into(texts: tuple[list[str], ...], pairs: tuple[_Pairs, ...]) -> None:
+    for found, into in zip(texts, pairs, strict=True):
+        into.hash_parts.append(stable_hashes(found))
+        found.clear()
+
+
+def _indexed(name: Name) -> tuple[list[str], list[str], list[str]]:
+    """What an account is indexed under: its exact keys, the deletions of its typo keys and
+    the halves of a long key (as text: every hash is a stable hash of a string)."""
+    exact = {name.key, leet(name.key), *stems(name)} - {""}
+    typo_keys = {k for k in (name.key, name.unpaired) if len(k) >= MIN_TYPO_LENGTH}
+    typos = {d for k in typo_keys for d in deletions(k)}
+    long_halves = [_half(h) for h in halves(name.key)] if len(name.key) >= MIN_HALVES else []
+    return sorted(exact), sorted(typos), long_halves
+
+
+def _half(half: tuple[int, int, str]) -> str:
+    """A half of a key as text: its key's length, its side and its letters."""
+    length, side, text = half
+    return f"{length}:{side}:{text}"
+
+
+def _hashes(texts: Iterable[str]) -> npt.NDArray[np.int64]:
+    return stable_hashes(texts)
 
 
 def _same_key_match(account: int, name: Name, target: Name) -> Iterator[_Match]:

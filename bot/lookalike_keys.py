@@ -47,10 +47,18 @@ MIN_STEM = 5  # the official minus its digits or last word: long enough to be a 
 def fold(written: str, pairs: bool = True) -> str:
     """NFKC, skeleton, without combining marks, case folded, with the ASCII lookalikes merged;
     invisible characters dropped (the caller reports them)."""
+    return _finish(_prefold(written), pairs)
+
+
+def _prefold(written: str) -> str:
+    """The costly part of fold (the skeleton), shared by a name's folds with and without pairs."""
     text = skeleton(without_invisible(written), _PROTOTYPES)
     if not text.isascii():
         text = "".join(c for c in text if unicodedata.category(c) != "Mn")
-    text = text.casefold()
+    return text.casefold()
+
+
+def _finish(text: str, pairs: bool) -> str:
     if pairs:
         for pair, letter in _GLYPH_PAIRS:
             text = text.replace(pair, letter)
@@ -59,6 +67,10 @@ def fold(written: str, pairs: bool = True) -> str:
 
 AFFIX_WORDS = frozenset(fold(word) for word in _AFFIX_TEXT.split())
 _AFFIXES_LONGEST_FIRST = sorted(AFFIX_WORDS, key=lambda word: (-len(word), word))
+_AFFIX_RANK = {word: rank for rank, word in enumerate(_AFFIXES_LONGEST_FIRST)}
+_AFFIX_LENGTHS = sorted({len(word) for word in AFFIX_WORDS})
+_AFFIX_ALTERNATIVES = "|".join(map(re.escape, _AFFIXES_LONGEST_FIRST))
+_AFFIX_AT_AN_END = re.compile(f"^(?:{_AFFIX_ALTERNATIVES})|(?:{_AFFIX_ALTERNATIVES})$")
 
 
 def loose_key(written: str, pairs: bool = True) -> str:
@@ -78,19 +90,17 @@ def typo_bound(length: int) -> int:
     return 1 if length < 9 else 2
 
 
-def deletions(key: str) -> Iterator[str]:
-    """The key and each string one character shorter."""
-    yield key
-    for i in range(len(key)):
-        yield key[:i] + key[i + 1 :]
+def deletions(key: str) -> list[str]:
+    """The key and each string one character shorter (a list: built at C speed, no generator)."""
+    return [key, *(key[:i] + key[i + 1 :] for i in range(len(key)))]
 
 
-def double_deletions(key: str) -> Iterator[str]:
+def double_deletions(key: str) -> list[str]:
     """Each string two characters shorter: against the index's deletions, finds the two-edit
     typos that add a letter (an insertion plus any other edit)."""
-    for i in range(len(key)):
-        for j in range(i + 1, len(key)):
-            yield key[:i] + key[i + 1 : j] + key[j + 1 :]
+    size = len(key)
+    return [key[:i] + key[i + 1 : j] + key[j + 1 :]
+            for i in range(size) for j in range(i + 1, size)]
 
 
 def halves(key: str) -> tuple[tuple[int, int, str], tuple[int, int, str]]:
@@ -149,24 +159,23 @@ def name_of(ref: AccountRef, written: str) -> Name:
     text, suffix, subdomain = name_text(ref.platform, written)
     if ref.platform == WEBSITE and not text:
         text, suffix, subdomain = name_text(ref.platform, ref.handle)
-    folded = fold(text)
+    prefolded = _prefold(text)
+    folded = _finish(prefolded, pairs=True)
     return Name(
         _SEPARATORS.sub("", folded),
         without_invisible(text).casefold(),
         suffix,
         fold(subdomain) if subdomain else "",
         folded,
-        loose_key(text, pairs=False),
+        _SEPARATORS.sub("", _finish(prefolded, pairs=False)),
     )
 
 
 def stems(name: Name) -> set[str]:
     """The official minus its digits or a short last word (taylorswift of taylorswift13)."""
-    found = set()
-    for pattern in (_TRAILING_DIGITS, _SHORT_LAST_WORD):
-        stem = _SEPARATORS.sub("", pattern.sub("", name.plain))
-        if len(stem) >= MIN_STEM:
-            found.add(loose_key(stem))
+    cut = {_SEPARATORS.sub("", pattern.sub("", name.plain))
+           for pattern in (_TRAILING_DIGITS, _SHORT_LAST_WORD)}  # often the same: folded once
+    found = {loose_key(stem) for stem in cut if len(stem) >= MIN_STEM}
     found.discard(name.key)
     return found
 
@@ -194,16 +203,30 @@ def brand_pieces(name: Name) -> set[str]:
 
 
 def _strip_affix_words(token: str) -> str:
-    """realnasa -> nasa, metamaskteam -> metamask: affix words cut from either end."""
-    changed = True
+    """realnasa -> nasa, metamaskteam -> metamask: affix words cut from either end (in one pass,
+    each word longest first tried at the start then at the end; passes until nothing changes)."""
+    changed = _AFFIX_AT_AN_END.search(token) is not None  # most tokens: none, at C speed
     while changed:
         changed = False
-        for word in _AFFIXES_LONGEST_FIRST:
+        tried = -1  # the words are tried in order: only those at an end of the token matter
+        while (rank := _next_affix_at_an_end(token, tried)) is not None:
+            tried, word = rank, _AFFIXES_LONGEST_FIRST[rank]
             if token.startswith(word) and len(token) - len(word) >= MIN_BRAND_TOKEN:
                 token, changed = token[len(word) :], True
             if token.endswith(word) and len(token) - len(word) >= MIN_BRAND_TOKEN:
                 token, changed = token[: -len(word)], True
     return token
+
+
+def _next_affix_at_an_end(token: str, after: int) -> int | None:
+    """The rank of the first affix word after rank `after` that token starts or ends with."""
+    ranks = [
+        rank
+        for length in _AFFIX_LENGTHS
+        for end in (token[:length], token[-length:])
+        if (rank := _AFFIX_RANK.get(end, -1)) > after
+    ]
+    return min(ranks) if ranks else None
 
 
 def _substrings(text: str, shortest: int, longest: int = 40) -> Iterator[str]:

@@ -83,6 +83,9 @@ class AccountRef:
         return f"{self.platform}:{self.handle}"
 
 
+# What the lookalike index is built from: a protected account, its entity, its handle as written.
+ProtectedRow = tuple[AccountRef, str, str]
+
 @dataclass(frozen=True, slots=True)
 class Asker:
     """Who is asking, and where: decides permissions and how much to say."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from bot.guard_model import GuardOptions, GuardSettings, Impersonation, PhotoOutcome
 from bot.model import (
@@ -15,6 +19,7 @@ from bot.model import (
     Correction,
     Evidence,
     Outcome,
+    ProtectedRow,
     Report,
 )
 from bot.verification import SiteLinks, Verification
@@ -27,8 +32,22 @@ class Registry(Protocol):
         """The registered records among refs (absent refs are simply missing)."""
         ...
 
-    def protected(self, batch: int = 10_000) -> AsyncIterator[list[tuple[AccountRef, str]]]:
-        """Every official or affiliated account with its entity, in batches: feeds the index."""
+    def protected(self, batch: int = 10_000) -> AsyncIterator[list[ProtectedRow]]:
+        """Every official or affiliated account with its entity and its handle as written, in
+        batches: feeds the index."""
+        ...
+
+    async def newest_change(self) -> int:
+        """The id of the newest change of the change log (0: none yet)."""
+        ...
+
+    async def changed_since(self, change_id: int) -> tuple[int, list[AccountRef]]:
+        """The newest change id, and every account changed after change_id up to it."""
+        ...
+
+    async def change_mark(self, change_id: int) -> str | None:
+        """A digest of this registry's change log up to change_id: the same only on this
+        registry's own history; None when the log has no such change (0 has one always)."""
         ...
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
@@ -76,6 +95,27 @@ class Registry(Protocol):
         handle keys starting with prefix first (by key), then entity names starting with it,
         then entity names containing it (by name). With a platform: its handle keys only."""
         ...
+
+
+@dataclass(frozen=True)
+class KeptArrays:
+    """What the core built from the whole registry, as named arrays, and what it was built
+    from: the newest change it includes, that change's mark, and the code that built it."""
+
+    arrays: Mapping[str, npt.NDArray[np.generic]]
+    change_id: int
+    mark: str
+    code: str
+
+
+class IndexStore(Protocol):
+    """Where the lookalike index (and whatever else the core builds from the whole registry)
+    is kept between runs: a file per database. Errors are the store's: a file it cannot read
+    is reported (logged) and load gives None; a failed save is logged, never raised."""
+
+    def load(self) -> KeptArrays | None: ...
+
+    def save(self, kept: KeptArrays) -> None: ...
 
 
 class ChatPreferences(Protocol):

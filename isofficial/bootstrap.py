@@ -6,9 +6,11 @@ import io
 from collections.abc import Iterable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from bot.core import Core
 from bot.guard import Guard
+from bot.kept import keep, start_index
 from bot.lookalike import LookalikeIndex
 from bot.model import STARTER_DATA, Correction
 from bot.ports import GuardStore, Registry, VerificationStore
@@ -19,6 +21,7 @@ from knowledge.feeds.store import SqlFeedCatalog
 from knowledge.fetcher import SafeFetcher
 from knowledge.guard import MemoryGuardStore, SqlGuardStore
 from knowledge.importer import import_rows, read_rows
+from knowledge.index_file import IndexFile, default_index_path
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
 from knowledge.starter_update import update_starter
@@ -27,6 +30,7 @@ from knowledge.verify.checker import LiveLinkChecker
 from knowledge.verify.store import MemoryVerificationStore, SqlVerificationStore
 
 STARTER_BY = STARTER_DATA
+OFF = "off"  # ISOFFICIAL_INDEX_FILE=off: no kept lookalike index
 
 
 async def open_sql_registry(settings: Settings) -> SqlRegistry:
@@ -75,8 +79,26 @@ async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = 
     if not lookalikes:
         core = Core(registry, LookalikeIndex(), settings.moderators, feeds, preferences, verifier)
     else:
-        core = await Core.start(registry, settings.moderators, feeds, preferences, verifier)
+        kept = index_store(settings)
+        core = await Core.start(registry, settings.moderators, feeds, preferences, verifier, kept)
     return with_guard(core, SqlGuardStore(registry.engine))
+
+
+async def keep_index(registry: SqlRegistry, settings: Settings) -> None:
+    """After a bulk change (an import, a sync, a restore): the kept lookalike index brought up
+    to date now, so that the next check starts at once."""
+    store = index_store(settings)
+    if store is not None:
+        await keep(registry, store, await start_index(registry, store))
+
+
+def index_store(settings: Settings) -> IndexFile | None:
+    """The file the lookalike index is kept in (None: turned off, or an in-memory database)."""
+    url = settings.database_url or default_database_url()
+    if settings.index_file == OFF or url.endswith(":memory:"):
+        return None
+    path = Path(settings.index_file).expanduser() if settings.index_file else None
+    return IndexFile(path or default_index_path(url), url)
 
 
 async def memory_core(

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from bot import render
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
 from isofficial import sources_cli, version
-from isofficial.bootstrap import STARTER_BY, build_core, core_on, open_sql_registry
+from isofficial.bootstrap import STARTER_BY, build_core, core_on, keep_index, open_sql_registry
 from isofficial.settings import Settings, env_files
 from knowledge.database import writing
 from knowledge.registry import SqlRegistry
@@ -201,6 +201,7 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
         if args.dry_run:
             raise IsOfficialError("a backup is restored whole: --dry-run does not apply")
         counts = await restore_backup(registry.engine, Path(args.file), STARTER_BY)
+        await keep_index(registry, settings)
         shown = ", ".join(f"{count} {table}" for table, count in counts.items() if count)
         print(f"restored {shown or 'an empty registry'}", file=sys.stderr)
         return 0
@@ -226,6 +227,8 @@ async def _import(args: argparse.Namespace, settings: Settings) -> int:
         skip_invalid=skip_invalid,
         dry_run=args.dry_run,
     )
+    if result.written and not args.dry_run:
+        await keep_index(registry, settings)
     for problem in result.problems:
         print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
     for merge in result.merges:
@@ -322,7 +325,7 @@ async def _chat(args: argparse.Namespace, settings: Settings) -> int:
         if not user_id:
             raise IsOfficialError("--as takes PLATFORM:ID, e.g. telegram:42")
         asker = Asker(platform=platform.lower(), user_id=user_id, is_private=True)
-    async with following_changes(settings.database_url, core.reload):
+    async with following_changes(settings.database_url, core.reload, core.index_change):
         await chat(core, asker)
     return 0
 
@@ -333,7 +336,10 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.webhook:
         settings = settings.model_copy(update={"telegram_webhook": True})
     registry = await open_sql_registry(settings)
-    return await serve(await core_on(registry, settings), registry, settings, env_files())
+    core = await core_on(registry, settings)
+    status = await serve(core, registry, settings, env_files())
+    await core.keep_index()  # a clean shutdown: the next start has nothing to catch up
+    return status
 
 
 async def _feeds(args: argparse.Namespace, settings: Settings) -> int:

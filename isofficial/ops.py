@@ -79,10 +79,12 @@ class MeteredCore(Core):
     def around(cls, core: Core) -> MeteredCore:
         """The same core, metered; its guard counts warnings and photos too."""
         core.guard.meter = GuardCounters()
-        return cls(
+        metered = cls(
             core.registry, core.index, core.moderators, core.feeds, core.preferences, core.verifier,
             core.guard,
         )
+        metered.kept, metered.index_change = core.kept, core.index_change
+        return metered
 
     async def check(
         self, text: str, asker: Asker, current_id: IdLookup | None = None

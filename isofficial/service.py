@@ -63,7 +63,9 @@ def _operations(
     parts["reverify"] = run_reverification(core, settings.reverify_hours, stop)
     parts["sources"] = run_source_scheduler(registry.engine, stop, STARTER_BY)
     if settings.database_url and is_postgres(settings.database_url):
-        parts["changes"] = listen_for_changes(settings.database_url, core.reload, stop)
+        parts["changes"] = listen_for_changes(
+            settings.database_url, core.reload, stop, since=core.index_change
+        )
     return parts
 
 

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str | None = None  # None: an SQLite file in the user's data directory
+    # Where the lookalike index is kept between runs (a start maps it instead of reading every
+    # account): None, a file per database in the user's cache directory; "off": none kept.
+    index_file: str | None = None
     moderators: Annotated[frozenset[str], NoDecode] = frozenset()
     # Where moderators hear about reports and verdicts: `telegram:<chat id>,discord:<channel id>`.
     moderator_chat: Annotated[frozenset[str], NoDecode] = frozenset()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from isofficial.bootstrap import STARTER_BY, open_sql_registry
+from isofficial.bootstrap import STARTER_BY, keep_index, open_sql_registry
 from isofficial.settings import Settings
 from knowledge.sources.catalog import (
     add_source,
@@ -61,6 +61,7 @@ async def sources_command(args: argparse.Namespace, settings: Settings, by: str)
                     print(f"{name}: {line}", file=sys.stderr)
                 print(f"{name}: {result.line()}")
                 status = 1 if result.problems else status
+            await keep_index(registry, settings)
             return status
         return 0
     finally:

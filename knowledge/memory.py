@@ -19,9 +19,11 @@ from bot.model import (
     NoSuchReport,
     NothingToUndo,
     Outcome,
+    ProtectedRow,
     Report,
     Status,
 )
+from knowledge.changelog import mark_of
 
 
 class MemoryRegistry:
@@ -37,10 +39,27 @@ class MemoryRegistry:
     async def find(self, refs: Sequence[AccountRef]) -> dict[AccountRef, AccountRecord]:
         return {ref: self.records[ref] for ref in refs if ref in self.records}
 
-    async def protected(self, batch: int = 10_000) -> AsyncIterator[list[tuple[AccountRef, str]]]:
-        rows = [(r.ref, r.entity) for r in self.records.values() if r.status in PROTECTED]
+    async def protected(self, batch: int = 10_000) -> AsyncIterator[list[ProtectedRow]]:
+        rows = [(r.ref, r.entity or "", r.handle_as_written or r.ref.handle)
+                for r in self.records.values() if r.status in PROTECTED]
         for start in range(0, len(rows), batch):
-            yield [(ref, entity or "") for ref, entity in rows[start : start + batch]]
+            yield rows[start : start + batch]
+
+    async def newest_change(self) -> int:
+        return self.changes[-1].id if self.changes else 0
+
+    async def changed_since(self, change_id: int) -> tuple[int, list[AccountRef]]:
+        later = [c.ref for c in self.changes if c.id > change_id]
+        return await self.newest_change(), list(dict.fromkeys(later))
+
+    async def change_mark(self, change_id: int) -> str | None:
+        if change_id == 0:
+            return "empty"
+        marked = [c for c in self.changes if c.id == change_id]
+        if not marked:
+            return None
+        return mark_of([(c.id, c.at, c.ref.platform, c.ref.handle, c.by, c.new_status.value,
+                         c.new_entity) for c in dict.fromkeys([self.changes[0], *marked])])
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
         correction, by = limits.checked_correction(correction), limits.who(by)

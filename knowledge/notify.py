@@ -80,14 +80,16 @@ async def listen_for_changes(
     *,
     ready: asyncio.Event | None = None,
     retry: float = RETRY_SECONDS,
+    since: int | None = None,
 ) -> None:
     """Reload every account another process changes, until stop is set; reconnects when lost.
 
-    After a reconnect, the accounts changed while deaf are reloaded from the change log.
+    After a reconnect, the accounts changed while deaf are reloaded from the change log; so are
+    those changed after change `since` (the one the index was started at) on the first connect.
     """
     heard: asyncio.Queue[list[AccountRef]] = asyncio.Queue()
     applier = asyncio.create_task(_apply(heard, reload))
-    seen: int | None = None  # the newest change id when we last started listening
+    seen = since  # the newest change id when we last started listening
     try:
         while not stop.is_set():
             try:
@@ -103,14 +105,17 @@ async def listen_for_changes(
 
 
 @asynccontextmanager
-async def following_changes(url: str | None, reload: Reload) -> AsyncIterator[None]:
-    """Listen in the background while the block runs (returns once listening, a no-op on SQLite)."""
+async def following_changes(
+    url: str | None, reload: Reload, since: int | None = None
+) -> AsyncIterator[None]:
+    """Listen in the background while the block runs (returns once listening, a no-op on SQLite);
+    the changes after change `since` are reloaded first."""
     if not is_postgres(url):
         yield
         return
     assert url is not None
     stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(listen_for_changes(url, reload, stop, ready=ready))
+    task = asyncio.create_task(listen_for_changes(url, reload, stop, ready=ready, since=since))
     try:
         waiting = asyncio.create_task(ready.wait())
         await asyncio.wait((waiting, task), return_when=asyncio.FIRST_COMPLETED)

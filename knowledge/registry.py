@@ -48,9 +48,11 @@ from bot.model import (
     NoSuchReport,
     NothingToUndo,
     Outcome,
+    ProtectedRow,
     Report,
     Status,
 )
+from knowledge import changelog
 from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
 from knowledge.feeds.store import recent_mentions
 from knowledge.notify import announce
@@ -157,9 +159,10 @@ class SqlRegistry:
         async with self.reading() as conn:
             return await find_in(conn, refs)
 
-    async def protected(self, batch: int = 10_000) -> AsyncIterator[list[tuple[AccountRef, str]]]:
+    async def protected(self, batch: int = 10_000) -> AsyncIterator[list[ProtectedRow]]:
         query = (
-            select(accounts.c.id, accounts.c.platform, accounts.c.handle_key, entities.c.name)
+            select(accounts.c.id, accounts.c.platform, accounts.c.handle_key, entities.c.name,
+                   accounts.c.handle_as_written)
             .join(entities)
             .where(accounts.c.status.in_([s.value for s in PROTECTED]))
             .order_by(accounts.c.id)
@@ -171,8 +174,21 @@ class SqlRegistry:
                 rows = (await conn.execute(query.where(accounts.c.id > last))).all()
             if not rows:
                 return
-            yield [(AccountRef(r.platform, r.handle_key), r.name) for r in rows]
+            yield [(AccountRef(r.platform, r.handle_key), r.name, r.handle_as_written)
+                   for r in rows]
             last = rows[-1].id
+
+    async def newest_change(self) -> int:
+        async with self.reading() as conn:
+            return await changelog.newest_change(conn)
+
+    async def changed_since(self, change_id: int) -> tuple[int, list[AccountRef]]:
+        async with self.reading() as conn:
+            return await changelog.changed_since(conn, change_id)
+
+    async def change_mark(self, change_id: int) -> str | None:
+        async with self.reading() as conn:
+            return await changelog.change_mark(conn, change_id)
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
         correction, by = limits.checked_correction(correction), limits.who(by)

@@ -5,7 +5,10 @@ The real data the tests read is in tests/data (see its LICENSES.md), never outsi
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +23,10 @@ TEST_DATA = Path(__file__).parent / "data"
 # The test servers listen on 127.0.0.1: the fetcher may read private addresses in tests (and in
 # the processes they start); the tests of the address policy turn it back off explicitly.
 os.environ["ISOFFICIAL_FETCH_ALLOW_PRIVATE"] = "true"
+# Kept lookalike indexes (a file per database, in the user's cache directory) go to a directory
+# of this test run, for the tests and the processes they start.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="isofficial-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 POSTGRES_URL = os.environ.get(
     "ISOFFICIAL_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

@@ -42,7 +42,7 @@ async def serve() -> None:
     loop = asyncio.get_running_loop()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     pending: set[asyncio.Task[None]] = set()
-    async with following_changes(settings.database_url, core.reload):
+    async with following_changes(settings.database_url, core.reload, core.index_change):
         print(json.dumps({"ready": True}), flush=True)
         while line := await reader.readline():
             task = asyncio.create_task(_answer(core, json.loads(line)))

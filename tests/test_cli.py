@@ -134,6 +134,22 @@ def test_import_reports_conflicts_and_writes_nothing(env: dict[str, str]) -> Non
     assert (line["status"], line["entity"]) == ("official", "Tammy Baldwin")
 
 
+def test_an_import_keeps_the_lookalike_index_for_the_next_check(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    kept = tmp_path / "index.bin"
+    env |= {"ISOFFICIAL_INDEX_FILE": str(kept)}
+    source = TEST_DATA / "registry_congress.csv"
+    assert run(env, "import", str(source), "--skip-invalid").returncode == 1  # a few conflicts
+    written = kept.stat().st_mtime_ns  # kept by the import, with the senators in it
+    [line] = json_lines(run(env, "check", "--json", "x:SenatorBaldwln").stdout)
+    assert [lk["entity"] for lk in line["lookalike_of"]][:1] == ["Tammy Baldwin"]
+    assert kept.stat().st_mtime_ns == written  # loaded, not built again (a build is kept anew)
+    off = json_lines(run(env | {"ISOFFICIAL_INDEX_FILE": "off"}, "check", "--json",
+                         "x:SenatorBaldwln").stdout)
+    assert off == [line]
+
+
 def test_export_is_importable_again(env: dict[str, str], tmp_path: Path) -> None:
     run(
         env,

@@ -204,7 +204,7 @@ async def test_protected_batches_hold_only_official_and_affiliated(registry: Sql
     await registry.apply(Correction(AccountRef("x", "aff"), Status.AFFILIATED, "Gov 2"), by="s")
     batches = [batch async for batch in registry.protected(batch=10)]
     assert [len(b) for b in batches] == [10, 10, 6]
-    pairs = {pair for batch in batches for pair in batch}
+    pairs = {(ref, entity) for batch in batches for ref, entity, _written in batch}
     assert (AccountRef("x", "aff"), "Gov 2") in pairs and (
         AccountRef("x", "gov7"),
         "Gov 7",

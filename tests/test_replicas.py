@@ -19,7 +19,7 @@ import pytest
 from replica import Replica
 from sqlalchemy.engine import make_url
 
-from bot.model import AccountRef, Status
+from bot.model import AccountRef, Correction, Status
 from isofficial.bootstrap import load_starter_data
 from knowledge.registry import SqlRegistry, open_registry
 
@@ -56,6 +56,34 @@ async def within(seconds: float, answered: Callable[[], Awaitable[bool]]) -> flo
             pytest.fail(f"not answered within {seconds}s")
         await asyncio.sleep(0.02)
     return time.monotonic() - start
+
+
+async def test_a_replica_restarted_on_its_kept_index_catches_up_a_write_made_while_it_was_down(
+    postgres_url: str, seeded: SqlRegistry, tmp_path: Path
+) -> None:
+    kept = tmp_path / "index.bin"
+    env = {"ISOFFICIAL_DATABASE_URL": postgres_url, "ISOFFICIAL_MODERATORS": MODERATORS[0],
+           "ISOFFICIAL_INDEX_FILE": str(kept)}
+    a = await Replica.start(env)  # no file yet: it builds the index and keeps it
+    assert "looks like" not in await a.ask("/check x:acmebnak")
+    await a.close()
+    built = kept.stat().st_mtime_ns
+    await seeded.apply(Correction(AccountRef("x", "acmebank"), Status.OFFICIAL, "Acme Bank"), "m")
+
+    a = await Replica.start(env)  # the kept index, and the one change made since
+    b = await Replica.start(env)
+    try:
+        assert kept.stat().st_mtime_ns == built  # loaded, not rebuilt (a rebuild is kept anew)
+        assert "looks like x:acmebank (Acme Bank)" in await a.ask("/check x:acmebnak")
+        saved = await b.ask("/verdict x:globexcorp official Globex", as_user=MODERATORS[0])
+        assert saved.startswith("saved:")
+
+        async def a_warns() -> bool:
+            return "looks like x:globexcorp (Globex)" in await a.ask("/check x:globexcrop")
+
+        await within(PROPAGATION, a_warns)
+    finally:
+        await asyncio.gather(a.close(), b.close())
 
 
 async def test_a_verdict_set_through_one_replica_is_answered_by_the_other(

@@ -1,0 +1,96 @@
+"""Columns for a million rows without a million Python objects: strings as one UTF-8 blob and
+int64 offsets (decoded one at a time, for candidates only), numbers in growing numpy arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+Arrays = dict[str, npt.NDArray[np.generic]]
+_TAIL_MIN = 4096  # strings appended since the last fold kept as str, at most this or 1/8
+
+
+class Strings:
+    """An append-only list of strings: a blob of UTF-8 plus offsets, and a short tail of str."""
+
+    def __init__(
+        self,
+        blob: npt.NDArray[np.uint8] | None = None,
+        offsets: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        self._blob = np.empty(0, dtype=np.uint8) if blob is None else blob
+        self._offsets = np.zeros(1, dtype=np.int64) if offsets is None else offsets
+        self._tail: list[str] = []
+
+    @classmethod
+    def of(cls, strings: Sequence[str]) -> Strings:
+        encoded = [text.encode("utf-8", "surrogatepass") for text in strings]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1 + len(self._tail)
+
+    def __getitem__(self, row: int) -> str:
+        folded = len(self._offsets) - 1
+        if row >= folded:
+            return self._tail[row - folded]
+        start, end = self._offsets[row : row + 2].tolist()
+        return self._blob[start:end].tobytes().decode("utf-8", "surrogatepass")
+
+    def append(self, text: str) -> int:
+        """Add text; returns its row."""
+        self._tail.append(text)
+        if len(self._tail) > max(_TAIL_MIN, len(self._offsets) >> 3):
+            self._fold()
+        return len(self) - 1
+
+    def arrays(self) -> Arrays:
+        self._fold()
+        return {"blob": self._blob, "offsets": self._offsets}
+
+    @classmethod
+    def from_arrays(cls, arrays: Arrays) -> Strings:
+        return cls(arrays["blob"].view(np.uint8), arrays["offsets"].astype(np.int64, copy=False))
+
+    def nbytes(self) -> int:
+        return int(self._blob.nbytes + self._offsets.nbytes)
+
+    def _fold(self) -> None:
+        if self._tail:
+            tail = Strings.of(self._tail)
+            self._blob = np.concatenate([self._blob, tail._blob])
+            self._offsets = np.concatenate([self._offsets, tail._offsets[1:] + self._offsets[-1]])
+            self._tail = []
+
+
+class Column:
+    """A growing numpy array (doubling its capacity), mutable in place."""
+
+    def __init__(self, dtype: type[np.generic], values: npt.NDArray[np.generic] | None = None):
+        # A copy: the values may be a read-only map of a file, and this column is written to.
+        self._values = np.array(values, dtype=dtype) if values is not None else np.zeros(
+            1024, dtype=dtype)
+        self._size = 0 if values is None else len(values)
+
+    def __len__(self) -> int:
+        return self._size
+
+    @property
+    def values(self) -> npt.NDArray[np.generic]:
+        """Every slot, the spare capacity past len() included (zeros)."""
+        return self._values
+
+    def append(self, value: int | bool) -> int:
+        if self._size == len(self._values):
+            spare = np.zeros(max(len(self._values), 1024), dtype=self._values.dtype)
+            self._values = np.concatenate([self._values, spare])
+        self._values[self._size] = value
+        self._size += 1
+        return self._size - 1
+
+    def array(self) -> npt.NDArray[np.generic]:
+        return self._values[: self._size]

@@ -1,0 +1,216 @@
+"""The lookalike index's accounts as columns: a million of them are a few numpy arrays and three
+UTF-8 blobs, not a million Python objects; a row is decoded only when it is a candidate.
+
+Account ids are row numbers, never reused: removing an account clears its alive flag (the hash
+arrays drop its rows at their next merge), adding it again appends a new row.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.columns import Arrays, Column, Strings
+from bot.model import AccountRef
+from bot.multimap import HashMultimap
+from bot.platforms import PLATFORMS
+from bot.stable_hash import stable_hash, stable_hashes
+
+_OTHER_PLATFORM = len(PLATFORMS)  # the bit of a platform not in PLATFORMS
+
+
+class ProtectedAccounts:
+    """Rows of (platform, handle, entity, loose key, alive), found by ref in a sorted array of
+    stable hashes; entities numbered in a table of their own, with the platforms each is on."""
+
+    def __init__(self, arrays: Arrays | None = None) -> None:
+        """Empty, or the columns another one's arrays() gave."""
+        get = (arrays or {}).get
+        self._platform_names = _strings(arrays, "platforms")
+        self._platform_codes = {self._platform_names[i]: i for i in range(len(
+            self._platform_names))}
+        self._platform = Column(np.int16, get("platform"))
+        self._entity = Column(np.int32, get("entity"))
+        self._alive = Column(np.bool_, get("alive"))
+        self._handles = _strings(arrays, "handles")
+        self._keys = _strings(arrays, "keys")
+        self._ids = _multimap(arrays, "ids")  # stable hash of "platform:handle" -> row
+        self._entity_names = _strings(arrays, "entities")
+        self._entity_ids = _multimap(arrays, "entity_ids")  # stable hash of a name -> number
+        # Bit mask of the platforms each entity is on; the rare second account of an entity on
+        # one platform is counted apart, so removal stays exact.
+        self._entity_platforms = Column(np.int64, get("entity_platforms"))
+        second = zip(get("second.keys", np.empty(0)).tolist(),
+                     get("second.counts", np.empty(0)).tolist(), strict=True)
+        self._second: Counter[int] = Counter(dict(second))  # entity << 6 | bit -> count
+        self._count = int(self._alive.array().sum())
+
+    @classmethod
+    def built(cls, rows: Sequence[tuple[AccountRef, str, str]]) -> ProtectedAccounts:
+        """Accounts of distinct refs (ref, entity, loose key), their columns built at once."""
+        table = cls()
+        platforms = [table._platform_code(ref.platform) for ref, _, _ in rows]
+        entity_of: dict[str, int] = {}
+        entities = np.fromiter((entity_of.setdefault(e, len(entity_of)) for _, e, _ in rows),
+                               np.int32, len(rows))
+        names = list(entity_of)
+        del entity_of
+        handles = [ref.handle for ref, _, _ in rows]
+        ref_hashes = stable_hashes(f"{ref.platform}:{ref.handle}" for ref, _, _ in rows)
+        arrays: Arrays = {
+            "platform": np.array(platforms, dtype=np.int16),
+            "entity": entities,
+            "alive": np.ones(len(rows), dtype=np.bool_),
+        }
+        keys = Strings.of([key for _, _, key in rows])
+        for prefix, strings in (("platforms", table._platform_names), ("keys", keys),
+                                ("handles", Strings.of(handles)), ("entities", Strings.of(names))):
+            arrays.update({f"{prefix}.{k}": v for k, v in strings.arrays().items()})
+        ids = np.arange(len(rows), dtype=np.int32)
+        for prefix, multimap in (
+            ("ids", HashMultimap.built(ref_hashes, ids)),
+            ("entity_ids", HashMultimap.built(stable_hashes(names),
+                                              np.arange(len(names), dtype=np.int32))),
+        ):
+            arrays.update({f"{prefix}.{k}": v for k, v in multimap.arrays().items()})
+        names_of_codes = table._platform_names
+        bits = np.array([_bit(names_of_codes[i]) for i in range(len(names_of_codes))] or [0],
+                        dtype=np.int64)
+        codes = entities.astype(np.int64) << 6 | bits[arrays["platform"]]
+        pairs, counts = np.unique(codes, return_counts=True)
+        masks = np.zeros(len(names), dtype=np.int64)
+        np.bitwise_or.at(masks, pairs >> 6, np.left_shift(1, pairs & 63))
+        arrays["entity_platforms"] = masks
+        arrays["second.keys"], arrays["second.counts"] = pairs[counts > 1], counts[counts > 1] - 1
+        return cls(arrays)
+
+    def arrays(self) -> Arrays:
+        """Every column, by name: what the constructor takes back. The columns written in place
+        are copies (a file may be written from them while the index changes)."""
+        found: Arrays = {
+            "platform": self._platform.array(),
+            "entity": self._entity.array(),
+            "alive": self._alive.array().copy(),
+            "entity_platforms": self._entity_platforms.array().copy(),
+            "second.keys": np.array(list(self._second), dtype=np.int64),
+            "second.counts": np.array(list(self._second.values()), dtype=np.int32),
+        }
+        for prefix, strings in (("platforms", self._platform_names), ("handles", self._handles),
+                                ("keys", self._keys), ("entities", self._entity_names)):
+            found.update({f"{prefix}.{k}": v for k, v in strings.arrays().items()})
+        found.update({f"ids.{k}": v for k, v in self._ids.arrays(self.alive).items()})
+        found.update({f"entity_ids.{k}": v for k, v in self._entity_ids.arrays().items()})
+        return found
+
+    def __len__(self) -> int:
+        return self._count
+
+    @property
+    def alive(self) -> npt.NDArray[np.bool_]:
+        """Whether each row is protected (indexable by any row; spare rows are False)."""
+        return self._alive.values  # type: ignore[return-value]
+
+    def nbytes(self) -> int:
+        columns = (self._platform, self._entity, self._alive, self._entity_platforms)
+        strings = (self._handles, self._keys, self._entity_names)
+        return (sum(int(c.values.nbytes) for c in columns) + sum(s.nbytes() for s in strings)
+                + self._ids.nbytes() + self._entity_ids.nbytes())
+
+    def row_of(self, ref: AccountRef) -> int | None:
+        for row in self._ids.lookup([_ref_hash(ref)], self.alive):
+            if self.ref(row) == ref:  # a hash collision is not the account
+                return row
+        return None
+
+    def add(self, ref: AccountRef, entity: str, key: str) -> int:
+        """A row for ref (not protected now: remove it first)."""
+        row = self._alive.append(True)
+        self._platform.append(self._platform_code(ref.platform))
+        self._entity.append(self._entity_number(entity))
+        self._handles.append(ref.handle)
+        self._keys.append(key)
+        self._ids.add([_ref_hash(ref)], row)
+        self._count += 1
+        self._note_platform(self._entity.values[row], ref.platform)
+        return row
+
+    def remove(self, ref: AccountRef) -> bool:
+        row = self.row_of(ref)
+        if row is None:
+            return False
+        self._alive.values[row] = False
+        self._count -= 1
+        self._forget_platform(self._entity.values[row], ref.platform)
+        return True
+
+    def ref(self, row: int) -> AccountRef:
+        return AccountRef(self._platform_names[int(self._platform.values[row])],
+                          self._handles[row])
+
+    def entity(self, row: int) -> str:
+        return self._entity_names[int(self._entity.values[row])]
+
+    def key(self, row: int) -> str:
+        """The loose key the account was indexed under."""
+        return self._keys[row]
+
+    def entity_is_on(self, row: int, platform: str) -> bool:
+        """Whether the row's entity has a protected account on platform."""
+        mask = int(self._entity_platforms.values[self._entity.values[row]])
+        return bool(mask & 1 << _bit(platform))
+
+    def _platform_code(self, platform: str) -> int:
+        code = self._platform_codes.get(platform)
+        if code is None:
+            code = self._platform_codes[platform] = self._platform_names.append(platform)
+        return code
+
+    def _entity_number(self, name: str) -> int:
+        for number in self._entity_ids.lookup([stable_hash(name)]):
+            if self._entity_names[number] == name:
+                return number
+        number = self._entity_names.append(name)
+        self._entity_ids.add([stable_hash(name)], number)
+        self._entity_platforms.append(0)
+        return number
+
+    def _note_platform(self, entity: int, platform: str) -> None:
+        bit = _bit(platform)
+        mask = int(self._entity_platforms.values[entity])
+        if mask & 1 << bit:
+            self._second[int(entity) << 6 | bit] += 1
+        self._entity_platforms.values[entity] = mask | 1 << bit
+
+    def _forget_platform(self, entity: int, platform: str) -> None:
+        code = int(entity) << 6 | _bit(platform)
+        if self._second[code] > 0:
+            self._second[code] -= 1
+            if not self._second[code]:
+                del self._second[code]
+        else:
+            mask = int(self._entity_platforms.values[entity]) & ~(1 << _bit(platform))
+            self._entity_platforms.values[entity] = mask
+            self._second.pop(code, None)
+
+
+def _bit(platform: str) -> int:
+    return PLATFORMS.index(platform) if platform in PLATFORMS else _OTHER_PLATFORM
+
+
+def _ref_hash(ref: AccountRef) -> int:
+    return stable_hash(f"{ref.platform}:{ref.handle}")
+
+
+def _strings(arrays: Arrays | None, prefix: str) -> Strings:
+    if arrays is None:
+        return Strings()
+    return Strings.from_arrays({k: arrays[f"{prefix}.{k}"] for k in ("blob", "offsets")})
+
+
+def _multimap(arrays: Arrays | None, prefix: str) -> HashMultimap:
+    if arrays is None:
+        return HashMultimap()
+    return HashMultimap.from_arrays({k: arrays[f"{prefix}.{k}"] for k in ("hashes", "ids")})
