@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -19,6 +20,14 @@ from bot.model import (
 from bot.verification import SiteLinks, Verification
 
 
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What a check reads about one account: its record (None: not registered), its mentions."""
+
+    record: AccountRecord | None
+    mentions: tuple[Evidence, ...]
+
+
 class Registry(Protocol):
     """The curated registry: accounts, their verdicts and evidence, the change log, reports."""
 
@@ -28,6 +37,29 @@ class Registry(Protocol):
 
     def protected(self, batch: int = 10_000) -> AsyncIterator[list[tuple[AccountRef, str]]]:
         """Every official or affiliated account with its entity, in batches: feeds the index."""
+        ...
+
+    def registered_keys(self, batch: int = 100_000) -> AsyncIterator[list[tuple[str, str]]]:
+        """Every registered account (any status) as (str(ref), handle key), in batches."""
+        ...
+
+    def mentioned_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        """Every account a stored feed item names, as str(ref) (a bare @handle: `any:handle`)."""
+        ...
+
+    def entity_names(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        """Every entity name and alias (what search matches besides handle keys), in batches."""
+        ...
+
+    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+        """Each ref's record and its newest mentions (as `mentions` gives them), in one round
+        trip for a check's few refs."""
+        ...
+
+    def follow(self, reload: Callable[[list[AccountRef]], Awaitable[None]]) -> None:
+        """reload hears the accounts each write made in this process changed (a verdict, an
+        import, new feed mentions), once committed; other processes' are heard through
+        knowledge.notify's listener."""
         ...
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
@@ -146,6 +178,10 @@ class VerificationStore(Protocol):
         ...
 
     async def record(self, verification: Verification) -> None: ...
+
+    def verified_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        """Every account that has a verification, as str(ref), in batches."""
+        ...
 
     async def latest(self, refs: Sequence[AccountRef]) -> dict[AccountRef, Verification]:
         """The newest verification of each ref that has one."""

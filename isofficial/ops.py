@@ -67,7 +67,8 @@ class MeteredCore(Core):
     @classmethod
     def around(cls, core: Core) -> MeteredCore:
         return cls(
-            core.registry, core.index, core.moderators, core.feeds, core.preferences, core.verifier
+            core.registry, core.index, core.moderators, core.feeds, core.preferences, core.verifier,
+            core.presence,
         )
 
     async def check(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -22,6 +22,7 @@ from bot.model import (
     Report,
     Status,
 )
+from bot.ports import Known
 
 
 class MemoryRegistry:
@@ -41,6 +42,30 @@ class MemoryRegistry:
         rows = [(r.ref, r.entity) for r in self.records.values() if r.status in PROTECTED]
         for start in range(0, len(rows), batch):
             yield [(ref, entity or "") for ref, entity in rows[start : start + batch]]
+
+    async def registered_keys(
+        self, batch: int = 100_000
+    ) -> AsyncIterator[list[tuple[str, str]]]:
+        rows = [(str(ref), ref.handle) for ref in self.records]
+        for start in range(0, len(rows), batch):
+            yield rows[start : start + batch]
+
+    async def mentioned_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        keys = [str(ref) for ref, items in self.mention_items.items() if items]
+        for start in range(0, len(keys), batch):
+            yield keys[start : start + batch]
+
+    async def entity_names(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        names = sorted({n for r in self.records.values() for n in (r.entity, *r.aliases) if n})
+        for start in range(0, len(names), batch):
+            yield names[start : start + batch]
+
+    def follow(self, reload: Callable[[list[AccountRef]], Awaitable[None]]) -> None:
+        """Nothing writes here but the core, which keeps itself up to date."""
+
+    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+        return {ref: Known(self.records.get(ref), tuple(await self.mentions(ref, mentions)))
+                for ref in refs}
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
         correction, by = limits.checked_correction(correction), limits.who(by)

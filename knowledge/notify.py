@@ -4,7 +4,10 @@ Writers call `announce(conn, refs)` inside their write transaction: PostgreSQL d
 only when its transaction commits, so listeners never hear of a change that was rolled back.
 Each process runs `listen_for_changes` on a dedicated connection and reloads what it hears.
 A payload is one or more "platform:handle" lines (a bulk import packs many into one notice).
-On SQLite (one process) all of this is a no-op.
+Within one process (and so on SQLite, where there is no NOTIFY), the accounts a write announced
+are handed to the process's followers (`follow_local`) once `knowledge.database.writing` has
+committed it: the feed service's and the source syncs' writes reach the core's in-memory sets
+at once. (On PostgreSQL the listener hears them again: one more read, never a stale answer.)
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, suppress
+from weakref import WeakKeyDictionary
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.model import AccountRef
 
@@ -26,8 +30,11 @@ MAX_PAYLOAD = 7_900  # PostgreSQL refuses payloads of 8000 bytes or more
 RETRY_SECONDS = 1.0
 APPLICATION_NAME = "isofficial-listener"  # how pg_stat_activity shows the listening connection
 
+ANNOUNCED = "isofficial_announced"  # conn.info: the refs announced in its open transaction
+
 Reload = Callable[[list[AccountRef]], Awaitable[None]]
 log = logging.getLogger(__name__)
+_followers: WeakKeyDictionary[Engine, list[Reload]] = WeakKeyDictionary()
 
 
 def is_postgres(url: str | None) -> bool:
@@ -39,6 +46,8 @@ def is_postgres(url: str | None) -> bool:
 
 async def announce(conn: AsyncConnection, refs: Iterable[AccountRef]) -> None:
     """Queue a notice of these changed accounts in conn's transaction (sent on commit only)."""
+    refs = list(refs)
+    conn.info.setdefault(ANNOUNCED, []).extend(refs)  # for this process: see writing()
     if conn.dialect.name != "postgresql":
         return
     notices = [{"channel": CHANNEL, "payload": payload} for payload in payloads(refs)]
@@ -68,6 +77,25 @@ def parse_payload(payload: str) -> list[AccountRef]:
         if platform and handle:
             refs.append(AccountRef(platform, handle))
     return refs
+
+
+# In one process (SQLite)
+
+
+def follow_local(engine: AsyncEngine, reload: Reload) -> None:
+    """reload hears the accounts each write through engine in this process changed, once
+    committed."""
+    _followers.setdefault(engine.sync_engine, []).append(reload)
+
+
+async def tell_followers(engine: AsyncEngine, refs: list[AccountRef]) -> None:
+    """Hand a committed write's announced accounts to this process's followers; one that fails
+    is logged (the write stands)."""
+    for reload in _followers.get(engine.sync_engine, []):
+        try:
+            await reload(list(dict.fromkeys(refs)))
+        except Exception:
+            log.exception("reloading %d changed accounts failed", len(refs))
 
 
 # Listening side
