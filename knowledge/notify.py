@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, suppress
 from weakref import WeakKeyDictionary
 
@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.model import AccountRef
+from knowledge.polling import MARKS, TOUCHED, Marks, Reload, poll_for_changes
 
 CHANNEL = "isofficial_changes"
 MAX_PAYLOAD = 7_900  # PostgreSQL refuses payloads of 8000 bytes or more
@@ -32,7 +33,6 @@ APPLICATION_NAME = "isofficial-listener"  # how pg_stat_activity shows the liste
 
 ANNOUNCED = "isofficial_announced"  # conn.info: the refs announced in its open transaction
 
-Reload = Callable[[list[AccountRef]], Awaitable[None]]
 log = logging.getLogger(__name__)
 _followers: WeakKeyDictionary[Engine, list[Reload]] = WeakKeyDictionary()
 
@@ -111,11 +111,15 @@ async def listen_for_changes(
 ) -> None:
     """Reload every account another process changes, until stop is set; reconnects when lost.
 
-    After a reconnect, the accounts changed while deaf are reloaded from the change log.
+    After a reconnect, the accounts changed while deaf are reloaded from the change log, the
+    feed items and the verifications. SQLite: polled (knowledge/polling.py).
     """
+    if not is_postgres(url):
+        await poll_for_changes(url, reload, stop, ready=ready)
+        return
     heard: asyncio.Queue[list[AccountRef]] = asyncio.Queue()
     applier = asyncio.create_task(_apply(heard, reload))
-    seen: int | None = None  # the newest change id when we last started listening
+    seen: Marks | None = None  # the newest ids when we last started listening
     try:
         while not stop.is_set():
             try:
@@ -132,11 +136,12 @@ async def listen_for_changes(
 
 @asynccontextmanager
 async def following_changes(url: str | None, reload: Reload) -> AsyncIterator[None]:
-    """Listen in the background while the block runs (returns once listening, a no-op on SQLite)."""
-    if not is_postgres(url):
-        yield
-        return
-    assert url is not None
+    """Listen in the background while the block runs (returns once listening); url None:
+    the default database."""
+    if url is None:
+        from knowledge.database import default_database_url  # it imports this module
+
+        url = default_database_url()
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(listen_for_changes(url, reload, stop, ready=ready))
     try:
@@ -155,18 +160,18 @@ async def _listen_once(
     dsn: str,
     heard: asyncio.Queue[list[AccountRef]],
     stop: asyncio.Event,
-    seen: int | None,
+    seen: Marks | None,
     ready: asyncio.Event | None,
-) -> int:
+) -> Marks:
     """One connection's life: LISTEN, catch up, then wait for stop or the connection's loss."""
     conn = await asyncpg.connect(dsn, server_settings={"application_name": APPLICATION_NAME})
     lost = asyncio.Event()
     try:
         conn.add_termination_listener(lambda _conn: lost.set())
         await conn.add_listener(CHANNEL, lambda *args: heard.put_nowait(parse_payload(args[3])))
-        newest = await _newest_change(conn)
-        if seen is not None and newest > seen:
-            heard.put_nowait(await _changed_since(conn, seen))
+        newest = await _marks(conn)
+        if seen is not None and newest != seen:
+            heard.put_nowait(await _touched_since(conn, seen))
         log.info("listening for registry changes on %s", CHANNEL)
         if ready is not None:
             ready.set()
@@ -191,14 +196,13 @@ async def _apply(heard: asyncio.Queue[list[AccountRef]], reload: Reload) -> None
             log.exception("reloading %d changed accounts failed", len(refs))
 
 
-async def _newest_change(conn: asyncpg.Connection) -> int:
-    return int(await conn.fetchval("SELECT coalesce(max(id), 0) FROM changes"))
+async def _marks(conn: asyncpg.Connection) -> Marks:
+    row = await conn.fetchrow(MARKS)
+    return int(row[0]), int(row[1]), int(row[2])
 
 
-async def _changed_since(conn: asyncpg.Connection, seen: int) -> list[AccountRef]:
-    rows = await conn.fetch(
-        "SELECT DISTINCT platform, handle_key FROM changes WHERE id > $1", seen
-    )
+async def _touched_since(conn: asyncpg.Connection, seen: Marks) -> list[AccountRef]:
+    rows = await conn.fetch(TOUCHED, *seen)
     return [AccountRef(row["platform"], row["handle_key"]) for row in rows]
 
 

@@ -55,7 +55,8 @@ from bot.ports import Known
 from knowledge import reads
 from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
 from knowledge.feeds.store import recent_mentions
-from knowledge.notify import Reload, announce, follow_local
+from knowledge.notify import announce, follow_local
+from knowledge.polling import Reload
 from knowledge.sources import tables as _source_tables  # noqa: F401  (the whole schema's metadata)
 from knowledge.tables import (
     accounts,

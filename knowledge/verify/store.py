@@ -13,6 +13,7 @@ from bot.verification import Direction, LinkCheck, Verification
 from knowledge import reads
 from knowledge.database import writing
 from knowledge.memory import MemoryRegistry
+from knowledge.notify import announce
 from knowledge.registry import SqlRegistry, chunks
 from knowledge.tables import accounts, entities, verifications
 
@@ -41,6 +42,7 @@ class SqlVerificationStore:
     async def record(self, verification: Verification) -> None:
         async with writing(self.engine) as conn:
             await conn.execute(insert(verifications).values(_row(verification)))
+            await announce(conn, [verification.ref])  # answers elsewhere show it
 
     def verified_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
         return reads.verified_keys(self.engine, batch)
