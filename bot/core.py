@@ -574,9 +574,15 @@ class Core:
     async def _nearby(self, ref: AccountRef) -> tuple[Nearby, ...]:
         """Registered accounts whose name starts like this one's, any status and platform."""
         name = name_text(ref.platform, ref.handle)[0]
-        if len(name) < 4 or (self.presence and not self.presence.search.may_find(name)):
+        if len(name) < 4:
             return ()
-        found = [r for r, _ in await self.registry.search(name, NEARBY_MAX + 1) if r != ref]
+        names = True
+        if self.presence is not None:  # read only what can be there
+            names = self.presence.search.may_find_name(name)
+            if not names and not self.presence.search.may_find_handle(name):
+                return ()
+        found = [r for r, _ in await self.registry.search(name, NEARBY_MAX + 1, names=names)
+                 if r != ref]
         records = await self.registry.find(found[:NEARBY_MAX])
         return tuple(Nearby(r.ref, r.status, r.entity) for r in records.values())
 

@@ -101,11 +101,12 @@ class Registry(Protocol):
         ...
 
     async def search(
-        self, prefix: str, limit: int = 25, platform: str | None = None
+        self, prefix: str, limit: int = 25, platform: str | None = None, names: bool = True
     ) -> list[tuple[AccountRef, str | None]]:
         """Registered accounts for autocomplete, each with its entity, case-insensitively:
         handle keys starting with prefix first (by key), then entity names starting with it,
-        then entity names containing it (by name). With a platform: its handle keys only."""
+        then entity names containing it (by name). With a platform, or names False (the
+        caller knows no name contains prefix): handle keys only."""
         ...
 
 

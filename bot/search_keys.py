@@ -47,13 +47,18 @@ class SearchKeys:
     def may_find(self, text: str) -> bool:
         """False only when Registry.search(text) finds nothing (for texts of GRAM characters
         or more; a shorter one is always worth a read)."""
+        return self.may_find_handle(text) or self.may_find_name(text)
+
+    def may_find_handle(self, text: str) -> bool:
+        """False only when no handle key starts with text."""
         key = search_text(text)
-        if len(key) < GRAM:
-            return True
-        if _signed(_poly(key[:PREFIX_MAX])) in self.prefixes:
-            return True
-        return all(_signed(_poly(key[at : at + GRAM])) in self.grams
-                   for at in range(len(key) - GRAM + 1))
+        return len(key) < GRAM or _signed(_poly(key[:PREFIX_MAX])) in self.prefixes
+
+    def may_find_name(self, text: str) -> bool:
+        """False only when no entity name or alias contains text."""
+        key = search_text(text)
+        return len(key) < GRAM or all(_signed(_poly(key[at : at + GRAM])) in self.grams
+                                      for at in range(len(key) - GRAM + 1))
 
     def add(self, handle: str, names: Iterable[str]) -> None:
         """A registered account's handle key and its entity's names."""

@@ -149,12 +149,12 @@ class MemoryRegistry:
         return self.mention_items.get(ref, [])[:limit]
 
     async def search(
-        self, prefix: str, limit: int = 25, platform: str | None = None
+        self, prefix: str, limit: int = 25, platform: str | None = None, names: bool = True
     ) -> list[tuple[AccountRef, str | None]]:
         key = prefix.strip().lower()
         found = [(self.records[ref].ref, self.records[ref].entity)
                  for ref in self._handles_from(key) if platform in (None, ref.platform)]
-        if key and platform is None:
+        if key and names and platform is None:
             named = [(r.entity.lower(), r) for r in self.records.values() if r.entity]
             by_name = sorted(
                 ((not name.startswith(key), name, r.ref), r) for name, r in named if key in name

@@ -11,9 +11,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, Text, cast, literal, null, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Date,
+    Integer,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.model import AccountRef, Evidence
@@ -54,7 +69,12 @@ def _row(kind: int, platform: Any, handle: Any, **values: Any) -> list[Any]:
     return columns
 
 
-def _records(refs: Sequence[AccountRef]) -> Select[Any]:
+def _pair(table: Any, at: int) -> Any:
+    """table's row for the at-th ref of the statement's bind parameters."""
+    return and_(table.c.platform == bindparam(f"p{at}"), table.c.handle_key == bindparam(f"h{at}"))
+
+
+def _records(count: int) -> Select[Any]:
     return (
         select(*_row(
             RECORD, accounts.c.platform, accounts.c.handle_key,
@@ -65,18 +85,19 @@ def _records(refs: Sequence[AccountRef]) -> Select[Any]:
             s10=evidence.c.quote, day=evidence.c.published, at=accounts.c.reviewed_at,
         ))
         .select_from(accounts.outerjoin(entities).outerjoin(evidence))
-        .where(sql.refs_clause(refs))
+        .where(or_(*(_pair(accounts, at) for at in range(count))))
     )
 
 
-def _identity(refs: Sequence[AccountRef]) -> list[Select[Any]]:
+def _identity(count: int) -> list[Select[Any]]:
     """The aliases and identifiers of the accounts' entities."""
+    wanted = or_(*(_pair(accounts, at) for at in range(count)))
     aliases = (
         select(*_row(ALIAS, accounts.c.platform, accounts.c.handle_key,
                      n2=entity_aliases.c.entity_id, s2=entity_aliases.c.alias))
         .select_from(accounts.join(entity_aliases,
                                    entity_aliases.c.entity_id == accounts.c.entity_id))
-        .where(sql.refs_clause(refs))
+        .where(wanted)
     )
     identifiers = (
         select(*_row(IDENTIFIER, accounts.c.platform, accounts.c.handle_key,
@@ -84,33 +105,40 @@ def _identity(refs: Sequence[AccountRef]) -> list[Select[Any]]:
                      s2=entity_identifiers.c.value))
         .select_from(accounts.join(entity_identifiers,
                                    entity_identifiers.c.entity_id == accounts.c.entity_id))
-        .where(sql.refs_clause(refs))
+        .where(wanted)
     )
     return [aliases, identifiers]
 
 
-def _mentions(ref: AccountRef, limit: int) -> list[Select[Any]]:
-    """ref's newest mentions under its platform and under `any` (a bare @handle)."""
-    parts = []
-    for platform in dict.fromkeys([ref.platform, ANY]):
-        newest = (
-            select(item_mentions.c.item_id, item_mentions.c.published)
-            .where(item_mentions.c.platform == platform,
-                   item_mentions.c.handle_key == ref.handle)
-            .order_by(item_mentions.c.published.desc())
-            .limit(limit)
-            .subquery()
-        )
-        parts.append(
-            select(*_row(
-                MENTION, literal(ref.platform, Text()), literal(ref.handle, Text()),
-                n1=newest.c.item_id, s1=feed_items.c.title, s2=feed_items.c.link,
-                s3=feed_items.c.summary, s4=feeds.c.title, s5=feeds.c.url, at=newest.c.published,
-            ))
-            .select_from(newest.join(feed_items, feed_items.c.id == newest.c.item_id)
-                         .join(feeds, feeds.c.id == feed_items.c.feed_id))
-        )
-    return parts
+def _mentions(at: int, platform: Any) -> Select[Any]:
+    """The at-th ref's newest mentions under platform (its own, or `any`: a bare @handle)."""
+    handle: Any = bindparam(f"h{at}")
+    newest = (
+        select(item_mentions.c.item_id, item_mentions.c.published)
+        .where(item_mentions.c.platform == platform, item_mentions.c.handle_key == handle)
+        .order_by(item_mentions.c.published.desc())
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+    return (
+        select(*_row(
+            MENTION, bindparam(f"p{at}", type_=Text()), bindparam(f"h{at}", type_=Text()),
+            n1=newest.c.item_id, s1=feed_items.c.title, s2=feed_items.c.link,
+            s3=feed_items.c.summary, s4=feeds.c.title, s5=feeds.c.url, at=newest.c.published,
+        ))
+        .select_from(newest.join(feed_items, feed_items.c.id == newest.c.item_id)
+                     .join(feeds, feeds.c.id == feed_items.c.feed_id))
+    )
+
+
+@lru_cache(maxsize=REFS_PER_READ)
+def _statement(count: int) -> CompoundSelect[Any]:
+    """The read of count refs (bind parameters p0, h0, p1, h1, ... and limit), built once:
+    building and keying a statement this size costs more than running it."""
+    parts = [_records(count), *_identity(count)]
+    for at in range(count):
+        parts += [_mentions(at, bindparam(f"p{at}")), _mentions(at, literal(ANY))]
+    return union_all(*parts)
 
 
 async def read_known(
@@ -119,9 +147,10 @@ async def read_known(
     """Each ref's record and newest mentions: one statement per REFS_PER_READ refs."""
     known: dict[AccountRef, Known] = {}
     for chunk in sql.chunks(list(dict.fromkeys(refs)), REFS_PER_READ):
-        parts = [_records(chunk), *_identity(chunk)]
-        parts += [part for ref in chunk for part in _mentions(ref, limit)]
-        rows = (await conn.execute(union_all(*parts))).all()
+        params: dict[str, Any] = {"limit": limit}
+        for at, ref in enumerate(chunk):
+            params |= {f"p{at}": ref.platform, f"h{at}": ref.handle}
+        rows = (await conn.execute(_statement(len(chunk)), params)).all()
         known.update(_known(chunk, rows, limit))
     return known
 

@@ -305,12 +305,12 @@ class SqlRegistry:
             return await recent_mentions(conn, ref, limit)
 
     async def search(
-        self, prefix: str, limit: int = 25, platform: str | None = None
+        self, prefix: str, limit: int = 25, platform: str | None = None, names: bool = True
     ) -> list[tuple[AccountRef, str | None]]:
         key = limits.printable(prefix).strip().lower()[: limits.MAX_HANDLE]
         async with self.engine.connect() as conn:
             found = await _search_handles(conn, key, limit, platform)
-            if key and platform is None and len(found) < limit:
+            if key and names and platform is None and len(found) < limit:
                 found += await _search_entities(conn, key, limit)
         return list(dict.fromkeys(found))[:limit]
 

@@ -93,9 +93,14 @@ def test_the_search_pre_check_never_hides_what_search_finds(
     # the texts asked: made up, and pieces of what is registered
     pieces = [ref.handle[:k] for ref in registry.records for k in (4, 6, 9)]
     pieces += [r.entity[i : i + 5] for r in registry.records.values() if r.entity for i in (0, 2)]
+    every_name = [n for r in registry.records.values() for n in (r.entity, *r.aliases) if n]
     for text in [*texts, *pieces]:
         if asyncio.run(registry.search(text, 4)):
             assert keys.may_find(text), text
+        if asyncio.run(registry.search(text, 4, names=False)):
+            assert keys.may_find_handle(text), text
+        if any(text.strip().lower() in name.lower() for name in every_name):
+            assert keys.may_find_name(text), text
 
 
 def test_the_search_pre_check_turns_strangers_away() -> None:
