@@ -166,7 +166,7 @@ class Core:
             if held[account] and not any(known[ref].record for ref in refs):
                 # registered when the sets were told, gone by the read: as if never registered
                 answered[account] = [self._best_reading(candidates[account], account.written)]
-                known |= await self._read(answered[account])
+                known |= await self._read([r for r in answered[account] if r not in known])
         answers = [
             await self._answer(
                 text, account, ref, known[ref].record, current_id, known[ref].mentions
