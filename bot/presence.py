@@ -16,7 +16,7 @@ from cachetools import LRUCache
 from bot.model import AccountRecord, AccountRef
 from bot.platforms import ANY, PLATFORMS
 from bot.ports import Known, Registry, VerificationStore
-from bot.registered import KeySet, ref_key
+from bot.registered import Keys, KeySet, ref_key
 from bot.search_keys import SearchKeys
 
 CACHED_ACCOUNTS = 20_000  # what a check read, for this many accounts (a few KB each at most)
@@ -57,6 +57,24 @@ class Presence:
         )
 
     generation: int = 0  # counts the changes heard: a read older than one is not cached
+
+    def arrays(self) -> dict[str, Keys]:
+        """Every set as a sorted array, named for a snapshot file (the cache is not kept)."""
+        return {f"{name}.keys": kept.arrays()["keys"] for name, kept in self._sets().items()}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, Keys]) -> Presence:
+        """The presence arrays() gave; the snapshot's change-log catch-up then brings it up
+        to date through Core.reload."""
+        sets = {name: KeySet.from_arrays({"keys": arrays[f"{name}.keys"]})
+                for name in ("registered", "mentioned", "verified", "prefixes", "grams")}
+        search = SearchKeys(sets.pop("prefixes"), sets.pop("grams"))
+        return cls(sets["registered"], sets["mentioned"], sets["verified"], search)
+
+    def _sets(self) -> dict[str, KeySet]:
+        return {"registered": self.registered, "mentioned": self.mentioned,
+                "verified": self.verified, "prefixes": self.search.prefixes,
+                "grams": self.search.grams}
 
     def may_be_registered(self, ref: AccountRef) -> bool:
         return ref_key(ref) in self.registered

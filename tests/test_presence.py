@@ -22,6 +22,7 @@ from sqlalchemy import event
 import bot.registered
 from bot.core import Core
 from bot.model import OPERATOR, AccountRef, Answer, Correction, IsOfficialError, Status
+from bot.presence import Presence
 from bot.registered import KeySet, keys_of, ref_key
 from bot.search_keys import SearchKeys
 from bot.stable_hash import stable_hash
@@ -159,6 +160,33 @@ async def test_a_stranger_costs_no_read_and_a_registered_account_one_then_none(
     with statements(congress) as seen:
         [again] = await core.check("instagram:RepAaronBean", OPERATOR)
     assert again == exact and seen == []
+
+
+async def test_a_key_held_but_not_registered_is_answered_as_unregistered(
+    congress: SqlRegistry,
+) -> None:
+    """A hash collision (or a set told of a registration since undone): the read decides."""
+    core = await started(congress)
+    ghost = AccountRef("x", "ghost_account")
+    assert core.presence is not None
+    core.presence.registered.add(ref_key(ghost))
+    [answer] = await core.check(str(ghost), OPERATOR)
+    assert answer.status is Status.UNKNOWN and answer.ref == ghost
+    core.presence.registered.add(ref_key(AccountRef("telegram", "repaaronbean")))
+    reading_all = Core(congress, core.index)
+    bare = await core.check("@repaaronbean", OPERATOR)  # held on telegram too: it is not
+    assert bare == await reading_all.check("@repaaronbean", OPERATOR)
+    assert {answer.ref.platform for answer in bare} == {"instagram", "x"}
+
+
+async def test_the_sets_kept_in_arrays_answer_as_before(congress: SqlRegistry) -> None:
+    core = await started(congress)
+    assert core.presence is not None
+    kept = Presence.from_arrays(core.presence.arrays())
+    again = Core(congress, core.index, presence=kept)
+    for query in ("instagram:repaaronbean", "x:zq_nobody_12", "x:repaaronbaen", "x:senator_x"):
+        assert await answered(again, query) == await answered(core, query)
+    assert len(kept.registered) == 1734 - 2
 
 
 async def test_answers_are_the_same_with_and_without_the_sets(congress: SqlRegistry) -> None:
