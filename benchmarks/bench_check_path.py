@@ -86,15 +86,24 @@ async def work(db: str, queries_file: str, variant: str, runs: int) -> dict[str,
         p99s.append(statistics.quantiles(every, n=100)[98])
         for kind in KINDS:
             p50s[kind].append(statistics.median(times[kind]))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    presence_load = None
+    if hasattr(core, "presence"):  # this tree: the sets' own share of the start, after the rest
+        from bot.presence import Presence
+
+        began = time.perf_counter()
+        await Presence.load(registry)
+        presence_load = time.perf_counter() - began
     await registry.close()
     counts = {kind: sum(1 for k, _ in queries if k == kind) * runs for kind in KINDS}
     return {
         "start": start,
+        "presence_load": presence_load,
         "p50": {kind: statistics.median(values) for kind, values in p50s.items()},
         "p99": statistics.median(p99s),
         "statements": {k: per_kind_statements[k] / counts[k] for k in KINDS},
         "statements_all": sum(per_kind_statements.values()) / sum(counts.values()),
-        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss": rss,
     }
 
 
@@ -189,6 +198,11 @@ def main() -> None:
     parser.add_argument("--n", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--queries", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline-runs", type=int, default=None,
+                        help="runs of `no sets` and the other trees (default: --runs); their "
+                             "strangers scan every entity name, minutes a run at 1M")
+    parser.add_argument("--no-sets", action=argparse.BooleanOptionalAction, default=True,
+                        help="measure this tree without its sets too")
     parser.add_argument("--seed", type=int, default=39)
     parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
                         help="also measure another tree's code (a previous version)")
@@ -200,7 +214,7 @@ def main() -> None:
     if args.worker:
         print(json.dumps(asyncio.run(work(*args.worker, runs=args.runs))))
         return
-    trees = [("sets + cache", str(ROOT)), ("no sets", str(ROOT))]
+    trees = [("sets + cache", str(ROOT))] + ([("no sets", str(ROOT))] if args.no_sets else [])
     trees += [(name, path) for name, _, path in (t.partition("=") for t in args.tree)]
     for n in args.n:
         measure(n, args, trees)
@@ -212,11 +226,14 @@ def measure(n: int, args: argparse.Namespace, trees: list[tuple[str, str]]) -> N
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(queries, file)
     results = {}
+    baseline_runs = args.baseline_runs or args.runs
     for name, tree in trees:
         variant = "no sets" if name == "no sets" else "sets + cache"
-        results[name] = run_worker(db, file.name, variant, tree, args.runs)
+        runs = args.runs if name == "sets + cache" else baseline_runs
+        results[name] = run_worker(db, file.name, variant, tree, runs)
     print(f"\n{n:,} official X accounts (SQLite), {len(queries):,} checks "
-          f"({', '.join(KINDS)}: a third each), medians of {args.runs} runs\n")
+          f"({', '.join(KINDS)}: a third each), medians of {args.runs} runs "
+          f"({baseline_runs} for the baselines)\n")
     names = list(results)
     print("| measure | " + " | ".join(names) + " |")
     print("| --- |" + " --- |" * len(names))
@@ -225,6 +242,8 @@ def measure(n: int, args: argparse.Namespace, trees: list[tuple[str, str]]) -> N
         print(f"| {label} | " + " | ".join(cell(results[name]) for name in names) + " |")
 
     row("start (index, presence sets)", lambda r: f"{r['start']:.2f} s")
+    row("of which the presence sets", lambda r: "none" if r["presence_load"] is None
+        else f"{r['presence_load']:.2f} s")
     row("statements per check", lambda r: f"{r['statements_all']:.2f}")
     for kind in KINDS:
         row(f"statements per check: {kind}", lambda r, k=kind: f"{r['statements'][k]:.2f}")
@@ -236,21 +255,25 @@ def measure(n: int, args: argparse.Namespace, trees: list[tuple[str, str]]) -> N
     row(f"speed-up over {names[-1]} (p50)", lambda r: f"{base / r['p50']['all']:.1f}x")
     row("peak RSS", lambda r: f"{r['rss']:.0f} MB")
     if not args.no_cli:
-        cli(db, queries, trees, args.runs)
+        cli(db, queries, trees, args.runs, baseline_runs)
     os.unlink(file.name)
 
 
-def cli(db: str, queries: list[tuple[str, str]], trees: list[tuple[str, str]], runs: int) -> None:
+def cli(
+    db: str, queries: list[tuple[str, str]], trees: list[tuple[str, str]], runs: int,
+    baseline_runs: int,
+) -> None:
     lines = [text for _, text in queries]
-    print("\n`isofficial check --json`, the queries on stdin (median of "
-          f"{runs} runs; start = the same command with one query)\n")
+    print(f"\n`isofficial check --json`, the queries on stdin (median of {runs} runs, "
+          f"{baseline_runs} for the baselines; start = the same command with one query)\n")
     print("| tree | start (one query) | 3,000 queries | per query after start |")
     print("| --- | --- | --- | --- |")
     for name, tree in trees:
         if name == "no sets":
             continue  # the command line always starts the core with its sets
-        start = statistics.median(cli_seconds(db, lines[:1], tree) for _ in range(runs))
-        whole = statistics.median(cli_seconds(db, lines, tree) for _ in range(runs))
+        times = runs if name == "sets + cache" else baseline_runs
+        start = statistics.median(cli_seconds(db, lines[:1], tree) for _ in range(times))
+        whole = statistics.median(cli_seconds(db, lines, tree) for _ in range(times))
         per = (whole - start) / (len(lines) - 1) * 1000
         print(f"| {name} | {start:.2f} s | {whole:.2f} s | {per:.3f} ms |")
 
