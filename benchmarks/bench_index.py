@@ -59,7 +59,7 @@ def child(path: Path, queries_file: Path) -> None:
     started = time.perf_counter()
     kept = IndexFile(path, URL).load()
     assert kept is not None, "the kept file did not load"
-    index = from_kept(kept.arrays)
+    index = from_kept(kept.arrays)[0]
     load = time.perf_counter() - started
     rss = psutil.Process().memory_info().rss / 2**20
     queries = [tuple(q) for q in json.loads(queries_file.read_text())]
@@ -93,7 +93,7 @@ def bench(n: int, args: argparse.Namespace, folder: Path) -> None:
     saves = []
     for _ in range(args.runs):
         started = time.perf_counter()
-        kept.save(KeptArrays(kept_arrays(index), 1, "bench", "bench"))
+        kept.save(KeptArrays(kept_arrays(index, None), 1, "bench", "bench"))
         saves.append(time.perf_counter() - started)
     size = kept.path.stat().st_size / 2**20
     runs = [loaded(kept.path, queries_file) for _ in range(args.runs)]

@@ -59,9 +59,11 @@ from bot.ports import (
     FeedCatalog,
     FeedState,
     IndexStore,
+    Known,
     ModerationNotices,
     Registry,
 )
+from bot.presence import Presence
 from bot.skeleton import mixed_script
 from bot.urls import http_link, link_host
 from bot.verification import Verification, VerifyResult
@@ -75,6 +77,7 @@ MENTIONS_PER_ANSWER = 5
 SUGGESTIONS_MAX = 100
 DISMISS_USAGE = N_("Usage: /dismiss <report id> [reason]")
 NEARBY_MAX = 3  # registered names shown near an unknown account that resembles no official
+NOTHING = Known(None, ())  # what an account neither registered nor mentioned reads
 
 V = TypeVar("V")
 # Looks up an account's current numeric id on its platform (None: unknown or unreachable).
@@ -95,10 +98,13 @@ class Core:
         preferences: ChatPreferences | None = None,
         verifier: Verifier | None = None,
         guard: Guard | None = None,
+        *,
+        presence: Presence | None = None,
     ) -> None:
         """feeds None: feed commands say feeds are not configured. preferences None: chats'
         choices are kept in this process only (lost on restart). verifier None: answers show
-        no verification and verify says it is not configured."""
+        no verification and verify says it is not configured. presence None: every check
+        reads the registry (nothing known in memory, nothing cached)."""
         self.registry = registry
         self.index = index
         self.moderators = moderators
@@ -106,6 +112,7 @@ class Core:
         self.preferences = preferences
         self.verifier = verifier
         self.guard = guard or Guard(index)  # none given: its settings kept in this process only
+        self.presence = presence
         self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
         self._language: dict[tuple[str, str], tuple[str | None, float]] = {}
         self.notices: list[ModerationNotices] = []
@@ -126,12 +133,14 @@ class Core:
         verifier: Verifier | None = None,
         kept: IndexStore | None = None,
     ) -> Core:
-        """A core whose lookalike index holds every protected account of the registry: the
-        one kept in kept, brought up to date from the change log, or else a full build (which
-        kept then gets)."""
-        started = await start_index(registry, kept)
-        core = cls(registry, started.index, moderators, feeds, preferences, verifier)
+        """A core whose lookalike index holds every protected account of the registry, and
+        which knows what is registered, mentioned and verified: as kept in kept, brought up to
+        date from the change log, or else a full build (which kept then gets)."""
+        started = await start_index(registry, kept, verifier.store if verifier else None)
+        core = cls(registry, started.index, moderators, feeds, preferences, verifier,
+                   presence=started.presence)
         core.kept, core.index_change = kept, started.change_id
+        registry.follow(core.reload)
         if kept is not None and started.fresh:
             await keep(registry, kept, started)
         return core
@@ -143,9 +152,9 @@ class Core:
         if self.kept is None:
             return
         newest, refs = await self.registry.changed_since(max(0, self.index_change - OVERLAP))
-        await reindex(self.registry, self.index, refs)
+        await reindex(self.registry, self.index, refs, self.presence)
         self.index_change = newest
-        await keep(self.registry, self.kept, Started(self.index, newest, fresh=True))
+        await keep(self.registry, self.kept, Started(self.index, newest, True, self.presence))
 
     def is_moderator(self, asker: Asker) -> bool:
         """The local command line is the operator; chat users must be listed moderators."""
@@ -175,26 +184,44 @@ class Core:
         current_id: IdLookup | None,
     ) -> list[Answer]:
         candidates = {account: self._candidates(account, asker) for account in named}
-        # Accounts named with their platform: their mentions are read while the registry is.
-        certain = [refs[0] for refs in candidates.values() if len(refs) == 1]
-        records, mentions = await asyncio.gather(
-            self.registry.find([ref for refs in candidates.values() for ref in refs]),
-            self._mentions(certain),
-        )
         # A bare @handle: every platform holding it, or else its best-supported reading.
-        answered = {
-            account: [ref for ref in refs if ref in records]
-            or [self._best_reading(refs, account.written)]
-            for account, refs in candidates.items()
-        }
-        unread = [ref for refs in answered.values() for ref in refs if ref not in mentions]
-        mentions |= await self._mentions(unread)
+        held = {account: [ref for ref in refs if self._may_be_registered(ref)]
+                for account, refs in candidates.items()}
+        answered = {account: held[account] or [self._best_reading(refs, account.written)]
+                    for account, refs in candidates.items()}
+        known = await self._read([ref for refs in answered.values() for ref in refs])
+        for account, refs in answered.items():
+            if held[account] and not any(known[ref].record for ref in refs):
+                # registered when the sets were told, gone by the read: as if never registered
+                answered[account] = [self._best_reading(candidates[account], account.written)]
+                known |= await self._read([r for r in answered[account] if r not in known])
         answers = [
-            await self._answer(text, account, ref, records.get(ref), current_id, mentions[ref])
+            await self._answer(
+                text, account, ref, known[ref].record, current_id, known[ref].mentions
+            )
             for account, refs in answered.items()
             for ref in refs
+            if known[ref].record or len(refs) == 1
         ]
         return await self._with_verifications(answers)
+
+    def _may_be_registered(self, ref: AccountRef) -> bool:
+        return self.presence is None or self.presence.may_be_registered(ref)
+
+    async def _read(self, refs: list[AccountRef]) -> dict[AccountRef, Known]:
+        """What there is to read about refs: from the cache, else in one round trip; nothing
+        when the presence sets say there is nothing (presence None: everything is read)."""
+        presence = self.presence
+        if presence is None:
+            return await self.registry.read(refs, MENTIONS_PER_ANSWER)
+        found = {ref: presence.cache[ref] for ref in refs if ref in presence.cache}
+        wanted = [ref for ref in refs if ref not in found and presence.worth_reading(ref)]
+        if wanted:
+            generation = presence.generation
+            fresh = await self.registry.read(wanted, MENTIONS_PER_ANSWER)
+            presence.keep(fresh, generation)
+            found |= fresh
+        return {ref: found.get(ref, NOTHING) for ref in refs}
 
     async def sources(self, text: str, asker: Asker) -> list[Answer]:
         """The same answers as check: each carries every evidence link and recent mention."""
@@ -412,11 +439,23 @@ class Core:
         log.info("feed %s removed by %s", url.strip(), _who(by))
 
     async def reload(self, refs: list[AccountRef]) -> None:
-        """Bring the index up to date with changes another process made to these accounts."""
-        await reindex(self.registry, self.index, refs)
+        """Bring the index, the presence sets and the cache up to date with changes another
+        process made to these accounts (their verdicts, feed mentions, verifications)."""
+        known = await self.registry.read(refs, MENTIONS_PER_ANSWER)
+        verified = {}
+        if self.presence is not None and self.verifier is not None:
+            verified = await self.verifier.latest(refs)
+        for ref in refs:
+            self._reindex(ref, known[ref].record)
+            if self.presence is not None:
+                self.presence.mentions_now(ref, bool(known[ref].mentions))
+                if ref in verified:
+                    self.presence.verified_now(ref)
 
     async def remember_platform_id(self, ref: AccountRef, platform_id: str) -> None:
         await self.registry.remember_platform_id(ref, platform_id)
+        if self.presence is not None:
+            self.presence.forget(ref)
 
     # --- verification: anyone for a registered account, moderators for any -------------------
 
@@ -431,6 +470,8 @@ class Core:
         verifier = self._verifier()
         chosen = entity.strip() or (record.entity if record else None)
         outcome = await verifier.verify(ref, chosen, _who(by))
+        if self.presence is not None:
+            self.presence.verified_now(ref)
         log.info("verified %s: %s", ref, outcome.verification.state.value)
         return outcome
 
@@ -451,9 +492,11 @@ class Core:
         return self.verifier
 
     async def _with_verifications(self, answers: list[Answer]) -> list[Answer]:
-        if self.verifier is None or not answers:
+        presence = self.presence
+        refs = [a.ref for a in answers if presence is None or presence.may_be_verified(a.ref)]
+        if self.verifier is None or not refs:
             return answers
-        latest = await self.verifier.latest([answer.ref for answer in answers])
+        latest = await self.verifier.latest(refs)
         return [replace(a, verification=latest.get(a.ref)) for a in answers]
 
     async def _tell(self, event: str, *details: object) -> None:
@@ -562,7 +605,13 @@ class Core:
         name = name_text(ref.platform, ref.handle)[0]
         if len(name) < 4:
             return ()
-        found = [r for r, _ in await self.registry.search(name, NEARBY_MAX + 1) if r != ref]
+        names = True
+        if self.presence is not None:  # read only what can be there
+            names = self.presence.search.may_find_name(name)
+            if not names and not self.presence.search.may_find_handle(name):
+                return ()
+        found = [r for r, _ in await self.registry.search(name, NEARBY_MAX + 1, names=names)
+                 if r != ref]
         records = await self.registry.find(found[:NEARBY_MAX])
         return tuple(Nearby(r.ref, r.status, r.entity) for r in records.values())
 
@@ -582,7 +631,7 @@ class Core:
         if seen is None:
             return ()
         if record.platform_id is None:
-            await self.registry.remember_platform_id(record.ref, seen)
+            await self.remember_platform_id(record.ref, seen)
             return ()
         if seen == record.platform_id:
             return ()
@@ -605,6 +654,8 @@ class Core:
 
     def _reindex(self, ref: AccountRef, record: AccountRecord | None) -> None:
         self.index.update(ref, record)
+        if self.presence is not None:
+            self.presence.registered_as(ref, record)
 
 
 def _move(cache: dict[tuple[str, str], V], old: tuple[str, str], new: tuple[str, str]) -> None:

@@ -2,7 +2,10 @@
 from the change log, or built from the whole registry when no kept one can be trusted.
 
 What is kept is listed once, in kept_arrays() and from_kept(): each structure the core builds
-from the whole registry, its arrays under its name ("lookalikes/...").
+from the whole registry, its arrays under its name ("lookalikes/...", "presence/..."). Of the
+presence sets, the registered keys and the search keys follow the change log; the mentioned and
+verified keys do not (feed items and verifications write no change rows): they are read anew at
+every start, one narrow query each over tables far smaller than the registry.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import cast
 
 import icu
 import numpy as np
@@ -24,7 +28,9 @@ import xxhash
 from bot.columns import Arrays
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
-from bot.ports import IndexStore, KeptArrays, Registry
+from bot.ports import IndexStore, KeptArrays, Registry, VerificationStore
+from bot.presence import Presence
+from bot.registered import Keys
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +43,8 @@ REBUILD_SHARE = 0.25
 SAVE_AFTER = 2_000  # a catch-up this large (a few tenths of a second) is kept for the next start
 # The code whose output the kept arrays are: any change to it makes older files untrusted.
 _INDEX_CODE = ("lookalike.py", "lookalike_keys.py", "skeleton.py", "protected_accounts.py",
-               "multimap.py", "columns.py", "domains.py", "platforms.py", "stable_hash.py")
+               "multimap.py", "columns.py", "domains.py", "platforms.py", "stable_hash.py",
+               "presence.py", "registered.py", "search_keys.py")
 
 
 @dataclass
@@ -47,18 +54,28 @@ class Started:
     index: LookalikeIndex
     change_id: int
     fresh: bool  # built or caught up so much that the store should get it
+    presence: Presence | None = None
 
 
-def kept_arrays(index: LookalikeIndex) -> Arrays:
+def kept_arrays(index: LookalikeIndex, presence: Presence | None) -> Arrays:
     """What the index store keeps: every structure built from the whole registry, by name."""
-    return {f"lookalikes/{name}": array for name, array in index.arrays().items()}
+    kept = {f"lookalikes/{name}": array for name, array in index.arrays().items()}
+    if presence is not None:
+        kept.update({f"presence/{name}": array for name, array in presence.arrays().items()})
+    return kept
 
 
-def from_kept(arrays: Mapping[str, npt.NDArray[np.generic]]) -> LookalikeIndex:
-    prefix = "lookalikes/"
-    return LookalikeIndex.from_arrays(
-        {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
-    )
+def from_kept(
+    arrays: Mapping[str, npt.NDArray[np.generic]],
+) -> tuple[LookalikeIndex, Presence | None]:
+    """The index and the presence sets (None: the file has none, so it cannot be trusted)."""
+    presence = _named(arrays, "presence/")
+    return (LookalikeIndex.from_arrays(_named(arrays, "lookalikes/")),
+            Presence.from_arrays(cast(dict[str, Keys], presence)) if presence else None)
+
+
+def _named(arrays: Mapping[str, npt.NDArray[np.generic]], prefix: str) -> Arrays:
+    return {k.removeprefix(prefix): v for k, v in arrays.items() if k.startswith(prefix)}
 
 
 @cache
@@ -74,24 +91,29 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-async def start_index(registry: Registry, store: IndexStore | None) -> Started:
+async def start_index(
+    registry: Registry, store: IndexStore | None, verifications: VerificationStore | None = None
+) -> Started:
     """The kept index caught up with the change log, or else a full build."""
     kept = await asyncio.to_thread(store.load) if store is not None else None
     if kept is not None:
-        started = await _caught_up(registry, kept)
+        started = await _caught_up(registry, kept, verifications)
         if started is not None:
             return started
-    return await build_index(registry)
+    return await build_index(registry, verifications)
 
 
-async def build_index(registry: Registry) -> Started:
+async def build_index(
+    registry: Registry, verifications: VerificationStore | None = None
+) -> Started:
     began = time.perf_counter()
     change_id = await registry.newest_change()  # before reading: later changes are re-read
     rows = [row async for batch in registry.protected() for row in batch if row[1]]
     index = LookalikeIndex.built(rows)
+    presence = await Presence.load(registry, verifications)
     log.info("lookalike index built: %d accounts in %.1f s", len(index),
              time.perf_counter() - began)
-    return Started(index, change_id, fresh=True)
+    return Started(index, change_id, True, presence)
 
 
 async def keep(registry: Registry, store: IndexStore, started: Started) -> None:
@@ -99,11 +121,14 @@ async def keep(registry: Registry, store: IndexStore, started: Started) -> None:
     mark = await registry.change_mark(started.change_id)
     if mark is None:
         return
-    kept = KeptArrays(kept_arrays(started.index), started.change_id, mark, code_digest())
+    arrays = kept_arrays(started.index, started.presence)
+    kept = KeptArrays(arrays, started.change_id, mark, code_digest())
     await asyncio.to_thread(store.save, kept)
 
 
-async def _caught_up(registry: Registry, kept: KeptArrays) -> Started | None:
+async def _caught_up(
+    registry: Registry, kept: KeptArrays, verifications: VerificationStore | None
+) -> Started | None:
     if kept.code != code_digest():
         log.warning("kept lookalike index built by other code: rebuilding it")
         return None
@@ -111,21 +136,32 @@ async def _caught_up(registry: Registry, kept: KeptArrays) -> Started | None:
         log.warning("kept lookalike index is of another history (change %d): rebuilding it",
                     kept.change_id)
         return None
-    index = from_kept(kept.arrays)
+    index, presence = from_kept(kept.arrays)
+    if presence is None:
+        log.warning("kept lookalike index has no presence sets: rebuilding it")
+        return None
     newest, refs = await registry.changed_since(max(0, kept.change_id - OVERLAP))
     if len(refs) > max(SAVE_AFTER, REBUILD_SHARE * len(index)):
         log.info("%d accounts changed since the kept lookalike index: rebuilding it", len(refs))
         return None
-    await reindex(registry, index, refs)
+    await presence.read_unlogged(registry, verifications)
+    await reindex(registry, index, refs, presence)
     log.info("kept lookalike index loaded: %d accounts, %d reloaded from the change log",
              len(index), len(refs))
-    return Started(index, newest, fresh=len(refs) >= SAVE_AFTER)
+    return Started(index, newest, len(refs) >= SAVE_AFTER, presence)
 
 
-async def reindex(registry: Registry, index: LookalikeIndex, refs: list[AccountRef]) -> None:
-    """Each of refs indexed as the registry has it now."""
+async def reindex(
+    registry: Registry,
+    index: LookalikeIndex,
+    refs: list[AccountRef],
+    presence: Presence | None = None,
+) -> None:
+    """Each of refs indexed (and known registered or not) as the registry has it now."""
     for start in range(0, len(refs), 5_000):
         chunk = refs[start : start + 5_000]
         records = await registry.find(chunk)
         for ref in chunk:
             index.update(ref, records.get(ref))
+            if presence is not None:
+                presence.registered_as(ref, records.get(ref))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,6 +23,14 @@ from bot.model import (
     Report,
 )
 from bot.verification import SiteLinks, Verification
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What a check reads about one account: its record (None: not registered), its mentions."""
+
+    record: AccountRecord | None
+    mentions: tuple[Evidence, ...]
 
 
 class Registry(Protocol):
@@ -48,6 +56,29 @@ class Registry(Protocol):
     async def change_mark(self, change_id: int) -> str | None:
         """A digest of this registry's change log up to change_id: the same only on this
         registry's own history; None when the log has no such change (0 has one always)."""
+        ...
+
+    def registered_keys(self, batch: int = 100_000) -> AsyncIterator[list[tuple[str, str]]]:
+        """Every registered account (any status) as (str(ref), handle key), in batches."""
+        ...
+
+    def mentioned_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        """Every account a stored feed item names, as str(ref) (a bare @handle: `any:handle`)."""
+        ...
+
+    def entity_names(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        """Every entity name and alias (what search matches besides handle keys), in batches."""
+        ...
+
+    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+        """Each ref's record and its newest mentions (as `mentions` gives them), in one round
+        trip for a check's few refs."""
+        ...
+
+    def follow(self, reload: Callable[[list[AccountRef]], Awaitable[None]]) -> None:
+        """reload hears the accounts each write made in this process changed (a verdict, an
+        import, new feed mentions), once committed; other processes' are heard through
+        knowledge.notify's listener."""
         ...
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
@@ -89,11 +120,12 @@ class Registry(Protocol):
         ...
 
     async def search(
-        self, prefix: str, limit: int = 25, platform: str | None = None
+        self, prefix: str, limit: int = 25, platform: str | None = None, names: bool = True
     ) -> list[tuple[AccountRef, str | None]]:
         """Registered accounts for autocomplete, each with its entity, case-insensitively:
         handle keys starting with prefix first (by key), then entity names starting with it,
-        then entity names containing it (by name). With a platform: its handle keys only."""
+        then entity names containing it (by name). With a platform, or names False (the
+        caller knows no name contains prefix): handle keys only."""
         ...
 
 
@@ -225,6 +257,10 @@ class VerificationStore(Protocol):
         ...
 
     async def record(self, verification: Verification) -> None: ...
+
+    def verified_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        """Every account that has a verification, as str(ref), in batches."""
+        ...
 
     async def latest(self, refs: Sequence[AccountRef]) -> dict[AccountRef, Verification]:
         """The newest verification of each ref that has one."""

@@ -82,6 +82,7 @@ class MeteredCore(Core):
         metered = cls(
             core.registry, core.index, core.moderators, core.feeds, core.preferences, core.verifier,
             core.guard,
+            presence=core.presence,
         )
         metered.kept, metered.index_change = core.kept, core.index_change
         return metered

@@ -23,8 +23,9 @@ from isofficial.logs import configure_logging
 from isofficial.ops import MeteredCore, adapter_failed, count_adapter_errors, run_ops
 from isofficial.settings import Settings
 from isofficial.verifying import run_reverification
+from knowledge.database import default_database_url
 from knowledge.feeds import run_feed_scheduler
-from knowledge.notify import is_postgres, listen_for_changes
+from knowledge.notify import listen_for_changes
 from knowledge.registry import SqlRegistry
 from knowledge.sources.catalog import run_source_scheduler
 
@@ -62,10 +63,9 @@ def _operations(
     }
     parts["reverify"] = run_reverification(core, settings.reverify_hours, stop)
     parts["sources"] = run_source_scheduler(registry.engine, stop, STARTER_BY)
-    if settings.database_url and is_postgres(settings.database_url):
-        parts["changes"] = listen_for_changes(
-            settings.database_url, core.reload, stop, since=core.index_change
-        )
+    # other processes' changes: PostgreSQL's NOTIFY, SQLite's polled marks
+    url = settings.database_url or default_database_url()
+    parts["changes"] = listen_for_changes(url, core.reload, stop, since=core.index_change)
     return parts
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.model import IsOfficialError
+from knowledge.notify import ANNOUNCED, tell_followers
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option that makes an SQLite transaction take the write lock up front (BEGIN
@@ -84,11 +85,16 @@ MIGRATION_LOCK = 0x150FF1C1A1  # any constant shared by every isofficial process
 
 @asynccontextmanager
 async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One write transaction: committed when the block ends, rolled back if it raises."""
+    """One write transaction: committed when the block ends, rolled back if it raises. The
+    accounts it announced (knowledge.notify) are then handed to this process's followers."""
     async with engine.connect() as conn:
+        conn.info.pop(ANNOUNCED, None)  # a rolled-back transaction's, on this pooled connection
         await conn.execution_options(**{WRITE: True})
         async with conn.begin():
             yield conn
+        announced = conn.info.pop(ANNOUNCED, [])
+    if announced:
+        await tell_followers(engine, announced)
 
 
 @asynccontextmanager

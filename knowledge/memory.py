@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -23,6 +23,7 @@ from bot.model import (
     Report,
     Status,
 )
+from bot.ports import Known
 from knowledge.changelog import mark_of
 
 
@@ -60,6 +61,30 @@ class MemoryRegistry:
             return None
         return mark_of([(c.id, c.at, c.ref.platform, c.ref.handle, c.by, c.new_status.value,
                          c.new_entity) for c in dict.fromkeys([self.changes[0], *marked])])
+
+    async def registered_keys(
+        self, batch: int = 100_000
+    ) -> AsyncIterator[list[tuple[str, str]]]:
+        rows = [(str(ref), ref.handle) for ref in self.records]
+        for start in range(0, len(rows), batch):
+            yield rows[start : start + batch]
+
+    async def mentioned_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        keys = [str(ref) for ref, items in self.mention_items.items() if items]
+        for start in range(0, len(keys), batch):
+            yield keys[start : start + batch]
+
+    async def entity_names(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        names = sorted({n for r in self.records.values() for n in (r.entity, *r.aliases) if n})
+        for start in range(0, len(names), batch):
+            yield names[start : start + batch]
+
+    def follow(self, reload: Callable[[list[AccountRef]], Awaitable[None]]) -> None:
+        """Nothing writes here but the core, which keeps itself up to date."""
+
+    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+        return {ref: Known(self.records.get(ref), tuple(await self.mentions(ref, mentions)))
+                for ref in refs}
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
         correction, by = limits.checked_correction(correction), limits.who(by)
@@ -143,12 +168,12 @@ class MemoryRegistry:
         return self.mention_items.get(ref, [])[:limit]
 
     async def search(
-        self, prefix: str, limit: int = 25, platform: str | None = None
+        self, prefix: str, limit: int = 25, platform: str | None = None, names: bool = True
     ) -> list[tuple[AccountRef, str | None]]:
         key = prefix.strip().lower()
         found = [(self.records[ref].ref, self.records[ref].entity)
                  for ref in self._handles_from(key) if platform in (None, ref.platform)]
-        if key and platform is None:
+        if key and names and platform is None:
             named = [(r.entity.lower(), r) for r in self.records.values() if r.entity]
             by_name = sorted(
                 ((not name.startswith(key), name, r.ref), r) for name, r in named if key in name

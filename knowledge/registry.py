@@ -52,10 +52,12 @@ from bot.model import (
     Report,
     Status,
 )
-from knowledge import changelog
+from bot.ports import Known
+from knowledge import changelog, reads
 from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
 from knowledge.feeds.store import recent_mentions
-from knowledge.notify import announce
+from knowledge.notify import announce, follow_local
+from knowledge.polling import Reload
 from knowledge.sources import tables as _source_tables  # noqa: F401  (the whole schema's metadata)
 from knowledge.tables import (
     accounts,
@@ -78,7 +80,7 @@ AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1
 
 _undone = changes.alias("undone")
 # Who set the verdict in force: the latest change of the account that no undo took back.
-_SET_BY = (
+SET_BY = (
     select(changes.c.by)
     .where(changes.c.platform == accounts.c.platform, changes.c.handle_key == accounts.c.handle_key)
     .where(changes.c.undoes.is_(None), ~exists().where(_undone.c.undoes == changes.c.id))
@@ -89,7 +91,7 @@ _SET_BY = (
 )
 _RECORD_COLUMNS = (
     accounts.c.id,
-    _SET_BY.label("set_by"),
+    SET_BY.label("set_by"),
     accounts.c.platform,
     accounts.c.handle_key,
     accounts.c.handle_as_written,
@@ -189,6 +191,22 @@ class SqlRegistry:
     async def change_mark(self, change_id: int) -> str | None:
         async with self.reading() as conn:
             return await changelog.change_mark(conn, change_id)
+
+    def registered_keys(self, batch: int = 100_000) -> AsyncIterator[list[tuple[str, str]]]:
+        return reads.registered_keys(self.engine, batch)
+
+    def mentioned_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        return reads.mentioned_keys(self.engine, batch)
+
+    def entity_names(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        return reads.entity_names(self.engine, batch)
+
+    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+        async with self.reading() as conn:
+            return await reads.read_known(conn, refs, mentions)
+
+    def follow(self, reload: Reload) -> None:
+        follow_local(self.engine, reload)
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:
         correction, by = limits.checked_correction(correction), limits.who(by)
@@ -302,12 +320,12 @@ class SqlRegistry:
             return await recent_mentions(conn, ref, limit)
 
     async def search(
-        self, prefix: str, limit: int = 25, platform: str | None = None
+        self, prefix: str, limit: int = 25, platform: str | None = None, names: bool = True
     ) -> list[tuple[AccountRef, str | None]]:
         key = limits.printable(prefix).strip().lower()[: limits.MAX_HANDLE]
         async with self.engine.connect() as conn:
             found = await _search_handles(conn, key, limit, platform)
-            if key and platform is None and len(found) < limit:
+            if key and names and platform is None and len(found) < limit:
                 found += await _search_entities(conn, key, limit)
         return list(dict.fromkeys(found))[:limit]
 
@@ -475,8 +493,14 @@ async def _identity(
 def _record(
     rows: Sequence[AnyRow], identity: dict[int, tuple[list[str], list[str]]]
 ) -> AccountRecord:
+    return record_of(rows, identity.get(rows[0].entity_id, ([], [])))
+
+
+def record_of(rows: Sequence[Any], identity: tuple[list[str], list[str]]) -> AccountRecord:
+    """An account from its rows (one per evidence link, in order) and its entity's aliases
+    and identifiers."""
     first = rows[0]
-    aliases, entity_ids = identity.get(first.entity_id, ([], []))
+    aliases, entity_ids = identity
     return AccountRecord(
         ref=AccountRef(first.platform, first.handle_key),
         status=Status(first.status),

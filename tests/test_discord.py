@@ -20,6 +20,7 @@ from adapters.discord.render import COLOUR, LOOKALIKE_COLOUR, SOURCES_BUTTON_ID
 from adapters.discord.run import run_discord
 from bot.core import Core
 from bot.model import AccountRecord, AccountRef, Correction, Evidence, Status
+from bot.ports import Known
 from isofficial.bootstrap import memory_core
 from isofficial.settings import Settings
 from knowledge.feeds.store import SqlFeedCatalog
@@ -458,7 +459,8 @@ async def test_moderators_manage_feeds(fake: FakeDiscord, tmp_path: Path) -> Non
 
 
 class GatedRegistry:
-    """The in-memory registry, but `find` waits until the test opens the gate (a slow database)."""
+    """The in-memory registry, but `find` and `read` wait until the test opens the gate (a slow
+    database)."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
@@ -468,6 +470,11 @@ class GatedRegistry:
         await self.gate.wait()
         found: dict[AccountRef, AccountRecord] = await self.inner.find(refs)
         return found
+
+    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+        await self.gate.wait()
+        known: dict[AccountRef, Known] = await self.inner.read(refs, mentions)
+        return known
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

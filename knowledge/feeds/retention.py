@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -17,6 +18,7 @@ from bot.model import AccountRef
 from bot.platforms import ANY
 from knowledge.database import writing
 from knowledge.feeds.tables import feed_items, feeds, item_mentions
+from knowledge.notify import announce
 from knowledge.tables import accounts, changes, evidence
 
 KEEP_PER_ACCOUNT = 50
@@ -34,6 +36,13 @@ async def registered_among(conn: AsyncConnection, refs: Iterable[AccountRef]) ->
     found = {AccountRef(p, k) for p, k in await conn.execute(query)}
     any_platform = {AccountRef(ANY, ref.handle) for ref in found}
     return wanted & (found | any_platform)
+
+
+async def mentioned_in(conn: AsyncConnection, items: Any) -> list[AccountRef]:
+    """The accounts these items (ids, or a query of ids) name."""
+    query = select(item_mentions.c.platform, item_mentions.c.handle_key).distinct()
+    rows = await conn.execute(query.where(item_mentions.c.item_id.in_(items)))
+    return [AccountRef(platform, key) for platform, key in rows]
 
 
 def _mentions_registered() -> object:
@@ -81,6 +90,7 @@ async def forget_old(engine: AsyncEngine, days: float, now: datetime | None = No
             feed_items.c.published < cutoff)) if i not in kept]
         for start in range(0, len(old), 500):
             chunk = old[start : start + 500]
+            await announce(conn, await mentioned_in(conn, chunk))  # their readers' caches
             await conn.execute(delete(item_mentions).where(item_mentions.c.item_id.in_(chunk)))
             await conn.execute(delete(feed_items).where(feed_items.c.id.in_(chunk)))
         count = select(func.count()).where(feed_items.c.feed_id == feeds.c.id).scalar_subquery()

@@ -30,8 +30,9 @@ from knowledge.database import writing
 from knowledge.feeds.errors import FeedError
 from knowledge.feeds.fetch import Fetched
 from knowledge.feeds.parse import FeedItem
-from knowledge.feeds.retention import forget_old, registered_among
+from knowledge.feeds.retention import forget_old, mentioned_in, registered_among
 from knowledge.feeds.tables import feed_items, feeds, item_mentions
+from knowledge.notify import announce
 
 AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1)
 MAX_URL = 2000
@@ -128,6 +129,7 @@ async def remove_feed(engine: AsyncEngine, url: str) -> None:
         if row is None:
             raise UnknownFeed(url)
         items = select(feed_items.c.id).where(feed_items.c.feed_id == row.id)
+        await announce(conn, await mentioned_in(conn, items))
         await conn.execute(delete(item_mentions).where(item_mentions.c.item_id.in_(items)))
         await conn.execute(delete(feed_items).where(feed_items.c.feed_id == row.id))
         await conn.execute(delete(feeds).where(feeds.c.id == row.id))
@@ -276,6 +278,7 @@ async def _insert(
     ]
     if mentions:
         await conn.execute(insert(item_mentions), mentions)
+        await announce(conn, (ref for _, entry in fresh for ref in entry.refs))
 
 
 async def _known_uids(conn: AsyncConnection, uids: list[str]) -> set[str]:
@@ -366,13 +369,26 @@ async def recent_mentions(
 
 
 def _evidence(row: AnyRow) -> Evidence:
-    summary = row.summary or ""
+    return evidence_of(row.title, row.link, row.summary, row.published, row.publisher,
+                       row.feed_url)
+
+
+def evidence_of(
+    title: str,
+    link: str | None,
+    summary: str | None,
+    published: datetime,
+    publisher: str | None,
+    feed_url: str,
+) -> Evidence:
+    """A stored feed item as a mention: its link (else its feed's), a short quote."""
+    summary = summary or ""
     quote = summary if len(summary) <= QUOTE_CHARS else summary[: QUOTE_CHARS - 1] + "…"
     return Evidence(
-        url=row.link or row.feed_url,
-        title=row.title,
-        publisher=row.publisher or urlsplit(row.feed_url).hostname,
-        published=row.published.date(),
+        url=link or feed_url,
+        title=title,
+        publisher=publisher or urlsplit(feed_url).hostname,
+        published=published.date(),
         quote=quote or None,
     )
 

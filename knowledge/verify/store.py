@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,8 +10,10 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select
 
 from bot.model import PROTECTED, AccountRef
 from bot.verification import Direction, LinkCheck, Verification
+from knowledge import reads
 from knowledge.database import writing
 from knowledge.memory import MemoryRegistry
+from knowledge.notify import announce
 from knowledge.registry import SqlRegistry, chunks
 from knowledge.tables import accounts, entities, verifications
 
@@ -40,6 +42,10 @@ class SqlVerificationStore:
     async def record(self, verification: Verification) -> None:
         async with writing(self.engine) as conn:
             await conn.execute(insert(verifications).values(_row(verification)))
+            await announce(conn, [verification.ref])  # answers elsewhere show it
+
+    def verified_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        return reads.verified_keys(self.engine, batch)
 
     async def latest(self, refs: Sequence[AccountRef]) -> dict[AccountRef, Verification]:
         found: dict[AccountRef, Verification] = {}
@@ -158,6 +164,11 @@ class MemoryVerificationStore:
 
     async def record(self, verification: Verification) -> None:
         self.kept.append(verification)
+
+    async def verified_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
+        keys = list(dict.fromkeys(str(v.ref) for v in self.kept))
+        for start in range(0, len(keys), batch):
+            yield keys[start : start + batch]
 
     async def latest(self, refs: Sequence[AccountRef]) -> dict[AccountRef, Verification]:
         wanted = set(refs)
