@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TypeVar
 
 from bot import limits
+from bot.chat_cache import ChatCache
 from bot.commands import parse_report, parse_verdict
 from bot.guard import Guard
 from bot.handles import NamedAccount, find_accounts, parse_ref
@@ -79,7 +78,6 @@ DISMISS_USAGE = N_("Usage: /dismiss <report id> [reason]")
 NEARBY_MAX = 3  # registered names shown near an unknown account that resembles no official
 NOTHING = Known(None, ())  # what an account neither registered nor mentioned reads
 
-V = TypeVar("V")
 # Looks up an account's current numeric id on its platform (None: unknown or unreachable).
 IdLookup = Callable[[AccountRef], Awaitable[str | None]]
 
@@ -113,8 +111,8 @@ class Core:
         self.verifier = verifier
         self.guard = guard or Guard(index)  # none given: its settings kept in this process only
         self.presence = presence
-        self._autocheck: dict[tuple[str, str], tuple[bool, float]] = {}  # -> (on, valid until)
-        self._language: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._autocheck: ChatCache[bool] = ChatCache()
+        self._language: ChatCache[str | None] = ChatCache()
         self.notices: list[ModerationNotices] = []
         self.kept: IndexStore | None = None  # where the index is kept between runs
         self.index_change = 0  # the newest change the index had when it was started or kept
@@ -262,16 +260,12 @@ class Core:
 
     async def autocheck_enabled(self, platform: str, chat_id: str) -> bool:
         """Whether a chat (Telegram chat, Discord server) opted into auto-check; cheap to ask."""
-        key = (platform, chat_id)
-        cached = self._autocheck.get(key)
-        now = time.monotonic()
-        if cached is not None and now < cached[1]:
-            return cached[0]
-        if self.preferences is None:
-            return False
-        on = await self.preferences.autocheck(platform, chat_id)
-        self._autocheck[key] = (on, now + self.preferences_ttl)
-        return on
+        preferences = self.preferences
+
+        async def load() -> bool:
+            return await preferences.autocheck(platform, chat_id) if preferences else False
+
+        return await self._autocheck.read((platform, chat_id), load, self.preferences_ttl)
 
     async def alarms(
         self, chat_id: str, text: str, asker: Asker, current_id: IdLookup | None = None
@@ -291,37 +285,35 @@ class Core:
         """Record a chat's choice, naming who made it; the adapter checked they may."""
         if self.preferences is not None:
             await self.preferences.set_autocheck(by.platform, chat_id, on, _who(by))
-        kept = self.preferences_ttl if self.preferences is not None else float("inf")
-        self._autocheck[(by.platform, chat_id)] = (on, time.monotonic() + kept)
+        self._autocheck.put((by.platform, chat_id), on, self._own_ttl())
 
     async def chat_language(self, platform: str, chat_id: str) -> str | None:
         """The language a chat chose (None: each asker's own); cached like auto-check."""
-        key = (platform, chat_id)
-        cached = self._language.get(key)
-        now = time.monotonic()
-        if cached is not None and now < cached[1]:
-            return cached[0]
-        language = None
-        if self.preferences is not None:
-            language = await self.preferences.language(platform, chat_id)
-        self._language[key] = (language, now + self.preferences_ttl)
-        return language
+        preferences = self.preferences
+
+        async def load() -> str | None:
+            return await preferences.language(platform, chat_id) if preferences else None
+
+        return await self._language.read((platform, chat_id), load, self.preferences_ttl)
 
     async def set_chat_language(self, chat_id: str, language: str | None, by: Asker) -> None:
         """Record a chat's language (None: back to each asker's own); the adapter checked the
         asker may (chat admins, Manage Server) and that the language is one we speak."""
         if self.preferences is not None:
             await self.preferences.set_language(by.platform, chat_id, language, _who(by))
-        kept = self.preferences_ttl if self.preferences is not None else float("inf")
-        self._language[(by.platform, chat_id)] = (language, time.monotonic() + kept)
+        self._language.put((by.platform, chat_id), language, self._own_ttl())
+
+    def _own_ttl(self) -> float:
+        """How long this process's own switch is kept: without a store, for good."""
+        return self.preferences_ttl if self.preferences is not None else float("inf")
 
     async def move_chat(self, platform: str, old_id: str, new_id: str) -> None:
         """A chat got a new id (a Telegram group became a supergroup): its settings follow."""
         if self.preferences is not None:
             await self.preferences.move_chat(platform, old_id, new_id)
         await self.guard.move_chat(platform, old_id, new_id)
-        _move(self._autocheck, (platform, old_id), (platform, new_id))
-        _move(self._language, (platform, old_id), (platform, new_id))
+        self._autocheck.move((platform, old_id), (platform, new_id))
+        self._language.move((platform, old_id), (platform, new_id))
         log.info("chat %s:%s moved to %s", platform, old_id, new_id)
 
     # --- moderators ---------------------------------------------------------------------
@@ -658,9 +650,6 @@ class Core:
             self.presence.registered_as(ref, record)
 
 
-def _move(cache: dict[tuple[str, str], V], old: tuple[str, str], new: tuple[str, str]) -> None:
-    if old in cache:
-        cache[new] = cache.pop(old)
 def _unknown(
     query: str,
     ref: AccountRef,

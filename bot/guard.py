@@ -17,7 +17,6 @@ rest in memory: the admins, who was already warned, whose photo was hashed. An a
 from __future__ import annotations
 
 import re
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -25,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from bot import limits
+from bot.chat_cache import ChatCache
 from bot.guard_match import AdminIndex, impersonation, is_registered_official
 from bot.guard_model import (
     GuardedChat,
@@ -78,7 +78,7 @@ class Guard:
         self.officials = officials
         self.store = store
         self.meter = meter
-        self._settings: dict[Key, tuple[GuardSettings, float]] = {}
+        self._settings: ChatCache[GuardSettings] = ChatCache()
         self._allowed: set[Who] = set()  # known allowed (allowing is forever)
         self._admins: dict[Key, AdminIndex] = {}
         self._chats: dict[Key, GuardedChat] = {}
@@ -89,16 +89,12 @@ class Guard:
     # --- settings (the adapter tells whether the asker is one of the chat's admins) --------
 
     async def settings(self, platform: str, chat_id: str) -> GuardSettings:
-        key = (platform, chat_id)
-        cached = self._settings.get(key)
-        now = time.monotonic()
-        if cached is not None and now < cached[1]:
-            return cached[0]
-        if self.store is None:
-            return GuardSettings()
-        settings = await self.store.settings(platform, chat_id)
-        self._settings[key] = (settings, now + self.settings_ttl)
-        return settings
+        store = self.store
+
+        async def load() -> GuardSettings:
+            return await store.settings(platform, chat_id) if store else GuardSettings()
+
+        return await self._settings.read((platform, chat_id), load, self.settings_ttl)
 
     async def is_on(self, platform: str, chat_id: str) -> bool:
         """Opt-in: False when the chat never said."""
@@ -129,11 +125,11 @@ class Guard:
         without a store, changed here (kept for the life of the process)."""
         key = (platform, chat_id)
         if self.store is not None:
-            self._settings.pop(key, None)
+            self._settings.drop(key)
             await self.settings(platform, chat_id)
             return
         changed = replace(change(await self.settings(platform, chat_id)), by=who, at=_now())
-        self._settings[key] = (changed, float("inf"))
+        self._settings.put(key, changed, float("inf"))
 
     async def allow(
         self, platform: str, chat_id: str, user_id: str, by: Asker, *, chat_admin: bool
@@ -156,7 +152,7 @@ class Guard:
         if self.store is not None:
             await self.store.move_chat(platform, old_id, new_id)
         old, new = (platform, old_id), (platform, new_id)
-        _move(self._settings, old, new)
+        self._settings.move(old, new)
         _move(self._admins, old, new)
         if old in self._chats:
             self._chats[new] = replace(self._chats.pop(old), chat_id=new_id)
