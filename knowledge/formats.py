@@ -67,9 +67,11 @@ def _cell(value: str | None) -> str:
 
 
 def csv_rows(stream: TextIO) -> Iterator[tuple[int, Row]]:
-    reader = csv.DictReader(stream, strict=True)
+    """Rows as csv.DictReader makes them (cells past the header dropped, missing ones empty),
+    built from csv.reader's lists: the dict per row is most of the cost of a large file."""
+    reader = csv.reader(stream, strict=True)
     try:
-        header = reader.fieldnames
+        header = next(reader, None)
     except csv.Error as error:
         raise BadImportFile(f"line 1: not a valid CSV header: {error}") from None
     if header is None:
@@ -78,17 +80,35 @@ def csv_rows(stream: TextIO) -> Iterator[tuple[int, Row]]:
     twice = sorted({name for name in names if names.count(name) > 1 and name})
     if twice:
         raise BadImportFile(f"the CSV header names {', '.join(twice)} more than once")
-    reader.fieldnames = names
     missing = {"platform", "verdict"} - set(names)
     if missing:
         raise BadImportFile(f"the CSV header lacks {', '.join(sorted(missing))}")
-    line = reader.line_num + 1
-    try:
-        for row in reader:
-            yield line, {k: _cell(v) for k, v in row.items() if isinstance(k, str)}
-            line = reader.line_num + 1
-    except csv.Error as error:
-        raise BadImportFile(f"line {line}: not valid CSV: {error}") from None
+    width = len(names)
+    for line, values in _numbered(reader):
+        row = dict(zip(names, values, strict=False))  # a short or long record, as DictReader
+        if len(values) < width:
+            row.update(dict.fromkeys(names[len(values) :], ""))
+        if "'" in "".join(values):  # rarely: a cell may be an escaped formula
+            row = {k: _cell(v) for k, v in row.items()}
+        yield line, row
+
+
+def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank record with the line csv_rows has always given it: one past where
+    csv.DictReader's line_num stood (the previous record's first line, blank ones included)."""
+    seen = reader.line_num
+    while True:
+        line = seen + 1
+        try:
+            values = next(reader, None)
+            seen = reader.line_num
+            while values == []:
+                values = next(reader, None)
+        except csv.Error as error:
+            raise BadImportFile(f"line {line}: not valid CSV: {error}") from None
+        if values is None:
+            return
+        yield line, values
 
 
 # --- YAML ---------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from bot import limits
 from bot.handles import parse_ref
@@ -90,9 +91,9 @@ def check_row(row: dict[str, str], proofs: Proofs) -> Planned:
     if ERROR in row:
         raise ValueError(row[ERROR])
     get = _EMPTY_ROW | _cells(row)
-    status = Status.parse(get["verdict"]) if get["verdict"] else None
-    if status is None:
+    if not get["verdict"]:
         raise ValueError("missing verdict")
+    status = _status(get["verdict"])
     ref, written = _account(get["platform"], get["handle"], get["url"])
     entity = get["entity"] or None
     if entity is None and status in PROTECTED:
@@ -117,7 +118,9 @@ def check_row(row: dict[str, str], proofs: Proofs) -> Planned:
 def _cells(row: dict[str, str]) -> dict[str, str]:
     """The row's known columns within the limits (bot.limits): one look at the whole row when it
     holds no control character or line break (nearly every row), else cell by cell."""
-    cells = {k: v.strip() for k, v in row.items() if k in _CELLS}
+    cells = dict(zip(row, map(str.strip, row.values()), strict=True))
+    if not cells.keys() <= _CELLS.keys():
+        cells = {k: v for k, v in cells.items() if k in _CELLS}
     whole = "".join(cells.values())
     if not limits.plain(whole):
         return {k: _cell(k, v) for k, v in cells.items()}
@@ -127,6 +130,12 @@ def _cells(row: dict[str, str]) -> dict[str, str]:
         if len(cells.get(column, "")) > limit:
             _cell(column, cells[column])  # raises, naming the column
     return cells
+
+
+@lru_cache(maxsize=64)
+def _status(word: str) -> Status:
+    """Status.parse, once per spelling: a file writes a handful of verdicts a million times."""
+    return Status.parse(word)
 
 
 def _cell(column: str, value: str) -> str:
@@ -190,8 +199,8 @@ def check_url(url: str, column: str) -> None:
 
 
 def _evidence(get: dict[str, str], proofs: Proofs) -> Evidence | None:
-    source = ("source_url", "source_title", "source_publisher", "source_published", "source_quote")
-    url, title, publisher, published, quote = (get[k] for k in source)
+    url, title, publisher = get["source_url"], get["source_title"], get["source_publisher"]
+    published, quote = get["source_published"], get["source_quote"]
     if not url:
         if title or publisher or published or quote:
             raise ValueError("source details without a source_url")
