@@ -5,8 +5,12 @@ same file, runs interleaved (this tree, the baseline, this tree, ...) so that th
 weighs on both alike. A baseline is another checkout (`--tree LABEL=PATH`) or a commit, checked
 out for the run in a temporary `git worktree` (`--baseline main`).
 
+The registry is opened as `isofficial import` opens it (starter data in), and rows/s is the
+import's own: from the first row read to the commit. With --keep, the lookalike index is then
+kept as the command keeps it (bot/kept.py), timed apart: "whole" is both, the command's work.
+
     .venv/bin/python -m benchmarks.bench_import --sizes 100000,1000000 --runs 3 --baseline main
-    .venv/bin/python -m benchmarks.bench_import --sizes 1000000 --runs 1 --db sqlite
+    .venv/bin/python -m benchmarks.bench_import --sizes 1000000 --runs 1 --db sqlite --keep
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -37,21 +43,39 @@ HEADER += ["entity_ids", "aliases"]
 # One import in a fresh process, against whichever source tree PYTHONPATH puts first.
 CHILD = """
 import asyncio, json, resource, sys, time
+from isofficial.bootstrap import keep_index, open_sql_registry
+from isofficial.settings import Settings
 from knowledge.importer import import_rows, read_rows
-from knowledge.registry import open_registry
 
-async def main(path, url, n):
-    registry = await open_registry(url)
+async def main(path, url, n, index):
+    settings = Settings(database_url=url, index_file=index or "off")
+    registry = await open_sql_registry(settings)
     started = time.perf_counter()
     result = await import_rows(registry, read_rows(path), by="bench")
     seconds = time.perf_counter() - started
-    await registry.close()
     assert result.written == n and not result.problems, (result.written, result.problems[:3])
+    imported_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    if index:
+        await keep_index(registry, settings)
+    keep = time.perf_counter() - started
+    await registry.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "rss": rss}))
+    print(json.dumps({"seconds": seconds, "keep": keep, "rss": imported_rss, "whole_rss": rss}))
 
-asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]))
 """
+
+
+@dataclass(frozen=True)
+class Run:
+    """One import: rows/s to the commit, the keep's seconds, peak RSS to the commit and after."""
+
+    rate: float
+    seconds: float
+    keep: float
+    rss: float
+    whole_rss: float
 
 
 def write_csv(path: Path, n: int) -> None:
@@ -94,8 +118,8 @@ async def _drop_postgres(name: str) -> None:
     await server.close()
 
 
-def run_once(tree: Path, source: Path, db: str, n: int, workdir: Path) -> tuple[float, float]:
-    """(rows/s, peak RSS MB) of one import by the code in tree."""
+def run_once(tree: Path, source: Path, db: str, n: int, workdir: Path, keep: bool) -> Run:
+    """One import by the code in tree (and the keep of the index after it, with keep)."""
     name = None
     if db == "sqlite":
         url = f"sqlite+aiosqlite:///{workdir / uuid.uuid4().hex}.sqlite3"
@@ -103,19 +127,21 @@ def run_once(tree: Path, source: Path, db: str, n: int, workdir: Path) -> tuple[
         url, name = asyncio.run(_fresh_postgres())
     try:
         env = {**os.environ, "PYTHONPATH": str(tree)}
+        index = str(workdir / f"{uuid.uuid4().hex}.index") if keep else ""
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(source), url, str(n)],
+            [sys.executable, "-c", CHILD, str(source), url, str(n), index],
             env=env, cwd=tree, capture_output=True, text=True,
         )
     finally:
         if name:
             asyncio.run(_drop_postgres(name))
-        for leftover in workdir.glob("*.sqlite3*"):
+        for leftover in [*workdir.glob("*.sqlite3*"), *workdir.glob("*.index*")]:
             leftover.unlink()
     if done.returncode:
         raise SystemExit(f"the import by {tree} failed:\n{done.stderr[-2000:]}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
-    return n / measured["seconds"], measured["rss"]
+    seconds = measured["seconds"]
+    return Run(n / seconds, seconds, measured["keep"], measured["rss"], measured["whole_rss"])
 
 
 def _checkout(commit: str, workdir: Path) -> Path:
@@ -135,17 +161,34 @@ def _remove_checkout(tree: Path) -> None:
 
 
 def measure(
-    trees: list[tuple[str, Path]], db: str, n: int, runs: int, workdir: Path
-) -> dict[str, list[tuple[float, float]]]:
+    trees: list[tuple[str, Path]], db: str, n: int, runs: int, workdir: Path, keep: bool
+) -> dict[str, list[Run]]:
     """Each tree's runs on one file, interleaved."""
     source = workdir / f"rows-{n}.csv"
     if not source.exists():
         write_csv(source, n)
-    measured: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in trees}
+    measured: dict[str, list[Run]] = {label: [] for label, _ in trees}
     for _ in range(runs):
         for label, tree in trees:
-            measured[label].append(run_once(tree, source, db, n, workdir))
+            measured[label].append(run_once(tree, source, db, n, workdir, keep))
     return measured
+
+
+def table(db: str, measured: dict[str, list[Run]], keep: bool) -> Iterator[str]:
+    """One line per tree: medians, each run's rows/s, and this tree's speed-up over it."""
+    ours = statistics.median(run.rate for run in next(iter(measured.values())))
+    for label, runs in measured.items():
+        rate = statistics.median(run.rate for run in runs)
+        each = ", ".join(f"{run.rate:,.0f}" for run in runs)
+        seconds = statistics.median(run.seconds for run in runs)
+        rss = statistics.median(run.rss for run in runs)
+        line = f"| {db} | {label} | {rate:,.0f} | {each} | {seconds:,.1f} s | {rss:,.0f} MB |"
+        if keep:
+            kept = statistics.median(run.keep for run in runs)
+            whole = statistics.median(run.seconds + run.keep for run in runs)
+            whole_rss = statistics.median(run.whole_rss for run in runs)
+            line += f" {kept:,.1f} s | {whole:,.1f} s | {whole_rss:,.0f} MB |"
+        yield line + f" {ours / rate:.2f}x |"
 
 
 def main() -> None:
@@ -155,6 +198,9 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3, help="runs per tree and database")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument(
+        "--keep", action="store_true", help="then keep the lookalike index, timed apart"
+    )
     parser.add_argument(
         "--tree", action="append", default=[], metavar="LABEL=PATH",
         help="another source tree to run on the same file (repeatable)",
@@ -173,15 +219,14 @@ def main() -> None:
     try:
         for n in (int(size) for size in args.sizes.split(",")):
             print(f"\n{n:,} rows, median of {args.runs} runs each (interleaved)\n")
-            print("| database | tree | rows/s (median) | runs | peak RSS (median) |")
-            print("| --- | --- | --- | --- | --- |")
+            head = "| database | tree | rows/s to commit | runs | import | peak RSS |"
+            head += " keep index | whole | peak RSS, whole |" if args.keep else ""
+            print(head + " this tree's speed-up |")
+            print("| --- " * head.count("|") + "|")
             for db in dbs:
-                for label, runs in measure(trees, db, n, args.runs, workdir).items():
-                    speeds = ", ".join(f"{speed:,.0f}" for speed, _ in runs)
-                    speed = statistics.median(s for s, _ in runs)
-                    rss = statistics.median(r for _, r in runs)
-                    print(f"| {db} | {label} | {speed:,.0f} | {speeds} | {rss:,.0f} MB |",
-                          flush=True)
+                measured = measure(trees, db, n, args.runs, workdir, args.keep)
+                for line in table(db, measured, args.keep):
+                    print(line, flush=True)
     finally:
         for _, tree in checkouts:
             _remove_checkout(tree)

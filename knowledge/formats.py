@@ -94,16 +94,16 @@ def csv_rows(stream: TextIO) -> Iterator[tuple[int, Row]]:
 
 
 def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Each non-blank record with the line csv_rows has always given it: one past where
-    csv.DictReader's line_num stood (the previous record's first line, blank ones included)."""
+    """Each non-blank record with the line csv_rows has always given it (csv.DictReader's): the
+    one after the previous record's last line."""
     seen = reader.line_num
     while True:
         line = seen + 1
         try:
             values = next(reader, None)
-            seen = reader.line_num
             while values == []:
                 values = next(reader, None)
+            seen = reader.line_num
         except csv.Error as error:
             raise BadImportFile(f"line {line}: not valid CSV: {error}") from None
         if values is None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.model import AccountRecord, AccountRef, Evidence, Status
+from bot.model import AccountRecord, Evidence, Status
 from knowledge.database import driver_date, driver_time, insert_many
 from knowledge.importing.plan import first_source
 from knowledge.importing.rows import Planned
@@ -53,6 +53,7 @@ async def insert_accounts(
 ) -> None:
     """Accounts, their evidence and one change each, by the driver's executemany."""
     when = driver_time(conn, at)
+    fields: dict[int, tuple[Any, ...]] = {}  # by id(): rows citing one page share its Evidence
     last_id = await conn.scalar(select(func.max(accounts.c.id))) or 0
     account_rows = (
         (
@@ -70,7 +71,7 @@ async def insert_accounts(
     await insert_many(conn, accounts, ACCOUNT_COLUMNS, account_rows)
     ids = await _ids_after(conn, last_id)
     evidence_rows = (
-        (ids[a.ref], p.url, p.title, p.publisher, driver_date(conn, p.published), p.quote)
+        (ids[a.ref.platform, a.ref.handle], *_source_fields(conn, p, fields))
         for a in chunk
         for p in a.evidence.values()
     )
@@ -85,25 +86,34 @@ async def insert_accounts(
             a.status.value,
             a.entity,
             a.note,
-            *_evidence_fields(conn, first_source(a)),
+            *_source_fields(conn, first_source(a), fields),
         )
         for a in chunk
     )
     await insert_many(conn, changes, CHANGE_COLUMNS, change_rows)
 
 
-async def _ids_after(conn: AsyncConnection, last_id: int) -> dict[AccountRef, int]:
-    """Ids of the accounts inserted after last_id (a range scan, not a lookup per key)."""
+async def _ids_after(conn: AsyncConnection, last_id: int) -> dict[tuple[str, str], int]:
+    """Ids of the accounts inserted after last_id by (platform, handle key): a range scan, not a
+    lookup per key."""
     query = select(accounts.c.platform, accounts.c.handle_key, accounts.c.id)
     rows = await conn.execute(query.where(accounts.c.id > last_id))
-    return {AccountRef(platform, key): id_ for platform, key, id_ in rows}
+    return {(platform, key): id_ for platform, key, id_ in rows}
 
 
-def _evidence_fields(conn: AsyncConnection, proof: Evidence | None) -> tuple[Any, ...]:
+def _source_fields(
+    conn: AsyncConnection, proof: Evidence | None, known: dict[int, tuple[Any, ...]]
+) -> tuple[Any, ...]:
+    """url, title, publisher, published (as the driver takes it), quote; known: by id(proof),
+    for proofs alive while it is (the chunk's)."""
     if proof is None:
         return (None,) * 5
-    published = driver_date(conn, proof.published)
-    return proof.url, proof.title, proof.publisher, published, proof.quote
+    fields = known.get(id(proof))
+    if fields is None:
+        published = driver_date(conn, proof.published)
+        fields = proof.url, proof.title, proof.publisher, published, proof.quote
+        known[id(proof)] = fields
+    return fields
 
 
 async def add_sources(

@@ -1,0 +1,137 @@
+"""The import's fast paths give what the plain ones gave: CSV rows and their lines as
+csv.DictReader made them, the collector off only while an import runs, sources and change rows
+on the right accounts across write chunks and checking batches."""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import random
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from knowledge import importer
+from knowledge.formats import BadImportFile, csv_rows, unescape_formula
+from knowledge.importer import import_rows, read_rows
+from knowledge.registry import SqlRegistry
+from knowledge.tables import accounts, changes, evidence
+
+
+def dict_reader_rows(text: str) -> list[tuple[int, dict[str, str]]] | str:
+    """csv_rows as it was, on csv.DictReader (the reference): rows, or the error's message."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = reader.fieldnames
+    except csv.Error as error:
+        return f"line 1: not a valid CSV header: {error}"
+    if header is None:
+        return []
+    names = [name.strip().lower() for name in header]
+    twice = sorted({name for name in names if names.count(name) > 1 and name})
+    if twice:
+        return f"the CSV header names {', '.join(twice)} more than once"
+    reader.fieldnames = names
+    missing = {"platform", "verdict"} - set(names)
+    if missing:
+        return f"the CSV header lacks {', '.join(sorted(missing))}"
+    found: list[tuple[int, dict[str, str]]] = []
+    line = reader.line_num + 1
+    try:
+        for row in reader:
+            cells = {k: unescape_formula(v) if v else "" for k, v in row.items() if k is not None}
+            found.append((line, cells))
+            line = reader.line_num + 1
+    except csv.Error as error:
+        return f"line {line}: not valid CSV: {error}"
+    return found
+
+
+def fast_rows(text: str) -> list[tuple[int, dict[str, str]]] | str:
+    try:
+        return list(csv_rows(io.StringIO(text, newline="")))
+    except BadImportFile as error:
+        return str(error)
+
+
+CELLS = ["a", "'=x", "''+y", "'b", "", '"q\nr"', '"x""y"', " z ", '"bad"x', "@h"]
+
+
+def random_files(count: int) -> Iterator[str]:
+    chance = random.Random(12)
+    yield from ("", "\n", "platform,verdict\n", "Platform , VERDICT,a,a\n", "platform,x\n")
+    yield "platform,verdict,,\n\n\nx,y\n\nx,y,z,w,v\nx\n"
+    for _ in range(count):
+        lines = ["platform,verdict," + chance.choice(["note,", "entity,", ",", ""]) + "x"]
+        for _ in range(chance.randint(0, 6)):
+            width = chance.randint(0, 6)
+            lines.append(",".join(chance.choice(CELLS) for _ in range(width)))
+        yield chance.choice(["\n", "\r\n"]).join(lines) + chance.choice(["", "\n"])
+
+
+def test_csv_rows_and_lines_are_csv_dict_readers() -> None:
+    for text in random_files(2_000):
+        assert fast_rows(text) == dict_reader_rows(text), text
+
+
+def test_csv_blank_lines_short_and_long_records() -> None:
+    text = "platform,verdict,note\n\nx,official\n\n\ny,official,n,extra\nz,'=1,''+2\n"
+    assert list(csv_rows(io.StringIO(text))) == [
+        (2, {"platform": "x", "verdict": "official", "note": ""}),
+        (4, {"platform": "y", "verdict": "official", "note": "n"}),  # as csv.DictReader
+        (7, {"platform": "z", "verdict": "=1", "note": "'+2"}),
+    ]
+
+
+def rows_watching_the_collector(seen: list[bool]) -> Iterator[tuple[int, dict[str, str]]]:
+    for line, row in read_rows(io.StringIO("platform,handle,verdict\nx,abc,parody\n"), "csv"):
+        seen.append(gc.isenabled())
+        yield line, row
+
+
+async def test_the_collector_is_off_only_while_importing(registry: SqlRegistry) -> None:
+    seen: list[bool] = []
+    assert gc.isenabled()
+    result = await import_rows(registry, rows_watching_the_collector(seen), by="t")
+    assert (result.written, seen, gc.isenabled()) == (1, [False], True)
+    gc.disable()  # someone else turned it off: it stays off
+    try:
+        await import_rows(registry, rows_watching_the_collector(seen), by="t", dry_run=True)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def many_rows(count: int) -> Iterator[tuple[int, dict[str, str]]]:
+    for n in range(count):
+        yield n + 2, {
+            "entity": f"Person {n // 3}",
+            "platform": "x",
+            "handle": f"H{n:05d}",
+            "verdict": "official",
+            "source_url": f"https://example.org/page/{n // 7}",
+            "source_published": "2026-01-02" if n % 2 else "",
+        }
+
+
+async def test_sources_and_changes_land_on_their_accounts_across_chunks(
+    registry: SqlRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "WRITE_CHUNK", 700)
+    monkeypatch.setattr(importer, "BATCH_ROWS", 2_000)
+    result = await import_rows(registry, many_rows(5_000), by="bulk")
+    assert (result.written, result.problems) == (5_000, [])
+    query = select(accounts.c.handle_key, evidence.c.url, evidence.c.published).join(evidence)
+    logged = select(changes.c.handle_key, changes.c.evidence_url, changes.c.evidence_published)
+    async with registry.engine.connect() as conn:
+        sources = sorted(tuple(row) for row in await conn.execute(query))
+        log = sorted(tuple(row) for row in await conn.execute(logged))
+    expected = [
+        (f"h{n:05d}", f"https://example.org/page/{n // 7}", "2026-01-02" if n % 2 else None)
+        for n in range(5_000)
+    ]
+    shown = [(key, url, day.isoformat() if day else None) for key, url, day in sources]
+    assert shown == expected
+    assert [(key, url, day.isoformat() if day else None) for key, url, day in log] == expected
