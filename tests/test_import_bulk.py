@@ -135,3 +135,29 @@ async def test_sources_and_changes_land_on_their_accounts_across_chunks(
     shown = [(key, url, day.isoformat() if day else None) for key, url, day in sources]
     assert shown == expected
     assert [(key, url, day.isoformat() if day else None) for key, url, day in log] == expected
+
+
+async def test_a_part_meets_the_registry_as_the_parts_before_it_left_it(
+    registry: SqlRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1_000)
+    rows = list(many_rows(2_500))
+    rows.insert(1_000, (9_999, {**rows[10][1], "verdict": "parody", "entity": ""}))  # 2nd part
+    result = await import_rows(registry, rows, by="bulk", skip_invalid=True)
+    assert (result.written, [p.line for p in result.problems]) == (2_500, [9_999])
+    assert "registered as official for Person 3" in result.problems[0].reason
+    assert await registry.count() == 2_500
+
+
+def rows_then_a_broken_file() -> Iterator[tuple[int, dict[str, str]]]:
+    yield from many_rows(1_500)
+    raise BadImportFile("line 1502: not valid CSV")
+
+
+async def test_a_file_broken_in_a_later_part_writes_nothing(
+    registry: SqlRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1_000)
+    with pytest.raises(BadImportFile, match="line 1502"):
+        await import_rows(registry, rows_then_a_broken_file(), by="bulk")
+    assert await registry.count() == 0
