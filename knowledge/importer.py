@@ -19,7 +19,6 @@ Rules (knowledge/importing/ checks, merges and writes):
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import io
 from collections.abc import Iterable, Iterator
@@ -126,7 +125,8 @@ async def import_rows(
                 # Plans cached while the tables were small would scan them whole once they grow.
                 await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             at = datetime.now(UTC)
-            await _import_parts(conn, _plans(rows), by, at, totals)
+            for batch in _batches(rows, BATCH_ROWS):
+                await _import_part(conn, plan_rows(batch), by, at, totals)
             refused = bool(totals.problems) and not skip_invalid
             if dry_run or refused or not (totals.written or totals.entity_rows):
                 await conn.rollback()
@@ -146,29 +146,6 @@ class _Totals:
     entity_rows: int = 0
     problems: list[ImportProblem] = field(default_factory=list)
     merges: list[tuple[int, str]] = field(default_factory=list)
-
-
-async def _import_parts(
-    conn: AsyncConnection, plans: Iterator[Plan], by: str, at: datetime, totals: _Totals
-) -> None:
-    """Each part written in turn, the next one read and checked meanwhile in a thread (reading
-    and checking need no database; SQLite's or PostgreSQL's work on the writes runs outside the
-    GIL), so that both proceed at once. Parts still meet the registry one after the other."""
-    plan = await asyncio.to_thread(next, plans, None)
-    while plan is not None:
-        part = asyncio.ensure_future(_import_part(conn, plan, by, at, totals))
-        try:
-            upcoming = await asyncio.to_thread(next, plans, None)
-        except BaseException:
-            await asyncio.gather(part, return_exceptions=True)  # done before the rollback
-            raise
-        await part
-        plan = upcoming
-
-
-def _plans(rows: Iterable[tuple[int, dict[str, str]]]) -> Iterator[Plan]:
-    for batch in _batches(rows, BATCH_ROWS):
-        yield plan_rows(batch)
 
 
 async def _import_part(
