@@ -41,7 +41,7 @@ from bot.lookalike_keys import (
 from bot.model import PROTECTED, AccountRecord, AccountRef, Lookalike, Reason, Strength
 from bot.multimap import HashMultimap
 from bot.protected_accounts import ProtectedAccounts
-from bot.stable_hash import deletion_hashes, double_deletion_hashes, stable_hashes
+from bot.stable_hash import deletion_hashes, stable_hashes, typo_hashes
 
 WEBSITE = "website"
 MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
@@ -293,9 +293,9 @@ def _same_key_wanted(name: Name) -> list[str]:
 
 def _typo_hashes(keys: set[str]) -> npt.NDArray[np.int64]:
     """Each key, its deletions and (bounded in length) its double deletions, hashed."""
-    doubles = [double_deletion_hashes(k) for k in keys
-               if typo_bound(len(k) - 1) >= 2 and len(k) <= MAX_DOUBLE_DELETION]
-    return np.concatenate([deletion_hashes(sorted(keys))[0], *doubles])
+    return np.concatenate([
+        typo_hashes(k, typo_bound(len(k) - 1) >= 2 and len(k) <= MAX_DOUBLE_DELETION)
+        for k in keys] or [np.empty(0, np.int64)])
 
 
 def _half(half: tuple[int, int, str]) -> str:

@@ -23,10 +23,13 @@ import numpy.typing as npt
 # many (or 1/64 of the arrays, so that bulk adds cost few merges) they are sorted in: one merge
 # of the arrays, about a tenth of a second at twenty million hashes.
 _PENDING_LIMIT = 1 << 16
-_PER_BUCKET = 8  # entries per directory bucket: between half of this and this, on average
+_PER_BUCKET = 4  # entries per directory bucket: between half of this and this, on average
+_WINDOW = 16  # entries read from a bucket's start at once: all of nearly every bucket
 _ID_BITS = 32
 _HIGH = np.int64(-1 << _ID_BITS)  # the hash's part of an entry
 _LOW = np.int64((1 << _ID_BITS) - 1)  # the id's
+_FEW = 8  # hashes looked up one by one in Python, not with numpy
+_WINDOW_STEPS = np.arange(_WINDOW)
 _NO_POSITIONS = np.empty(0, dtype=np.intp)
 _NO_IDS = np.empty(0, dtype=np.int32)
 
@@ -92,22 +95,49 @@ class HashMultimap:
             self.merge(alive)
         asked, ids = _NO_POSITIONS, _NO_IDS
         high = wanted & _HIGH
-        if len(self._entries) and len(wanted):
-            buckets = (wanted >> (64 - self._bits)) + (1 << (self._bits - 1))
-            starts = self._directory[buckets]
-            sizes = self._directory[buckets + 1] - starts
-            # Every entry of every wanted bucket, compared at once (a few per bucket).
-            asked = np.repeat(np.arange(len(wanted)), sizes)
-            positions = np.arange(len(asked)) + np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
-            found = self._entries[positions]
-            hit = (found & _HIGH) == high[asked]
-            asked, ids = asked[hit], (found[hit] & _LOW).astype(np.int32)
+        if len(self._entries) and len(wanted) <= _FEW:
+            asked, ids = self._few_matches(wanted.tolist())
+        elif len(self._entries):
+            asked, ids = self._sorted_matches(wanted, high)
         if self._new_map:
             asked, ids = self._tail_matches(high, asked, ids)
         if alive is not None and len(ids):
             kept = alive[ids]
             asked, ids = asked[kept], ids[kept]
         return asked, ids
+
+    def _few_matches(self, wanted: list[int]) -> tuple[npt.NDArray[np.intp],
+                                                       npt.NDArray[np.int32]]:
+        """matches of a few hashes, bucket by bucket in Python (numpy's calls cost more)."""
+        shift, middle, high = 64 - self._bits, 1 << (self._bits - 1), int(_HIGH)
+        asked, ids = [], []
+        for at, value in enumerate(wanted):
+            bucket = (value >> shift) + middle
+            start, end = self._directory[bucket : bucket + 2].tolist()
+            for entry in self._entries[start:end].tolist():
+                if entry & high == value & high:
+                    asked.append(at)
+                    ids.append(entry & int(_LOW))
+        return np.array(asked, dtype=np.intp), np.array(ids, dtype=np.int32)
+
+    def _sorted_matches(self, wanted: npt.NDArray[np.int64], high: npt.NDArray[np.int64]
+                        ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int32]]:
+        buckets = (wanted >> (64 - self._bits)) + (1 << (self._bits - 1))
+        starts = self._directory[buckets]
+        sizes = self._directory[buckets + 1] - starts
+        if len(self._entries) >= _WINDOW and sizes.max() <= _WINDOW:
+            # A window over each bucket (from its start, or the last entries): an entry outside
+            # the bucket has other top bits.
+            starts = np.minimum(starts, len(self._entries) - _WINDOW)
+            found = self._entries[starts[:, None] + _WINDOW_STEPS].reshape(-1)
+            hit = np.flatnonzero((found & _HIGH) == np.repeat(high, _WINDOW))
+            return hit // _WINDOW, (found[hit] & _LOW).astype(np.int32)
+        # Every entry of every wanted bucket, however many.
+        asked = np.repeat(np.arange(len(wanted)), sizes)
+        positions = np.arange(len(asked)) + np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
+        found = self._entries[positions]
+        hit = (found & _HIGH) == high[asked]
+        return asked[hit], (found[hit] & _LOW).astype(np.int32)
 
     def _tail_matches(self, high: npt.NDArray[np.int64], asked: npt.NDArray[np.intp],
                       ids: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.intp],

@@ -72,15 +72,39 @@ def deletion_hashes(texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.ND
     return hashes, np.concatenate([np.arange(len(texts)), owner])
 
 
-def double_deletion_hashes(text: str) -> npt.NDArray[np.int64]:
-    """The hash of each string two characters shorter than text (double_deletions(text))."""
-    codes, _, _ = _codes([text])
-    sums, powers = _sums(codes)
-    first, second = _pairs(len(text))
-    size = len(text)
-    inner = sums[first] + np.uint64(_BASE) * (sums[second] - sums[first + 1])
-    outer = np.uint64(_BASE * _BASE % _WRAP) * (sums[size] - sums[second + 1])
-    return _finished(powers[size - 2] * (inner + outer), np.full(len(first), size - 2))
+def typo_hashes(text: str, doubles: bool) -> npt.NDArray[np.int64]:
+    """The hash of text, of each string one character shorter and (doubles) of each string two
+    characters shorter: deletions(text) and double_deletions(text), in one pass for a query."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    sums = np.zeros(len(codes) + 1, np.uint64)
+    np.cumsum(codes * _power_tables(len(codes) + 2)[1][: len(codes)], out=sums[1:])
+    places, factors, mixed_lengths = _typo_terms(len(text), doubles)
+    return _mixed((sums[places] * factors).sum(axis=1, dtype=np.uint64) + mixed_lengths)
+
+
+@cache
+def _typo_terms(size: int, doubles: bool) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint64],
+                                                    npt.NDArray[np.uint64]]:
+    """Each string typo_hashes hashes, as the sums it adds up (five places and their factors,
+    unused ones times 0) and its length's term: the same for every text of this size."""
+    powers = [int(p) for p in _power_tables(size + 2)[0][: size + 2]]
+    base, square = _BASE, _BASE * _BASE % _WRAP
+    rows: list[tuple[tuple[int, int], ...]] = [((size, powers[size]),)]  # the text itself
+    rows += [((p, powers[size - 1]), (size, powers[size]), (p + 1, -powers[size]))
+             for p in range(size)]  # a deletion: text[:p] + text[p + 1 :]
+    lengths = [size] + [size - 1] * size
+    if doubles:
+        for i, j in zip(*(part.tolist() for part in _pairs(size)), strict=True):
+            scale = powers[size - 2]
+            rows.append(((i, scale), (j, scale * base), (i + 1, -scale * base),
+                         (size, scale * square), (j + 1, -scale * square)))
+            lengths.append(size - 2)
+    places = np.zeros((len(rows), 5), np.intp)
+    factors = np.zeros((len(rows), 5), np.uint64)
+    for at, row in enumerate(rows):
+        for term, (place, factor) in enumerate(row):
+            places[at, term], factors[at, term] = place, factor % _WRAP
+    return places, factors, np.array(lengths, np.uint64) * _LENGTH_KEY
 
 
 def _codes(texts: Sequence[str]) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.intp],
@@ -122,7 +146,11 @@ def _pairs(size: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
 
 def _finished(values: npt.NDArray[np.uint64], lengths: npt.NDArray[np.intp]
               ) -> npt.NDArray[np.int64]:
-    mixed = values + lengths.astype(np.uint64) * _LENGTH_KEY
+    return _mixed(values + lengths.astype(np.uint64) * _LENGTH_KEY)
+
+
+def _mixed(mixed: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """SplitMix64's finaliser, in place."""
     first, times, second, again, third = _MIX
     mixed ^= mixed >> first
     mixed *= times
