@@ -13,9 +13,9 @@ Matches are graded: a two-edit typo between two plausible names is `weak` (shown
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 import numpy.typing as npt
@@ -28,19 +28,20 @@ from bot.lookalike_keys import (
     Name,
     brand_pieces,
     deletions,
-    double_deletions,
     halves,
     halves_of_near_lengths,
     halves_with_one_substitution,
     leet,
     name_of,
+    names_of,
     stems,
+    stems_of,
     typo_bound,
 )
 from bot.model import PROTECTED, AccountRecord, AccountRef, Lookalike, Reason, Strength
 from bot.multimap import HashMultimap
 from bot.protected_accounts import ProtectedAccounts
-from bot.stable_hash import stable_hashes
+from bot.stable_hash import deletion_hashes, stable_hashes, typo_hashes
 
 WEBSITE = "website"
 MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
@@ -53,7 +54,8 @@ CROSS_PLATFORM_SCORE = 0.5  # the same name on another platform: the floor of an
 OTHER_PLATFORM_PENALTY = 0.05  # same-platform matches rank first
 NO_ACCOUNT_HERE_BONUS = 0.03  # the entity is official on the query's platform, and not as this
 _MAP_NAMES = ("exact", "deletions", "halves")
-_HASH_BATCH = 1 << 20  # strings gathered in a build before they are hashed into arrays
+_CHUNK = 1 << 16  # accounts folded at a time in a build: their names are dropped after
+Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,20 +84,20 @@ class LookalikeIndex:
         """An index of distinct accounts (ref, entity, handle as written or None), its hash
         arrays each sorted once."""
         rows: list[tuple[AccountRef, str, str]] = []
-        pairs: tuple[_Pairs, _Pairs, _Pairs] = (_Pairs(), _Pairs(), _Pairs())
-        texts: tuple[list[str], list[str], list[str]] = ([], [], [])
-        for ref, entity, written in accounts:
-            name = name_of(ref, written or ref.handle)
-            for found, keys, into in zip(texts, _indexed(name), pairs, strict=True):
-                found.extend(keys)
-                into.ids.extend([len(rows)] * len(keys))
-            rows.append((ref, entity, name.key))
-            if len(texts[1]) > _HASH_BATCH:
-                _hash_into(texts, pairs)
-        _hash_into(texts, pairs)
-        exact, deletions, halves = (HashMultimap.built(p.hashes(), p.account_ids())
-                                    for p in pairs)
-        return cls(ProtectedAccounts.built(rows), (exact, deletions, halves))
+        paired: list[bool] = []
+        parts: tuple[list[Pairs], list[Pairs], list[Pairs]] = ([], [], [])
+        found = iter(accounts)
+        while chunk := list(islice(found, _CHUNK)):
+            names = names_of([(ref, written or ref.handle) for ref, _, written in chunk])
+            for into, pairs in zip(parts, _pairs_of(names, len(rows)), strict=True):
+                into.append(pairs)
+            rows.extend((ref, entity, name.key)
+                        for (ref, entity, _), name in zip(chunk, names, strict=True))
+            paired.extend(_has_unpaired(ref, written, name)
+                          for (ref, _, written), name in zip(chunk, names, strict=True))
+        exact, deletions, halves = (HashMultimap.built(*_joined(p)) for p in parts)
+        accounts_built = ProtectedAccounts.built(rows, np.array(paired, dtype=np.bool_))
+        return cls(accounts_built, (exact, deletions, halves))
 
     def arrays(self) -> Arrays:
         """Every array of the index, by name (the tails merged in): from_arrays takes them."""
@@ -130,10 +132,10 @@ class LookalikeIndex:
         """Protect ref (an official or affiliated account); adding it again replaces it."""
         self.remove(ref)
         name = name_of(ref, written or ref.handle)
-        account = self._accounts.add(ref, entity, name.key)
-        for multimap, keys in zip((self._exact, self._deletions, self._halves), _indexed(name),
-                                  strict=True):
-            multimap.add(_hashes(keys).tolist(), account)
+        account = self._accounts.add(ref, entity, name.key, _has_unpaired(ref, written, name))
+        for multimap, (hashes, _) in zip((self._exact, self._deletions, self._halves),
+                                         _pairs_of([name], 0), strict=True):
+            multimap.add(hashes.tolist(), account)
 
     def update(self, ref: AccountRef, record: AccountRecord | None) -> None:
         """Index ref as the registry has it: protected with an entity, or not at all."""
@@ -187,34 +189,29 @@ class LookalikeIndex:
 
     def _matches(self, name: Name) -> Iterator[_Match]:
         if name.key:
-            yield from self._same_key(name)
+            wanted, pieces = _same_key_wanted(name), brand_pieces(name)
+            asked, found = self._exact.matches(_hashes([*wanted, *pieces]), self._accounts.alive)
+            same_key = set(found[asked < len(wanted)].tolist())
+            yield from self._same_key(name, same_key)
             yield from self._typos(name)
-            yield from self._affixes(name)
+            yield from self._affixes(name, pieces, set(found[asked >= len(wanted)].tolist()))
 
     def _target(self, account: int) -> Name:
         ref = self._accounts.ref(account)
         return name_of(ref, ref.handle)
 
-    def _same_key(self, name: Name) -> Iterator[_Match]:
+    def _same_key(self, name: Name, accounts: set[int]) -> Iterator[_Match]:
         """The same loose key: the same name elsewhere, a homoglyph, leetspeak, a tld swap; and
         the official with its digits or a short suffix left out."""
-        wanted = {name.key, leet(name.key)}
-        if len(name.key) == 5:  # a 4-letter brand with one letter inserted (nasaa)
-            wanted.update(deletions(name.key))
-        for account in self._exact.lookup(_hashes(wanted), self._accounts.alive):
+        for account in accounts:
             yield from _same_key_match(account, name, self._target(account))
 
     def _typos(self, name: Name) -> Iterator[_Match]:
         # Subdomain labels too: in steamcommunty.com.ru the misspelt brand is left of com.
         labels = (label.replace("-", "") for label in name.subdomain.split("."))
         keys = {k for k in (name.key, name.unpaired, *labels) if len(k) >= MIN_TYPO_LENGTH}
-        texts: set[str] = set()
-        for key in keys:
-            texts.update(deletions(key))
-            if typo_bound(len(key) - 1) >= 2 and len(key) <= MAX_DOUBLE_DELETION:
-                texts.update(double_deletions(key))
         alive = self._accounts.alive
-        found = list(self._verified(keys, self._deletions.lookup(_hashes(texts), alive)))
+        found = list(self._verified(keys, self._deletions.lookup(_typo_hashes(keys), alive)))
         yield from found
         if len(name.key) >= MIN_HALVES and all(m.detail != "1-edit" for m in found):
             # Two edits in a long name: one half survives, or the left half is one letter off.
@@ -229,7 +226,7 @@ class LookalikeIndex:
         for account in accounts:
             target = self._accounts.key(account)
             distance = min(OSA.distance(k, target) for k in keys)
-            if distance > 1 and any(letter in target for letter in "mwd"):
+            if distance > 1 and self._accounts.paired(account):
                 unpaired = self._target(account).unpaired
                 distance = min(distance, *(OSA.distance(k, unpaired) for k in keys))
             if 0 < distance <= typo_bound(min(len(target), *map(len, keys))):
@@ -239,43 +236,66 @@ class LookalikeIndex:
                 score = 0.9 - 0.6 * distance / max(len(target), 6)
                 yield _Match(account, Reason.TYPO, score, strength, f"{distance}-edit")
 
-    def _affixes(self, name: Name) -> Iterator[_Match]:
-        pieces = brand_pieces(name)
-        for account in self._exact.lookup(_hashes(pieces), self._accounts.alive):
+    def _affixes(self, name: Name, pieces: set[str], accounts: set[int]) -> Iterator[_Match]:
+        for account in accounts:
             target = self._accounts.key(account)
             if target in pieces:
                 score = 0.6 + 0.3 * min(len(target) / len(name.key), 1)
                 yield _Match(account, Reason.AFFIX, score, _affix_strength(name, target))
 
 
-class _Pairs:
-    """(hash, account id) pairs of one map, gathered for a build."""
-
-    def __init__(self) -> None:
-        self.hash_parts: list[npt.NDArray[np.int64]] = []
-        self.ids = array("i")
-
-    def hashes(self) -> npt.NDArray[np.int64]:
-        return np.concatenate(self.hash_parts) if self.hash_parts else np.empty(0, np.int64)
-
-    def account_ids(self) -> npt.NDArray[np.int32]:
-        return np.frombuffer(self.ids, dtype=np.int32) if self.ids else np.empty(0, np.int32)
-
-
-def _hash_into(texts: tuple[list[str], ...], pairs: tuple[_Pairs, ...]) -> None:
-    for found, into in zip(texts, pairs, strict=True):
-        into.hash_parts.append(stable_hashes(found))
-        found.clear()
+def _pairs_of(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
+    """What accounts first, first + 1, ... are indexed under, in order of account: their exact
+    keys, the deletions of their typo keys (hashed from the keys) and the halves of long keys."""
+    exact = [sorted({n.key, leet(n.key), *found} - {""})
+             for n, found in zip(names, stems_of(names), strict=True)]
+    typo_keys = [[k for k in {n.key, n.unpaired} if len(k) >= MIN_TYPO_LENGTH] for n in names]
+    long_halves = [[_half(h) for h in halves(n.key)] if len(n.key) >= MIN_HALVES else []
+                   for n in names]
+    typos, owners = deletion_hashes([k for keys in typo_keys for k in keys])
+    typo_ids = _owners(typo_keys, first)[owners]
+    by_account = np.argsort(typo_ids, kind="stable")
+    return (_texts_pairs(exact, first), (typos[by_account], typo_ids[by_account]),
+            _texts_pairs(long_halves, first))
 
 
-def _indexed(name: Name) -> tuple[list[str], list[str], list[str]]:
-    """What an account is indexed under: its exact keys, the deletions of its typo keys and
-    the halves of a long key (as text: every hash is a stable hash of a string)."""
-    exact = {name.key, leet(name.key), *stems(name)} - {""}
-    typo_keys = {k for k in (name.key, name.unpaired) if len(k) >= MIN_TYPO_LENGTH}
-    typos = {d for k in typo_keys for d in deletions(k)}
-    long_halves = [_half(h) for h in halves(name.key)] if len(name.key) >= MIN_HALVES else []
-    return sorted(exact), sorted(typos), long_halves
+def _has_unpaired(ref: AccountRef, written: str | None, name: Name) -> bool:
+    """Whether _verified measures against the target's key without glyph pairs too: the key
+    has an m, w or d, and the handle's unpaired key is another string."""
+    if not any(letter in name.key for letter in "mwd"):
+        return False
+    same = (written or ref.handle) == ref.handle
+    return (name if same else name_of(ref, ref.handle)).unpaired != name.key
+
+
+def _owners(lists: Sequence[Sequence[object]], first: int) -> npt.NDArray[np.int32]:
+    """The account of each item of the lists, end to end (list i is account first + i)."""
+    sizes = np.fromiter(map(len, lists), np.int64, len(lists))
+    return np.repeat(np.arange(first, first + len(lists), dtype=np.int32), sizes)
+
+
+def _texts_pairs(texts: Sequence[Sequence[str]], first: int) -> Pairs:
+    return stable_hashes([t for ts in texts for t in ts]), _owners(texts, first)
+
+
+def _joined(parts: Sequence[Pairs]) -> Pairs:
+    if not parts:
+        return np.empty(0, np.int64), np.empty(0, np.int32)
+    return np.concatenate([h for h, _ in parts]), np.concatenate([i for _, i in parts])
+
+
+def _same_key_wanted(name: Name) -> list[str]:
+    wanted = {name.key, leet(name.key)}
+    if len(name.key) == 5:  # a 4-letter brand with one letter inserted (nasaa)
+        wanted.update(deletions(name.key))
+    return list(wanted)
+
+
+def _typo_hashes(keys: set[str]) -> npt.NDArray[np.int64]:
+    """Each key, its deletions and (bounded in length) its double deletions, hashed."""
+    return np.concatenate([
+        typo_hashes(k, typo_bound(len(k) - 1) >= 2 and len(k) <= MAX_DOUBLE_DELETION)
+        for k in keys] or [np.empty(0, np.int64)])
 
 
 def _half(half: tuple[int, int, str]) -> str:

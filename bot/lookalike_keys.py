@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.domains import split_domain
@@ -52,6 +52,12 @@ def fold(written: str, pairs: bool = True) -> str:
 
 def _prefold(written: str) -> str:
     """The costly part of fold (the skeleton), shared by a name's folds with and without pairs."""
+    if written.isascii():
+        return written.translate(_ASCII_PREFOLDS)
+    return _prefold_each(written)
+
+
+def _prefold_each(written: str) -> str:
     text = skeleton(without_invisible(written), _PROTOTYPES)
     if not text.isascii():
         text = "".join(c for c in text if unicodedata.category(c) != "Mn")
@@ -64,6 +70,11 @@ def _finish(text: str, pairs: bool) -> str:
             text = text.replace(pair, letter)
     return text.translate(_AFTER_SKELETON)
 
+
+# Each step of _prefold maps ASCII one character at a time: one table does them all (and a
+# NUL, which no fold makes, can stand between texts folded together as one string).
+_ASCII_PREFOLDS = {code: _prefold_each(chr(code)) for code in range(128)}
+_JOINER = "\0"
 
 AFFIX_WORDS = frozenset(fold(word) for word in _AFFIX_TEXT.split())
 _AFFIXES_LONGEST_FIRST = sorted(AFFIX_WORDS, key=lambda word: (-len(word), word))
@@ -171,13 +182,54 @@ def name_of(ref: AccountRef, written: str) -> Name:
     )
 
 
+def names_of(accounts: Sequence[tuple[AccountRef, str]]) -> list[Name]:
+    """name_of of each (ref, written): the plain ASCII ones (no domain) folded together."""
+    texts = [name_text(ref.platform, written) for ref, written in accounts]
+    together = [i for i, ((ref, _), (text, _, subdomain))
+                in enumerate(zip(accounts, texts, strict=True))
+                if ref.platform != WEBSITE and not subdomain and _joinable(text)]
+    joined = _JOINER.join(texts[i][0] for i in together)
+    prefolded = joined.translate(_ASCII_PREFOLDS)
+    folded = _finish(prefolded, pairs=True)
+    parts = (_SEPARATORS.sub("", folded), joined.casefold(), folded,
+             _SEPARATORS.sub("", _finish(prefolded, pairs=False)))
+    key, plain, folds, unpaired = (part.split(_JOINER) for part in parts)
+    found = {i: Name(key[at], plain[at], "", "", folds[at], unpaired[at])
+             for at, i in enumerate(together)}
+    return [found.get(i) or name_of(ref, written) for i, (ref, written) in enumerate(accounts)]
+
+
 def stems(name: Name) -> set[str]:
     """The official minus its digits or a short last word (taylorswift of taylorswift13)."""
-    cut = {_SEPARATORS.sub("", pattern.sub("", name.plain))
-           for pattern in (_TRAILING_DIGITS, _SHORT_LAST_WORD)}  # often the same: folded once
-    found = {loose_key(stem) for stem in cut if len(stem) >= MIN_STEM}
-    found.discard(name.key)
+    return stems_of([name])[0]
+
+
+def stems_of(names: Sequence[Name]) -> list[set[str]]:
+    """stems of each name, the stems' loose keys taken together."""
+    cuts = [[stem for stem in _cut(name.plain) if len(stem) >= MIN_STEM] for name in names]
+    keys = iter(loose_keys([stem for cut in cuts for stem in cut]))
+    found = [{next(keys) for _ in cut} for cut in cuts]
+    for stems_found, name in zip(found, names, strict=True):
+        stems_found.discard(name.key)
     return found
+
+
+def _cut(plain: str) -> set[str]:
+    return {_SEPARATORS.sub("", pattern.sub("", plain))
+            for pattern in (_TRAILING_DIGITS, _SHORT_LAST_WORD)}  # often the same: folded once
+
+
+def loose_keys(texts: Sequence[str]) -> list[str]:
+    """loose_key of each text: the ASCII ones folded together, as one string (every step maps
+    a character or a letter pair, and no pair spans the NUL between two texts)."""
+    together = [text for text in texts if _joinable(text)]
+    joined = _JOINER.join(together).translate(_ASCII_PREFOLDS)
+    keys = iter(_SEPARATORS.sub("", _finish(joined, pairs=True)).split(_JOINER))
+    return [next(keys) if _joinable(text) else loose_key(text) for text in texts]
+
+
+def _joinable(text: str) -> bool:
+    return text.isascii() and _JOINER not in text
 
 
 def brand_pieces(name: Name) -> set[str]:

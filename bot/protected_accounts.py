@@ -23,8 +23,9 @@ _OTHER_PLATFORM = len(PLATFORMS)  # the bit of a platform not in PLATFORMS
 
 
 class ProtectedAccounts:
-    """Rows of (platform, handle, entity, loose key, alive), found by ref in a sorted array of
-    stable hashes; entities numbered in a table of their own, with the platforms each is on."""
+    """Rows of (platform, handle, entity, loose key, paired, alive), found by ref in a sorted
+    array of stable hashes; entities numbered in a table of their own, with the platforms each
+    is on."""
 
     def __init__(self, arrays: Arrays | None = None) -> None:
         """Empty, or the columns another one's arrays() gave."""
@@ -35,6 +36,7 @@ class ProtectedAccounts:
         self._platform = Column(np.int16, get("platform"))
         self._entity = Column(np.int32, get("entity"))
         self._alive = Column(np.bool_, get("alive"))
+        self._paired = Column(np.bool_, get("paired"))  # the key folded glyph pairs (rn: m)
         self._handles = _strings(arrays, "handles")
         self._keys = _strings(arrays, "keys")
         self._ids = _multimap(arrays, "ids")  # stable hash of "platform:handle" -> row
@@ -49,8 +51,10 @@ class ProtectedAccounts:
         self._count = int(self._alive.array().sum())
 
     @classmethod
-    def built(cls, rows: Sequence[tuple[AccountRef, str, str]]) -> ProtectedAccounts:
-        """Accounts of distinct refs (ref, entity, loose key), their columns built at once."""
+    def built(cls, rows: Sequence[tuple[AccountRef, str, str]],
+              paired: npt.NDArray[np.bool_]) -> ProtectedAccounts:
+        """Accounts of distinct refs (ref, entity, loose key) and whether each key folded glyph
+        pairs, their columns built at once."""
         table = cls()
         platforms = [table._platform_code(ref.platform) for ref, _, _ in rows]
         entity_of: dict[str, int] = {}
@@ -64,6 +68,7 @@ class ProtectedAccounts:
             "platform": np.array(platforms, dtype=np.int16),
             "entity": entities,
             "alive": np.ones(len(rows), dtype=np.bool_),
+            "paired": paired,
         }
         keys = Strings.of([key for _, _, key in rows])
         for prefix, strings in (("platforms", table._platform_names), ("keys", keys),
@@ -94,6 +99,7 @@ class ProtectedAccounts:
             "platform": self._platform.array(),
             "entity": self._entity.array(),
             "alive": self._alive.array().copy(),
+            "paired": self._paired.array(),
             "entity_platforms": self._entity_platforms.array().copy(),
             "second.keys": np.array(list(self._second), dtype=np.int64),
             "second.counts": np.array(list(self._second.values()), dtype=np.int32),
@@ -114,7 +120,8 @@ class ProtectedAccounts:
         return self._alive.values  # type: ignore[return-value]
 
     def nbytes(self) -> int:
-        columns = (self._platform, self._entity, self._alive, self._entity_platforms)
+        columns = (self._platform, self._entity, self._alive, self._paired,
+                   self._entity_platforms)
         strings = (self._handles, self._keys, self._entity_names)
         return (sum(int(c.values.nbytes) for c in columns) + sum(s.nbytes() for s in strings)
                 + self._ids.nbytes() + self._entity_ids.nbytes())
@@ -125,9 +132,10 @@ class ProtectedAccounts:
                 return row
         return None
 
-    def add(self, ref: AccountRef, entity: str, key: str) -> int:
+    def add(self, ref: AccountRef, entity: str, key: str, paired: bool) -> int:
         """A row for ref (not protected now: remove it first)."""
         row = self._alive.append(True)
+        self._paired.append(paired)
         self._platform.append(self._platform_code(ref.platform))
         self._entity.append(self._entity_number(entity))
         self._handles.append(ref.handle)
@@ -156,6 +164,10 @@ class ProtectedAccounts:
     def key(self, row: int) -> str:
         """The loose key the account was indexed under."""
         return self._keys[row]
+
+    def paired(self, row: int) -> bool:
+        """Whether the key folded glyph pairs (its unpaired form is another string)."""
+        return bool(self._paired.values[row])
 
     def entity_is_on(self, row: int, platform: str) -> bool:
         """Whether the row's entity has a protected account on platform."""
@@ -213,4 +225,5 @@ def _strings(arrays: Arrays | None, prefix: str) -> Strings:
 def _multimap(arrays: Arrays | None, prefix: str) -> HashMultimap:
     if arrays is None:
         return HashMultimap()
-    return HashMultimap.from_arrays({k: arrays[f"{prefix}.{k}"] for k in ("hashes", "ids")})
+    return HashMultimap.from_arrays({k.removeprefix(f"{prefix}."): v for k, v in arrays.items()
+                                     if k.startswith(f"{prefix}.")})

@@ -34,7 +34,7 @@ from bot.ports import KeptArrays
 log = logging.getLogger(__name__)
 
 MAGIC = b"ISOFIDX\n"
-FORMAT = 1
+FORMAT = 2  # 2: the multimaps as packed (hash, id) entries
 ALIGN = 64
 _LENGTHS = struct.Struct("<QQ")  # header length, header XXH3-64
 _CHUNK = 1 << 24  # bytes checksummed at a time

@@ -24,3 +24,21 @@ def test_known_value_and_signed_range() -> None:
 
 def test_array_form_matches() -> None:
     assert stable_hashes(WORDS).tolist() == [stable_hash(w) for w in WORDS]
+
+
+def test_deletion_hashes_are_the_hashes_of_the_deletions() -> None:
+    """The build hashes deletions from code points, a query its double deletions: both must be
+    the hash of the strings themselves, or a typo is missed."""
+    from bot.lookalike_keys import deletions, double_deletions
+    from bot.stable_hash import deletion_hashes, text_hashes, typo_hashes
+
+    keys = ["uriminzokkiri", "х", "ab", "aab", "nаsa\udcff", "日本語のなまえ"]
+    hashes, owners = deletion_hashes(keys)
+    found = sorted(zip(owners.tolist(), hashes.tolist(), strict=True))
+    expected = sorted((i, h) for i, k in enumerate(keys)
+                      for h in text_hashes(deletions(k)).tolist())
+    assert found == expected
+    for key in keys:
+        assert typo_hashes(key, True).tolist() == text_hashes(
+            deletions(key) + double_deletions(key)).tolist()
+    assert len(set(text_hashes(["ab", "ba", "a", "b", "abc"]).tolist())) == 5
