@@ -19,12 +19,15 @@ XDG_CONFIG_HOME point into it, so runs never share a kept index or settings):
   register an account with `isofficial verdict` while it is down, start it again: time until it
   answers a one-edit typo of that account with the lookalike (caught up), and its start alone.
 
+With several sizes, a last table puts each figure side by side as the registry grows. --data DIR
+keeps the generated CSV files for later runs (10M rows take minutes to make).
+
 The code measured is this tree's, or another checkout's (`--tree PATH`, e.g. a `git worktree add
 /tmp/main main`: the "before" column), run with PYTHONPATH pointing at it.
 
     .venv/bin/python -m benchmarks.bench_scale --quick                       # 20k, a minute
     nice .venv/bin/python -m benchmarks.bench_scale --sizes 100000,1000000   # SQLite and PostgreSQL
-    nice .venv/bin/python -m benchmarks.bench_scale --sizes 10000000 --db sqlite --runs 1
+    nice .venv/bin/python -m benchmarks.bench_scale --sizes 10000000 --db sqlite --runs 1 --data /tmp/scale
 """
 
 from __future__ import annotations
@@ -109,6 +112,20 @@ def write_files(handles: list[str], workdir: Path) -> list[Path]:
                 out.writerow([f"Office {number}", "x", handles[number], "official", roster])
         files.append(path)
     return files
+
+
+def registry_files(n: int, seed: int, folder: Path) -> tuple[list[str], list[Path]]:
+    """The n handles and their CSV files, generated into folder/n-seed or read back from it."""
+    here = folder / f"{n}-{seed}"
+    listed = here / "handles.txt"
+    if listed.exists():
+        return listed.read_text().split("\n"), sorted(here.glob("registry-*.csv"))
+    here.mkdir(parents=True, exist_ok=True)
+    handles = synthetic_handles(n, seed, DATA)
+    files = write_files(handles, here)
+    listed.with_suffix(".tmp").write_text("\n".join(handles))
+    listed.with_suffix(".tmp").rename(listed)  # last: a folder with the list is complete
+    return handles, files
 
 
 @dataclass(frozen=True, slots=True)
@@ -452,6 +469,8 @@ def main() -> None:
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH",
                         help="source trees to measure (default: this one); columns side by side")
     parser.add_argument("--quick", action="store_true", help="20k accounts, 300 queries, 1 run")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="keep the generated CSV files here and reuse them in later runs")
     parser.add_argument("--workdir", type=Path, default=None, help="where the temporary files go")
     args = parser.parse_args()
     if args.quick:
@@ -463,9 +482,8 @@ def main() -> None:
     for n in (int(size) for size in args.sizes.split(",")):
         data = Path(tempfile.mkdtemp(prefix="isofficial-scale-data-", dir=args.workdir))
         try:
-            handles = synthetic_handles(n, args.seed, DATA)
+            handles, files = registry_files(n, args.seed, args.data or data)
             queries = make_queries(handles, args.queries, args.seed)
-            files = write_files(handles, data)
             scan = scan_ms(handles, queries, args.scan)
             print(f"{n:,} accounts: {len(files)} CSV files, scan {scan:.1f} ms/query", flush=True)
             for db in dbs:
