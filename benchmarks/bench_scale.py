@@ -13,6 +13,9 @@ XDG_CONFIG_HOME point into it, so runs never share a kept index or settings):
   first answer (Python start included); per query = (last answer - first answer) / (QUERIES - 1);
   peak RSS of that process; typo recall = typos whose lookalike_of names the handle they came
   from; medians of --runs processes;
+- one at a time: another fresh `check --json` asked --latency lines one after another (write,
+  wait for the answer): p50 and p99 of each answer's time, as an interactive script sees it;
+- a fresh `isofficial check x.com/HANDLE` per run: wall seconds, Python start included;
 - the scan: rapidfuzz.process.extract(Levenshtein, score_cutoff=2) over every handle, per query
   (the first --scan queries), and the speed-up = scan / check;
 - PostgreSQL replica (tests/replica.py, as `isofficial run` builds the core): start it, stop it,
