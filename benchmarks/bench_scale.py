@@ -13,18 +13,24 @@ XDG_CONFIG_HOME point into it, so runs never share a kept index or settings):
   first answer (Python start included); per query = (last answer - first answer) / (QUERIES - 1);
   peak RSS of that process; typo recall = typos whose lookalike_of names the handle they came
   from; medians of --runs processes;
+- one at a time: another fresh `check --json` asked --latency lines one after another (write,
+  wait for the answer): p50 and p99 of each answer's time, as an interactive script sees it;
+- a fresh `isofficial check x.com/HANDLE` per run: wall seconds, Python start included;
 - the scan: rapidfuzz.process.extract(Levenshtein, score_cutoff=2) over every handle, per query
   (the first --scan queries), and the speed-up = scan / check;
 - PostgreSQL replica (tests/replica.py, as `isofficial run` builds the core): start it, stop it,
   register an account with `isofficial verdict` while it is down, start it again: time until it
   answers a one-edit typo of that account with the lookalike (caught up), and its start alone.
 
+With several sizes, a last table puts each figure side by side as the registry grows. --data DIR
+keeps the generated CSV files for later runs (10M rows take minutes to make).
+
 The code measured is this tree's, or another checkout's (`--tree PATH`, e.g. a `git worktree add
 /tmp/main main`: the "before" column), run with PYTHONPATH pointing at it.
 
     .venv/bin/python -m benchmarks.bench_scale --quick                       # 20k, a minute
     nice .venv/bin/python -m benchmarks.bench_scale --sizes 100000,1000000   # SQLite and PostgreSQL
-    nice .venv/bin/python -m benchmarks.bench_scale --sizes 10000000 --db sqlite --runs 1
+    nice .venv/bin/python -m benchmarks.bench_scale --sizes 10000000 --db sqlite --runs 1 --data /tmp/scale
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,6 +78,7 @@ TARGETS = {
     "import": ">= 60k rows/s",
     "recall": ">= 0.99",
     "replica": "<= 1 s",
+    "one-shot": "<= 1.5 s",
 }
 
 
@@ -85,6 +92,9 @@ class Figures:
     per_query: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
     recall: list[float] = field(default_factory=list)
+    index_mb: float = 0.0  # the kept index on disk (the cache directory)
+    latencies: list[float] = field(default_factory=list)  # ms, one query at a time
+    one_shot: list[float] = field(default_factory=list)  # s, `isofficial check x.com/...`
     replica_start: float | None = None
     replica_caught_up: float | None = None
 
@@ -105,6 +115,20 @@ def write_files(handles: list[str], workdir: Path) -> list[Path]:
                 out.writerow([f"Office {number}", "x", handles[number], "official", roster])
         files.append(path)
     return files
+
+
+def registry_files(n: int, seed: int, folder: Path) -> tuple[list[str], list[Path]]:
+    """The n handles and their CSV files, generated into folder/n-seed or read back from it."""
+    here = folder / f"{n}-{seed}"
+    listed = here / "handles.txt"
+    if listed.exists():
+        return listed.read_text().split("\n"), sorted(here.glob("registry-*.csv"))
+    here.mkdir(parents=True, exist_ok=True)
+    handles = synthetic_handles(n, seed, DATA)
+    files = write_files(handles, here)
+    listed.with_suffix(".tmp").write_text("\n".join(handles))
+    listed.with_suffix(".tmp").rename(listed)  # last: a folder with the list is complete
+    return handles, files
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +257,38 @@ def check_run(
     return first - started, per_query, peak, found / max(len(queries.typo_of), 1)
 
 
+def latency_run(queries: Queries, env: dict[str, str], home: Path, count: int) -> list[float]:
+    """ms per answer of a fresh `check --json` asked one line at a time (write, wait, read), as
+    an interactive script asks: the first count queries after the start."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CLI, "check", "--json"], env=env, cwd=home,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    times = []
+    for number, line in enumerate(queries.lines[: count + 1]):
+        started = time.perf_counter()
+        child.stdin.write(line + "\n")
+        child.stdin.flush()
+        json.loads(child.stdout.readline())
+        if number:  # the first answer includes the start
+            times.append((time.perf_counter() - started) * 1000)
+    child.stdin.close()
+    child.wait()
+    return times
+
+
+def one_shot_s(handle: str, env: dict[str, str], home: Path) -> float:
+    """Wall seconds of `isofficial check x.com/HANDLE` as a fresh process, Python start included."""
+    seconds, _, _ = run_cli(["check", f"x.com/{handle}"], env, home)
+    return seconds
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
 def scan_ms(handles: list[str], queries: Queries, count: int) -> float:
     """Median ms of the brute-force scan per query, over the first count queries."""
     times = []
@@ -305,8 +361,10 @@ def measure(
     try:
         env = environment(tree, home, url)
         figures.import_rate, figures.import_rss = import_files(files, env, home, n)
+        figures.index_mb = _megabytes(home / "cache")
         print(f"  {db}: imported {n:,} at {figures.import_rate:,.0f} rows/s "
-              f"({_disk(home)})", flush=True)
+              f"({_megabytes(home):,.0f} MB on disk, {figures.index_mb:,.0f} MB kept index)",
+              flush=True)
         for _ in range(args.runs):
             start, per_query, rss, recall = check_run(queries, env, home)
             figures.starts.append(start)
@@ -315,6 +373,11 @@ def measure(
             figures.recall.append(recall)
             print(f"  {db}: start {start:.2f} s, {per_query:.3f} ms/query, {rss:,.0f} MB, "
                   f"recall {recall:.3f}", flush=True)
+            figures.one_shot.append(one_shot_s(queries.lines[0].partition(":")[2], env, home))
+        figures.latencies = latency_run(queries, env, home, args.latency)
+        print(f"  {db}: one at a time p50 {_percentile(figures.latencies, 0.5):.3f} ms, p99 "
+              f"{_percentile(figures.latencies, 0.99):.3f} ms; fresh check "
+              f"{statistics.median(figures.one_shot):.2f} s wall", flush=True)
         if db == "postgresql":
             figures.replica_start, figures.replica_caught_up = replica_catch_up(tree, env, home)
     finally:
@@ -324,9 +387,8 @@ def measure(
     return figures
 
 
-def _disk(home: Path) -> str:
-    size = sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
-    return f"{size / 2**20:,.0f} MB on disk"
+def _megabytes(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
 def table(n: int, db: str, results: dict[str, Figures], scan: float) -> Iterator[str]:
@@ -345,6 +407,12 @@ def table(n: int, db: str, results: dict[str, Figures], scan: float) -> Iterator
               [f"{statistics.median(f.starts):.2f} s" for f in every], TARGETS["start"])
     yield row("check, per query", [f"{statistics.median(f.per_query):.3f} ms" for f in every],
               TARGETS["check"])
+    yield row("one query at a time, p50",
+              [f"{_percentile(f.latencies, 0.5):.3f} ms" for f in every])
+    yield row("one query at a time, p99",
+              [f"{_percentile(f.latencies, 0.99):.3f} ms" for f in every])
+    yield row("fresh `check x.com/...` (wall)",
+              [f"{statistics.median(f.one_shot):.2f} s" for f in every], TARGETS["one-shot"])
     yield row("brute-force scan, per query", [f"{scan:.1f} ms" for _ in every], "(reference)")
     yield row("speed-up over the scan",
               [_times(scan / statistics.median(f.per_query)) for f in every],
@@ -357,6 +425,28 @@ def table(n: int, db: str, results: dict[str, Figures], scan: float) -> Iterator
         yield row("replica start", [_seconds(f.replica_start) for f in every])
         yield row("replica caught up (a verdict made while down)",
                   [_seconds(f.replica_caught_up) for f in every], TARGETS["replica"])
+
+
+def growth(db: str, sizes: dict[int, tuple[float, Figures]]) -> Iterator[str]:
+    """One tree's figures side by side as the registry grows: what each costs per size."""
+    yield f"\nAs the registry grows ({db}, the first tree)\n"
+    yield "| figure | " + " | ".join(f"{n:,}" for n in sizes) + " |"
+    yield "| --- |" + " --- |" * len(sizes)
+    rows: list[tuple[str, Callable[[float, Figures], str]]] = [
+        ("import", lambda _, f: f"{f.import_rate:,.0f} rows/s"),
+        ("kept index on disk", lambda _, f: f"{f.index_mb:,.0f} MB"),
+        ("start", lambda _, f: f"{statistics.median(f.starts):.2f} s"),
+        ("fresh `check x.com/...` (wall)", lambda _, f: f"{statistics.median(f.one_shot):.2f} s"),
+        ("check, per query", lambda _, f: f"{statistics.median(f.per_query):.3f} ms"),
+        ("one at a time, p50", lambda _, f: f"{_percentile(f.latencies, 0.5):.3f} ms"),
+        ("one at a time, p99", lambda _, f: f"{_percentile(f.latencies, 0.99):.3f} ms"),
+        ("peak RSS (check)", lambda _, f: f"{statistics.median(f.rss):,.0f} MB"),
+        ("brute-force scan", lambda scan, _: f"{scan:.1f} ms"),
+        ("speed-up", lambda scan, f: _times(scan / statistics.median(f.per_query))),
+        ("typo recall", lambda _, f: f"{statistics.median(f.recall):.3f}"),
+    ]
+    for name, cell in rows:
+        yield f"| {name} | " + " | ".join(cell(scan, f) for scan, f in sizes.values()) + " |"
 
 
 def _times(ratio: float) -> str:
@@ -376,23 +466,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="check processes per size")
     parser.add_argument("--queries", type=int, default=3000)
     parser.add_argument("--scan", type=int, default=60, help="queries for the brute-force scan")
+    parser.add_argument("--latency", type=int, default=500,
+                        help="queries asked one at a time (p50, p99)")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH",
                         help="source trees to measure (default: this one); columns side by side")
     parser.add_argument("--quick", action="store_true", help="20k accounts, 300 queries, 1 run")
+    parser.add_argument("--data", type=Path, default=None,
+                        help="keep the generated CSV files here and reuse them in later runs")
     parser.add_argument("--workdir", type=Path, default=None, help="where the temporary files go")
     args = parser.parse_args()
     if args.quick:
-        args.sizes, args.queries, args.runs, args.scan = "20000", 300, 1, 20
+        args.sizes, args.queries, args.runs, args.scan, args.latency = "20000", 300, 1, 20, 100
     trees = [(label, Path(path)) for label, _, path in (t.partition("=") for t in args.tree)]
     trees = trees or [("this tree", HERE)]
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    grown: dict[str, dict[int, tuple[float, Figures]]] = {db: {} for db in dbs}
     for n in (int(size) for size in args.sizes.split(",")):
         data = Path(tempfile.mkdtemp(prefix="isofficial-scale-data-", dir=args.workdir))
         try:
-            handles = synthetic_handles(n, args.seed, DATA)
+            handles, files = registry_files(n, args.seed, args.data or data)
             queries = make_queries(handles, args.queries, args.seed)
-            files = write_files(handles, data)
             scan = scan_ms(handles, queries, args.scan)
             print(f"{n:,} accounts: {len(files)} CSV files, scan {scan:.1f} ms/query", flush=True)
             for db in dbs:
@@ -402,8 +496,12 @@ def main() -> None:
                     label: measure(tree, db, files, n, queries, args) for label, tree in trees
                 }
                 print("\n".join(table(n, db, results, scan)), flush=True)
+                grown[db][n] = (scan, next(iter(results.values())))
         finally:
             shutil.rmtree(data, ignore_errors=True)
+    for db, sizes in grown.items():
+        if len(sizes) > 1:
+            print("\n".join(growth(db, sizes)), flush=True)
 
 
 if __name__ == "__main__":
