@@ -30,7 +30,7 @@ The code measured is this tree's, or another checkout's (`--tree PATH`, e.g. a `
 
     .venv/bin/python -m benchmarks.bench_scale --quick                       # 20k, a minute
     nice .venv/bin/python -m benchmarks.bench_scale --sizes 100000,1000000   # SQLite and PostgreSQL
-    nice .venv/bin/python -m benchmarks.bench_scale --sizes 10000000 --db sqlite --runs 1 --data /tmp/scale
+    nice .venv/bin/python -m benchmarks.bench_scale --sizes 10000000 --db sqlite --data /tmp/scale
 """
 
 from __future__ import annotations
