@@ -245,17 +245,16 @@ class LookalikeIndex:
 
 
 def _pairs_of(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
-    """What accounts first, first + 1, ... are indexed under, in order of account: their exact
-    keys, the deletions of their typo keys (hashed from the keys) and the halves of long keys."""
+    """What accounts first, first + 1, ... are indexed under (HashMultimap.built sorts the
+    pairs): their exact keys, the deletions of their typo keys (hashed from the keys) and the
+    halves of long keys."""
     exact = [sorted({n.key, leet(n.key), *found} - {""})
              for n, found in zip(names, stems_of(names), strict=True)]
     typo_keys = [[k for k in {n.key, n.unpaired} if len(k) >= MIN_TYPO_LENGTH] for n in names]
     long_halves = [[_half(h) for h in halves(n.key)] if len(n.key) >= MIN_HALVES else []
                    for n in names]
     typos, owners = deletion_hashes([k for keys in typo_keys for k in keys])
-    typo_ids = _owners(typo_keys, first)[owners]
-    by_account = np.argsort(typo_ids, kind="stable")
-    return (_texts_pairs(exact, first), (typos[by_account], typo_ids[by_account]),
+    return (_texts_pairs(exact, first), (typos, _owners(typo_keys, first)[owners]),
             _texts_pairs(long_halves, first))
 
 

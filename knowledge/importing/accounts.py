@@ -30,9 +30,6 @@ def against_registry(
     plan: Plan, existing: dict[AccountRef, AccountRecord]
 ) -> tuple[list[Planned], list[Planned], int]:
     """Split planned accounts into new, registered-but-with-new-sources, and rows already there."""
-    if not existing:  # none registered (a first import): every account is new
-        plan.problems.sort(key=lambda p: p.line)
-        return list(plan.accounts.values()), [], 0
     new: list[Planned] = []
     grown: list[Planned] = []
     unchanged = 0
