@@ -85,7 +85,7 @@ def code_digest() -> str:
     here = Path(__file__).parent
     for name in _INDEX_CODE:
         digest.update((here / name).read_bytes())
-    for package in ("tldextract", "idna"):
+    for package in ("publicsuffixlist", "idna"):
         digest.update(metadata.version(package).encode())
     digest.update(icu.ICU_VERSION.encode())
     return digest.hexdigest()

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.core import Core
 from bot.guard import Guard
@@ -18,16 +19,17 @@ from bot.verifying import Verifier
 from isofficial.settings import Settings
 from knowledge.database import default_database_url, one_process_at_a_time
 from knowledge.feeds.store import SqlFeedCatalog
-from knowledge.fetcher import SafeFetcher
 from knowledge.guard import MemoryGuardStore, SqlGuardStore
-from knowledge.importer import import_rows, read_rows
 from knowledge.index_file import IndexFile, default_index_path
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
 from knowledge.starter_update import update_starter
-from knowledge.verify.accounts import PLC_DIRECTORY, TxtLookup, dns_txt
-from knowledge.verify.checker import LiveLinkChecker
+from knowledge.verify.live import LiveOnFirstUse
 from knowledge.verify.store import MemoryVerificationStore, SqlVerificationStore
+
+if TYPE_CHECKING:
+    from knowledge.fetcher import SafeFetcher
+    from knowledge.verify.accounts import TxtLookup
 
 STARTER_BY = STARTER_DATA
 OFF = "off"  # ISOFFICIAL_INDEX_FILE=off: no kept lookalike index
@@ -50,6 +52,8 @@ def _starter_files() -> list[Traversable]:
 
 
 async def load_starter_data(registry: SqlRegistry) -> None:
+    from knowledge.importer import import_rows, read_rows  # only into an empty registry
+
     for resource in _starter_files():
         text = resource.read_text(encoding="utf-8")
         result = await import_rows(registry, read_rows(io.StringIO(text), "yaml"), by=STARTER_BY)
@@ -59,6 +63,8 @@ async def load_starter_data(registry: SqlRegistry) -> None:
 
 async def update_starter_data(registry: SqlRegistry) -> int:
     """The shipped starter data's improvements, on the accounts no moderator changed."""
+    from knowledge.importer import read_rows
+
     changed = 0
     for resource in _starter_files():
         text = resource.read_text(encoding="utf-8")
@@ -125,9 +131,9 @@ def live_verifier(
     registry: Registry,
     store: VerificationStore,
     fetcher: SafeFetcher | None = None,
-    txt: TxtLookup = dns_txt,
-    plc_directory: str = PLC_DIRECTORY,
+    txt: TxtLookup | None = None,
+    plc_directory: str | None = None,
 ) -> Verifier:
     """Verification reading the web live through fetcher (None: a fresh safe fetcher for each
-    check) and DNS TXT through txt."""
-    return Verifier(registry, store, LiveLinkChecker(fetcher, txt, plc_directory))
+    check) and DNS TXT through txt (None: the system's resolver)."""
+    return Verifier(registry, store, LiveOnFirstUse(fetcher, txt, plc_directory))

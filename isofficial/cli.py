@@ -191,11 +191,18 @@ def _check_error(query: str, error: Exception, as_json: bool) -> str:
 
 
 async def _import(args: argparse.Namespace, settings: Settings) -> int:
+    registry = await open_sql_registry(settings)
+    try:
+        return await _import_into(registry, args, settings)
+    finally:  # the last connection closed folds SQLite's write-ahead log (hundreds of MB after
+        await registry.close()  # a large import) into the file: later starts need not read it
+
+
+async def _import_into(registry: SqlRegistry, args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.backup import clear_fresh, is_backup, restore_backup
     from knowledge.importer import import_rows, read_rows
     from knowledge.upstreams import Upstream, readers
 
-    registry = await open_sql_registry(settings)
     name = "stdin" if args.file == "-" else Path(args.file).name
     if args.file != "-" and is_backup(Path(args.file)):
         if args.dry_run:

@@ -6,7 +6,8 @@ import argparse
 
 from isofficial.bootstrap import open_sql_registry
 from isofficial.settings import Settings
-from knowledge.feeds import add_feed, format_feed_list, list_feeds, refresh_all, remove_feed
+from knowledge.feeds import add_feed, format_feed_list, list_feeds, remove_feed
+from knowledge.feeds.service import refresh_all
 
 
 async def feeds_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -24,7 +24,7 @@ from isofficial.ops import MeteredCore, adapter_failed, count_adapter_errors, ru
 from isofficial.settings import Settings
 from isofficial.verifying import run_reverification
 from knowledge.database import default_database_url
-from knowledge.feeds import run_feed_scheduler
+from knowledge.feeds.service import run_feed_scheduler
 from knowledge.notify import listen_for_changes
 from knowledge.registry import SqlRegistry
 from knowledge.sources.catalog import run_source_scheduler

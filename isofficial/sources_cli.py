@@ -8,12 +8,6 @@ import sys
 
 from isofficial.bootstrap import STARTER_BY, keep_index, open_sql_registry
 from isofficial.settings import Settings
-from knowledge.sources.catalog import (
-    add_source,
-    list_sources,
-    remove_source,
-    sync_source,
-)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +28,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 async def sources_command(args: argparse.Namespace, settings: Settings, by: str) -> int:
+    # Here, not at the top: the catalog brings the fetcher (aiohttp), which a check never needs.
+    from knowledge.sources.catalog import add_source, list_sources, remove_source, sync_source
+
     registry = await open_sql_registry(settings)
     engine = registry.engine
     try:

@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Table, event, insert
+from sqlalchemy import Connection, Table, event, insert, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.model import IsOfficialError
 from knowledge.notify import ANNOUNCED, tell_followers
+
+if TYPE_CHECKING:
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Execution option that makes an SQLite transaction take the write lock up front (BEGIN
@@ -117,15 +118,47 @@ async def one_process_at_a_time(engine: AsyncEngine) -> AsyncIterator[None]:
 async def upgrade_schema(engine: AsyncEngine) -> None:
     """Apply every Alembic migration not yet applied (idempotent).
 
-    On PostgreSQL replicas starting together take turns: a transaction-scoped advisory lock.
+    A schema already at the head is read in one query, without Alembic (a fifth of a second of
+    imports at every start). Otherwise replicas starting together on PostgreSQL take turns: a
+    transaction-scoped advisory lock.
     """
+    async with engine.connect() as conn:
+        if await conn.run_sync(_current_heads) == [head_revision()]:
+            return
     async with writing(engine) as conn:
         if conn.dialect.name == "postgresql":
             await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         await conn.run_sync(_upgrade)
 
 
+_REVISION = re.compile(r"^(down_)?revision\s*=\s*[\"']([^\"']*)[\"']", re.MULTILINE)
+
+
+@cache
+def head_revision() -> str:
+    """The newest migration's revision, read from the scripts: the one no other revises."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in (MIGRATIONS / "versions").glob("[0-9]*.py"):
+        for down, revision in _REVISION.findall(script.read_text(encoding="utf-8")):
+            (revised if down else revisions).add(revision)
+    (head,) = revisions - revised
+    return head
+
+
+def _current_heads(connection: Connection) -> list[str]:
+    """The revisions in Alembic's version table, as Alembic reads them (none: no schema)."""
+    if not inspect(connection).has_table("alembic_version"):
+        return []
+    rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+    return [row[0] for row in rows]
+
+
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -136,7 +169,7 @@ def _upgrade(connection: Connection) -> None:
 def _refuse_newer(connection: Connection, scripts: ScriptDirectory) -> None:
     """A database migrated by a newer isofficial: say so, instead of Alembic's riddle."""
     known = {script.revision for script in scripts.walk_revisions()}
-    for revision in MigrationContext.configure(connection).get_current_heads():
+    for revision in _current_heads(connection):
         if revision not in known:
             raise IsOfficialError(
                 f"the database's schema ({revision}) is newer than this isofficial knows "
@@ -150,9 +183,7 @@ async def schema_revision(url: str) -> str | None:
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
-            heads = await conn.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_heads()
-            )
+            heads = await conn.run_sync(_current_heads)
     finally:
         await engine.dispose()
     return ", ".join(heads) or None

@@ -16,15 +16,18 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
-import asyncpg
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.model import AccountRef
 from knowledge.polling import MARKS, TOUCHED, Marks, Reload, poll_for_changes
+
+if TYPE_CHECKING:
+    import asyncpg
 
 CHANNEL = "isofficial_changes"
 MAX_PAYLOAD = 7_900  # PostgreSQL refuses payloads of 8000 bytes or more
@@ -119,6 +122,8 @@ async def listen_for_changes(
     if not is_postgres(url):
         await poll_for_changes(url, reload, stop, ready=ready, since=since)
         return
+    import asyncpg  # here: an SQLite registry never loads the PostgreSQL driver
+
     heard: asyncio.Queue[list[AccountRef]] = asyncio.Queue()
     applier = asyncio.create_task(_apply(heard, reload))
     seen: Marks | None = None  # the newest ids when we last started listening
@@ -168,6 +173,8 @@ async def _listen_once(
     ready: asyncio.Event | None,
 ) -> Marks:
     """One connection's life: LISTEN, catch up, then wait for stop or the connection's loss."""
+    import asyncpg
+
     conn = await asyncpg.connect(dsn, server_settings={"application_name": APPLICATION_NAME})
     lost = asyncio.Event()
     try:

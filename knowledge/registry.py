@@ -34,7 +34,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import limits
@@ -683,8 +683,11 @@ async def _lock(conn: AsyncConnection, ref: AccountRef) -> None:
 
 def _dialect_insert(conn: AsyncConnection, table: Any) -> Any:
     """The connection's dialect's INSERT, which has ON CONFLICT."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # here: an SQLite registry never needs it
+
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 async def entity_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, int]:

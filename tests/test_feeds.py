@@ -21,9 +21,7 @@ from knowledge.feeds import (
     format_feed_list,
     list_feeds,
     recent_mentions,
-    refresh_all,
     remove_feed,
-    run_feed_scheduler,
 )
 from knowledge.feeds.fetch import (
     CHUNK,
@@ -34,6 +32,7 @@ from knowledge.feeds.fetch import (
     TooLarge,
 )
 from knowledge.feeds.parse import UnsafeFeed, parse_feed
+from knowledge.feeds.service import refresh_all, run_feed_scheduler
 from knowledge.feeds.tables import feed_items, item_mentions
 from knowledge.registry import SqlRegistry
 

@@ -70,6 +70,24 @@ def test_brand_inside_a_domain_or_another_suffix(index: LookalikeIndex, host: st
     assert reasons(index, site(parts.registrable), host) == {"website:metamask.io": "affix"}
 
 
+@pytest.mark.parametrize(
+    ("host", "parts"),
+    [
+        ("login.secure.example.co.uk", ("login.secure", "example", "co.uk")),
+        ("metamask-app.surge.sh", ("", "metamask-app", "surge.sh")),  # a private suffix
+        ("xn--myeterwallet-jl6c.com", ("", "myet\u13c2erwallet", "com")),  # as decoded, not lowered
+        ("NASA.GOV.", ("", "nasa", "gov")),
+    ],
+)
+def test_a_host_splits_at_its_public_suffix(host: str, parts: tuple[str, str, str]) -> None:
+    assert split_domain(host) == parts
+
+
+@pytest.mark.parametrize("host", ["co.uk", "github.io", "example.notatld", "localhost", "a..com"])
+def test_a_suffix_alone_or_an_unlisted_top_level_has_no_registrable_domain(host: str) -> None:
+    assert split_domain(host) is None
+
+
 def test_unrelated_names_are_not_reported(index: LookalikeIndex) -> None:
     for ref in (x("nasdaq"), x("jupiter_fan"), site("example.com"), site("groasis.com")):
         assert index.find(ref) == ()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
@@ -13,6 +14,7 @@ from test_cli import EXE, env, run
 
 import knowledge.migrations
 from isofficial import version
+from knowledge.database import head_revision
 
 HEAD = ScriptDirectory(str(Path(knowledge.migrations.__file__).parent)).get_current_head()
 
@@ -45,6 +47,39 @@ def test_a_database_newer_than_the_program_is_refused_in_one_line(
         "isofficial: the database's schema (0099_from_the_future) is newer than this isofficial "
         f"knows (latest {HEAD}): install the newer isofficial that upgraded it"
     ]
+
+
+def test_the_head_read_from_the_scripts_is_alembics() -> None:
+    assert head_revision() == HEAD
+
+
+# What a check on an SQLite registry at the head never needs: each costs start-up time.
+NOT_FOR_A_CHECK = ("alembic", "aiohttp", "dns", "asyncpg", "feedparser")
+LOADED = """import sys
+from isofficial.cli import main
+status = main(sys.argv[1:])
+print(sorted({name.split(".")[0] for name in sys.modules}))
+sys.exit(status)
+"""
+
+
+def test_a_check_loads_no_migration_tool_web_client_or_postgresql_driver(
+    env: dict[str, str],
+) -> None:
+    assert run(env, "db", "upgrade").returncode == 0
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, "check", "--json", "x:nasa"],
+        capture_output=True, text=True, env=env, timeout=120, check=True,
+    )
+    answer, loaded = done.stdout.splitlines()
+    assert json.loads(answer)["handle"] == "nasa"
+    assert not set(NOT_FOR_A_CHECK) & set(json.loads(loaded.replace("'", '"')))
+    upgraded = subprocess.run(  # a schema behind the head still gets Alembic and its upgrade
+        [sys.executable, "-c", LOADED, "db", "upgrade"], capture_output=True, text=True,
+        env=env | {"ISOFFICIAL_DATABASE_URL": env["ISOFFICIAL_DATABASE_URL"] + "-new"},
+        timeout=120, check=True,
+    )
+    assert "alembic" in upgraded.stdout and f"empty -> {HEAD}" in upgraded.stderr
 
 
 def test_dotenv_from_the_config_directory_or_the_working_one_and_the_log_names_it(

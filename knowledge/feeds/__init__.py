@@ -1,10 +1,10 @@
 """Recent sources: news feeds whose items name accounts, shown beside the registry's verdict.
 
-The command line and the composition root use these; the modules hold the rest.
+The command line and the composition root use these; fetching and refreshing feeds is in
+knowledge.feeds.service, imported only where feeds are fetched (it loads aiohttp).
 """
 
 from knowledge.feeds.errors import FeedError
-from knowledge.feeds.service import FeedReport, refresh_all, run_feed_scheduler
 from knowledge.feeds.store import (
     FeedStatus,
     SqlFeedCatalog,
@@ -18,7 +18,6 @@ from knowledge.feeds.store import (
 
 __all__ = [
     "FeedError",
-    "FeedReport",
     "FeedStatus",
     "SqlFeedCatalog",
     "add_feed",
@@ -26,7 +25,5 @@ __all__ = [
     "format_feed_list",
     "list_feeds",
     "recent_mentions",
-    "refresh_all",
     "remove_feed",
-    "run_feed_scheduler",
 ]

@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import (
@@ -28,11 +28,13 @@ from bot.platforms import ANY
 from bot.render import feed_line
 from knowledge.database import writing
 from knowledge.feeds.errors import FeedError
-from knowledge.feeds.fetch import Fetched
-from knowledge.feeds.parse import FeedItem
 from knowledge.feeds.retention import forget_old, mentioned_in, registered_among
 from knowledge.feeds.tables import feed_items, feeds, item_mentions
 from knowledge.notify import announce
+
+if TYPE_CHECKING:  # fetching loads aiohttp, which a check never needs
+    from knowledge.feeds.fetch import Fetched
+    from knowledge.feeds.parse import FeedItem
 
 AnyRow = Any  # a sqlalchemy Row (its type parameters differ between 2.0 and 2.1)
 MAX_URL = 2000
