@@ -26,7 +26,8 @@ With several sizes, a last table puts each figure side by side as the registry g
 keeps the generated CSV files for later runs (10M rows take minutes to make).
 
 The code measured is this tree's, or another checkout's (`--tree PATH`, e.g. a `git worktree add
-/tmp/main main`: the "before" column), run with PYTHONPATH pointing at it.
+/tmp/main main`: the "before" column), run with PYTHONPATH pointing at it, its bytecode written
+first as an install's is (compile_tree).
 
     .venv/bin/python -m benchmarks.bench_scale --quick                       # 20k, a minute
     nice .venv/bin/python -m benchmarks.bench_scale --sizes 100000,1000000   # SQLite and PostgreSQL
@@ -182,6 +183,14 @@ def environment(tree: Path, home: Path, url: str) -> dict[str, str]:
         "ISOFFICIAL_DATABASE_URL": url,
         "BENCH_RSS_FILE": str(home / "peak-rss"),
     }
+
+
+def compile_tree(tree: Path) -> None:
+    """Write the tree's bytecode, as `pip install .` does for an installed copy: a source tree
+    run with PYTHONDONTWRITEBYTECODE (set on these machines) compiles every module at every
+    start, a tenth of a second or more that no installed isofficial pays."""
+    packages = [str(tree / name) for name in ("bot", "knowledge", "isofficial", "adapters")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True)
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
@@ -480,6 +489,8 @@ def main() -> None:
         args.sizes, args.queries, args.runs, args.scan, args.latency = "20000", 300, 1, 20, 100
     trees = [(label, Path(path)) for label, _, path in (t.partition("=") for t in args.tree)]
     trees = trees or [("this tree", HERE)]
+    for _, tree in trees:
+        compile_tree(tree)
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     grown: dict[str, dict[int, tuple[float, Figures]]] = {db: {} for db in dbs}
     for n in (int(size) for size in args.sizes.split(",")):
