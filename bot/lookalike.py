@@ -20,6 +20,7 @@ from itertools import islice
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
 
 from bot.columns import Arrays
 from bot.lookalike_keys import (
@@ -223,13 +224,21 @@ class LookalikeIndex:
     def _verified(self, keys: set[str], accounts: set[int]) -> Iterator[_Match]:
         """Candidates within the typo bound of a key, by OSA distance; the stored key first, the
         target's key without glyph pairs only when that one is too far."""
-        for account in accounts:
-            target = self._accounts.key(account)
-            distance = min(OSA.distance(k, target) for k in keys)
-            if distance > 1 and self._accounts.paired(account):
+        if not accounts:
+            return
+        rows = list(accounts)
+        targets = self._accounts.keys(rows)
+        asked = list(keys)  # every distance at once: one call, not one per pair
+        nearest = cdist(asked, targets, scorer=OSA.distance, dtype=np.int32).min(axis=0)
+        shortest = min(map(len, asked))
+        paired = self._accounts.paired_rows(rows)
+        for account, target, distance, folded in zip(
+            rows, targets, nearest.tolist(), paired, strict=True
+        ):
+            if distance > 1 and folded:
                 unpaired = self._target(account).unpaired
                 distance = min(distance, *(OSA.distance(k, unpaired) for k in keys))
-            if 0 < distance <= typo_bound(min(len(target), *map(len, keys))):
+            if 0 < distance <= typo_bound(min(len(target), shortest)):
                 # One letter off a long name is strong; a short name is one letter from words.
                 strong = distance == 1 and len(target) >= MIN_STRONG_TYPO
                 strength = Strength.STRONG if strong else Strength.WEAK

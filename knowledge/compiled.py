@@ -81,14 +81,18 @@ class _Statements:
 
 
 class OneHop(_Statements):
-    """Fetch on an SQLite reader: one thread hop per statement."""
+    """Fetch on an SQLite reader: one thread hop per statement. SQLAlchemy's events do not
+    see these statements: the lists in heard get each one's SQL (tests count them)."""
 
     def __init__(self, driver: DriverConnection, dialect: Dialect) -> None:
         super().__init__(dialect)
         self.driver = driver
+        self.heard: list[list[str]] = []
 
     async def __call__(self, statement: Statement, params: Params) -> Sequence[Any]:
         compiled = self.compiled(statement)
+        for heard in self.heard:
+            heard.append(compiled.sql)
         raw = await self.driver.execute_fetchall(compiled.sql, compiled.values(params))
         return compiled.rows(list(raw))
 

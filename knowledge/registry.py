@@ -157,6 +157,22 @@ class SqlRegistry:
         async with self.reading() as conn:
             yield self._one_hop if self._one_hop is not None else fetch_on(conn)
 
+    @asynccontextmanager
+    async def one_hop_statements(self) -> AsyncIterator[list[str]]:
+        """The SQL of each one-hop read run inside the block (SQLAlchemy's events see every
+        other statement): for tests and benchmarks that count round trips."""
+        heard: list[str] = []
+        async with self.reading():
+            one_hop = self._one_hop
+        if one_hop is None:
+            yield heard
+            return
+        one_hop.heard.append(heard)
+        try:
+            yield heard
+        finally:
+            one_hop.heard.remove(heard)
+
     async def close(self) -> None:
         if self._reader is not None:
             await self._reader.close()
