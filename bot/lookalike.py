@@ -55,6 +55,7 @@ CROSS_PLATFORM_SCORE = 0.5  # the same name on another platform: the floor of an
 OTHER_PLATFORM_PENALTY = 0.05  # same-platform matches rank first
 NO_ACCOUNT_HERE_BONUS = 0.03  # the entity is official on the query's platform, and not as this
 _MAP_NAMES = ("exact", "deletions", "halves")
+_MOST_EDITS = typo_bound(1 << 30)  # the bound of the longest names: no typo is farther
 _CHUNK = 1 << 16  # accounts folded at a time in a build: their names are dropped after
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 
@@ -232,10 +233,10 @@ class LookalikeIndex:
         nearest = cdist(asked, targets, scorer=OSA.distance, dtype=np.int32).min(axis=0)
         shortest = min(map(len, asked))
         paired = self._accounts.paired_rows(rows)
-        for account, target, distance, folded in zip(
-            rows, targets, nearest.tolist(), paired, strict=True
-        ):
-            if distance > 1 and folded:
+        # Farther than any bound, and no unpaired key to measure: most candidates, skipped here.
+        for at in np.flatnonzero((nearest <= _MOST_EDITS) | paired).tolist():
+            account, target, distance = rows[at], targets[at], int(nearest[at])
+            if distance > 1 and paired[at]:
                 unpaired = self._target(account).unpaired
                 distance = min(distance, *(OSA.distance(k, unpaired) for k in keys))
             if 0 < distance <= typo_bound(min(len(target), shortest)):

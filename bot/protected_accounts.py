@@ -169,9 +169,9 @@ class ProtectedAccounts:
         """The loose keys of rows, in order."""
         return self._keys.many(rows)
 
-    def paired_rows(self, rows: Sequence[int]) -> list[bool]:
-        found: list[bool] = self._paired.values[np.asarray(rows, dtype=np.int64)].tolist()
-        return found
+    def paired_rows(self, rows: Sequence[int]) -> npt.NDArray[np.bool_]:
+        """Whether each row's key folded glyph pairs, in order."""
+        return self._paired.values[np.asarray(rows, dtype=np.int64)]  # type: ignore[return-value]
 
     def paired(self, row: int) -> bool:
         """Whether the key folded glyph pairs (its unpaired form is another string)."""
