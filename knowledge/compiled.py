@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiosqlite import Connection as DriverConnection
 from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
+
+if TYPE_CHECKING:  # loaded by SQLAlchemy's SQLite dialect, where it is used at all
+    from aiosqlite import Connection as DriverConnection
 
 Params = Mapping[str, Any]
 Statement = Select[Any] | CompoundSelect[Any]

@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from aiosqlite import Connection as DriverConnection
 from sqlalchemy import (
     Select,
     and_,
@@ -147,7 +146,7 @@ class SqlRegistry:
                 conn = await self.engine.connect()
                 self._reader = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 driver = (await conn.get_raw_connection()).driver_connection
-                assert isinstance(driver, DriverConnection)
+                assert driver is not None  # aiosqlite's Connection
                 self._one_hop = OneHop(driver, self.engine.dialect)
             yield self._reader
 
