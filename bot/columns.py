@@ -41,6 +41,16 @@ class Strings:
         start, end = self._offsets[row : row + 2].tolist()
         return self._blob[start:end].tobytes().decode("utf-8", "surrogatepass")
 
+    def many(self, rows: Sequence[int]) -> list[str]:
+        """The strings of rows, in order: their offsets read at once."""
+        folded = len(self._offsets) - 1
+        if any(row >= folded for row in rows):
+            return [self[row] for row in rows]
+        at = np.asarray(rows, dtype=np.int64)
+        blob = memoryview(self._blob)  # type: ignore[arg-type]
+        return [bytes(blob[start:end]).decode("utf-8", "surrogatepass") for start, end in
+                zip(self._offsets[at].tolist(), self._offsets[at + 1].tolist(), strict=True)]
+
     def append(self, text: str) -> int:
         """Add text; returns its row."""
         self._tail.append(text)

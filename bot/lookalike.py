@@ -20,6 +20,7 @@ from itertools import islice
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
 
 from bot.columns import Arrays
 from bot.lookalike_keys import (
@@ -54,6 +55,7 @@ CROSS_PLATFORM_SCORE = 0.5  # the same name on another platform: the floor of an
 OTHER_PLATFORM_PENALTY = 0.05  # same-platform matches rank first
 NO_ACCOUNT_HERE_BONUS = 0.03  # the entity is official on the query's platform, and not as this
 _MAP_NAMES = ("exact", "deletions", "halves")
+_MOST_EDITS = typo_bound(1 << 30)  # the bound of the longest names: no typo is farther
 _CHUNK = 1 << 16  # accounts folded at a time in a build: their names are dropped after
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 
@@ -223,13 +225,21 @@ class LookalikeIndex:
     def _verified(self, keys: set[str], accounts: set[int]) -> Iterator[_Match]:
         """Candidates within the typo bound of a key, by OSA distance; the stored key first, the
         target's key without glyph pairs only when that one is too far."""
-        for account in accounts:
-            target = self._accounts.key(account)
-            distance = min(OSA.distance(k, target) for k in keys)
-            if distance > 1 and self._accounts.paired(account):
+        if not accounts:
+            return
+        rows = list(accounts)
+        targets = self._accounts.keys(rows)
+        asked = list(keys)  # every distance at once: one call, not one per pair
+        nearest = cdist(asked, targets, scorer=OSA.distance, dtype=np.int32).min(axis=0)
+        shortest = min(map(len, asked))
+        paired = self._accounts.paired_rows(rows)
+        # Farther than any bound, and no unpaired key to measure: most candidates, skipped here.
+        for at in np.flatnonzero((nearest <= _MOST_EDITS) | paired).tolist():
+            account, target, distance = rows[at], targets[at], int(nearest[at])
+            if distance > 1 and paired[at]:
                 unpaired = self._target(account).unpaired
                 distance = min(distance, *(OSA.distance(k, unpaired) for k in keys))
-            if 0 < distance <= typo_bound(min(len(target), *map(len, keys))):
+            if 0 < distance <= typo_bound(min(len(target), shortest)):
                 # One letter off a long name is strong; a short name is one letter from words.
                 strong = distance == 1 and len(target) >= MIN_STRONG_TYPO
                 strength = Strength.STRONG if strong else Strength.WEAK

@@ -165,6 +165,14 @@ class ProtectedAccounts:
         """The loose key the account was indexed under."""
         return self._keys[row]
 
+    def keys(self, rows: Sequence[int]) -> list[str]:
+        """The loose keys of rows, in order."""
+        return self._keys.many(rows)
+
+    def paired_rows(self, rows: Sequence[int]) -> npt.NDArray[np.bool_]:
+        """Whether each row's key folded glyph pairs, in order."""
+        return self._paired.values[np.asarray(rows, dtype=np.int64)]  # type: ignore[return-value]
+
     def paired(self, row: int) -> bool:
         """Whether the key folded glyph pairs (its unpaired form is another string)."""
         return bool(self._paired.values[row])

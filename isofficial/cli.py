@@ -160,11 +160,12 @@ def _shown(text: str) -> str:
 async def _check(args: argparse.Namespace, settings: Settings) -> int:
     core = await build_core(settings)
     status = 0
+    asker = _operator(None)  # once: the login is looked up in the password database
     for query, unreadable in _lines(args.queries, sys.stdin.buffer):
         try:
             if unreadable:
                 raise IsOfficialError(unreadable)
-            answers = await core.check(query, _operator(None))
+            answers = await core.check(query, asker)
         except Exception as error:  # one bad query costs its own answer, never the batch
             status = 1
             _print(_check_error(query, error, args.json))

@@ -29,12 +29,13 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.model import AccountRef, Evidence
 from bot.platforms import ANY
 from bot.ports import Known
 from knowledge import registry as sql  # it imports this module: names are read at call time
+from knowledge.compiled import Fetch
 from knowledge.feeds.store import evidence_of
 from knowledge.feeds.tables import feed_items, feeds, item_mentions
 from knowledge.tables import (
@@ -142,7 +143,7 @@ def _statement(count: int) -> CompoundSelect[Any]:
 
 
 async def read_known(
-    conn: AsyncConnection, refs: Sequence[AccountRef], limit: int
+    fetch: Fetch, refs: Sequence[AccountRef], limit: int
 ) -> dict[AccountRef, Known]:
     """Each ref's record and newest mentions: one statement per REFS_PER_READ refs."""
     known: dict[AccountRef, Known] = {}
@@ -150,7 +151,7 @@ async def read_known(
         params: dict[str, Any] = {"limit": limit}
         for at, ref in enumerate(chunk):
             params |= {f"p{at}": ref.platform, f"h{at}": ref.handle}
-        rows = (await conn.execute(_statement(len(chunk)), params)).all()
+        rows = await fetch(_statement(len(chunk)), params)
         known.update(_known(chunk, rows, limit))
     return known
 

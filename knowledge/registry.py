@@ -17,9 +17,11 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    Select,
     and_,
     bindparam,
     case,
@@ -54,6 +56,7 @@ from bot.model import (
 )
 from bot.ports import Known
 from knowledge import changelog, reads
+from knowledge.compiled import Fetch, OneHop, fetch_on
 from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
 from knowledge.feeds.store import recent_mentions
 from knowledge.notify import announce, follow_local
@@ -128,6 +131,7 @@ class SqlRegistry:
         # SQLite: the per-check lookups share one autocommit connection, which saves a pool
         # checkout, a BEGIN and a ROLLBACK (each a thread hop in aiosqlite) on every check.
         self._reader: AsyncConnection | None = None
+        self._one_hop: OneHop | None = None  # the reader's statements, each in one thread hop
         self._reader_lock = asyncio.Lock()
 
     @asynccontextmanager
@@ -141,12 +145,37 @@ class SqlRegistry:
             if self._reader is None:
                 conn = await self.engine.connect()
                 self._reader = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None  # aiosqlite's Connection
+                self._one_hop = OneHop(driver, self.engine.dialect)
             yield self._reader
+
+    @asynccontextmanager
+    async def fetching(self) -> AsyncIterator[Fetch]:
+        """reading's connection as a fetch: on SQLite each statement in one thread hop."""
+        async with self.reading() as conn:
+            yield self._one_hop if self._one_hop is not None else fetch_on(conn)
+
+    @asynccontextmanager
+    async def one_hop_statements(self) -> AsyncIterator[list[str]]:
+        """The SQL of each one-hop read run inside the block (SQLAlchemy's events see every
+        other statement): for tests and benchmarks that count round trips."""
+        heard: list[str] = []
+        async with self.reading():
+            one_hop = self._one_hop
+        if one_hop is None:
+            yield heard
+            return
+        one_hop.heard.append(heard)
+        try:
+            yield heard
+        finally:
+            one_hop.heard.remove(heard)
 
     async def close(self) -> None:
         if self._reader is not None:
             await self._reader.close()
-            self._reader = None
+            self._reader = self._one_hop = None
         await self.engine.dispose()
 
     async def count(self) -> int:
@@ -202,8 +231,8 @@ class SqlRegistry:
         return reads.entity_names(self.engine, batch)
 
     async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
-        async with self.reading() as conn:
-            return await reads.read_known(conn, refs, mentions)
+        async with self.fetching() as fetch:
+            return await reads.read_known(fetch, refs, mentions)
 
     def follow(self, reload: Reload) -> None:
         follow_local(self.engine, reload)
@@ -323,9 +352,10 @@ class SqlRegistry:
         self, prefix: str, limit: int = 25, platform: str | None = None, names: bool = True
     ) -> list[tuple[AccountRef, str | None]]:
         key = limits.printable(prefix).strip().lower()[: limits.MAX_HANDLE]
-        async with self.engine.connect() as conn:
-            found = await _search_handles(conn, key, limit, platform)
-            if key and names and platform is None and len(found) < limit:
+        async with self.fetching() as fetch:
+            found = await _search_handles(fetch, self.engine.dialect.name, key, limit, platform)
+        if key and names and platform is None and len(found) < limit:
+            async with self.engine.connect() as conn:  # a scan: not on the shared reader
                 found += await _search_entities(conn, key, limit)
         return list(dict.fromkeys(found))[:limit]
 
@@ -522,27 +552,31 @@ async def _find_one(conn: AsyncConnection, ref: AccountRef) -> AccountRecord | N
     return (await _find(conn, [ref])).get(ref)
 
 
-def _lower_key(conn: AsyncConnection) -> Any:
-    """lower(handle_key) as ix_accounts_handle_lower holds it: in byte order on both databases."""
-    lowered = func.lower(accounts.c.handle_key)
-    return lowered.collate("C") if conn.dialect.name == "postgresql" else lowered
-
-
-async def _search_handles(
-    conn: AsyncConnection, key: str, limit: int, platform: str | None
-) -> list[tuple[AccountRef, str | None]]:
-    """Accounts whose handle key starts with key (lower case): one index range, in key order."""
-    lowered = _lower_key(conn)
+@lru_cache(maxsize=4)
+def _handles_from(dialect: str, on_platform: bool) -> Select[Any]:
+    """Accounts whose lower(handle_key) is in [low, high), in key order (limit, platform: bind
+    parameters): the range of ix_accounts_handle_lower, which holds it in byte order on both
+    databases."""
+    lowered: Any = func.lower(accounts.c.handle_key)
+    lowered = lowered.collate("C") if dialect == "postgresql" else lowered
     query = (
         select(accounts.c.platform, accounts.c.handle_key, entities.c.name)
         .select_from(accounts.outerjoin(entities))
-        .where(lowered >= key, lowered < key + LAST_CHAR)
+        .where(lowered >= bindparam("low"), lowered < bindparam("high"))
         .order_by(lowered, accounts.c.platform)
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
+    return query.where(accounts.c.platform == bindparam("platform")) if on_platform else query
+
+
+async def _search_handles(
+    fetch: Fetch, dialect: str, key: str, limit: int, platform: str | None
+) -> list[tuple[AccountRef, str | None]]:
+    """Accounts whose handle key starts with key (lower case): one index range, in key order."""
+    params: dict[str, Any] = {"low": key, "high": key + LAST_CHAR, "limit": limit}
     if platform is not None:
-        query = query.where(accounts.c.platform == platform)
-    rows = await conn.execute(query)
+        params["platform"] = platform
+    rows = await fetch(_handles_from(dialect, platform is not None), params)
     return [(AccountRef(r.platform, r.handle_key), r.name) for r in rows]
 
 

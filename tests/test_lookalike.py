@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.columns import Strings
 from bot.domains import split_domain
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef, Reason
@@ -172,3 +173,13 @@ def test_entity_here_follows_the_entitys_accounts_on_the_asked_platform() -> Non
     assert here()  # nasahq is still NASA's Instagram account
     index.remove(AccountRef("instagram", "nasahq"))
     assert not here()
+
+
+def test_strings_many_reads_folded_rows_and_the_tail_alike() -> None:
+    strings = Strings.of(["nasa", "", "ñandú", "bbc\udcff"])  # a lone surrogate survives too
+    for text in ("esa", "日本"):
+        strings.append(text)
+    rows = [5, 0, 2, 3, 1, 4, 2]
+    assert strings.many(rows) == [strings[row] for row in rows]
+    assert strings.many([3, 2, 0]) == ["bbc\udcff", "ñandú", "nasa"]
+    assert strings.many([]) == []

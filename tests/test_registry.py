@@ -24,6 +24,8 @@ from bot.model import (
     Report,
     Status,
 )
+from knowledge import reads
+from knowledge.compiled import fetch_on
 from knowledge.database import writing
 from knowledge.memory import MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
@@ -104,13 +106,32 @@ async def test_reads_see_what_another_process_committed(database_url: str) -> No
     reader, writer = await open_registry(database_url), await open_registry(database_url)
     try:
         assert await reader.find([NASA]) == {}
+        assert (await reader.read([NASA]))[NASA].record is None
         record, _ = await writer.apply(official(), by="telegram:42")
         assert await reader.find([NASA]) == {NASA: record}
+        assert (await reader.read([NASA]))[NASA].record == record  # one hop on SQLite
         await writer.undo(NASA, by="telegram:42")
         assert await reader.find([NASA]) == {}
+        assert (await reader.read([NASA]))[NASA].record is None
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_a_read_in_one_hop_is_what_sqlalchemy_reads(registry: SqlRegistry) -> None:
+    """SQLite's one-hop read (SQL compiled once, run on the driver) types every value as
+    SQLAlchemy's execute does: the same records, evidence dates, aware review times."""
+    youtube = AccountRef("youtube", "nasa")
+    record, _ = await registry.apply(official(proof=ARTICLE), by="telegram:42")
+    await registry.apply(official(youtube, proof=STATEMENT), by="seed")
+    refs = [NASA, youtube, AccountRef("x", "nobody")]
+    async with registry.one_hop_statements() as heard:
+        read = await registry.read(refs)
+    async with registry.reading() as conn:
+        assert read == await reads.read_known(fetch_on(conn), refs, 5)
+    assert read[NASA].record == record and read[NASA].record.evidence == (ARTICLE,)
+    assert record.reviewed is not None and record.reviewed.tzinfo is not None
+    assert len(heard) == (1 if registry.engine.dialect.name == "sqlite" else 0)
 
 
 async def test_find_many_refs_across_platforms(registry: SqlRegistry) -> None:
