@@ -27,7 +27,7 @@ import xxhash
 
 from bot.columns import Arrays
 from bot.lookalike import LookalikeIndex
-from bot.model import AccountRef
+from bot.model import AccountRecord, AccountRef
 from bot.ports import IndexStore, KeptArrays, Registry, VerificationStore
 from bot.presence import Presence
 from bot.registered import Keys
@@ -40,6 +40,8 @@ OVERLAP = 100
 # More accounts changed than this share of the index: a full build is cheaper than reloading
 # them one by one (benchmarks/bench_index.py measures both).
 REBUILD_SHARE = 0.25
+BULK = 2_000  # more changed accounts than this are indexed as a batch, merged in at once
+READ_BATCH = 5_000  # refs read from the registry at a time
 SAVE_AFTER = 2_000  # a catch-up this large (a few tenths of a second) is kept for the next start
 # The code whose output the kept arrays are: any change to it makes older files untrusted.
 _INDEX_CODE = ("lookalike.py", "lookalike_keys.py", "skeleton.py", "protected_accounts.py",
@@ -157,11 +159,31 @@ async def reindex(
     refs: list[AccountRef],
     presence: Presence | None = None,
 ) -> None:
-    """Each of refs indexed (and known registered or not) as the registry has it now."""
-    for start in range(0, len(refs), 5_000):
-        chunk = refs[start : start + 5_000]
+    """Each of refs indexed (and known registered or not) as the registry has it now: one by
+    one when few, else as a batch merged in (LookalikeIndex.update_all)."""
+    if len(refs) < BULK:
+        for start in range(0, len(refs), READ_BATCH):
+            chunk = refs[start : start + READ_BATCH]
+            records = await registry.find(chunk)
+            for ref in chunk:
+                index.update(ref, records.get(ref))
+                if presence is not None:
+                    presence.registered_as(ref, records.get(ref))
+        return
+    found: list[tuple[AccountRef, AccountRecord | None]] = []
+    distinct = list(dict.fromkeys(refs))
+    for start in range(0, len(distinct), READ_BATCH):
+        chunk = distinct[start : start + READ_BATCH]
         records = await registry.find(chunk)
-        for ref in chunk:
-            index.update(ref, records.get(ref))
-            if presence is not None:
-                presence.registered_as(ref, records.get(ref))
+        found += [(ref, _slim(records.get(ref))) for ref in chunk]
+    index.update_all(found)
+    if presence is not None:
+        presence.registered_all(found)
+
+
+def _slim(record: AccountRecord | None) -> AccountRecord | None:
+    """What the index and the presence sets read of a record (a bulk catch-up holds many)."""
+    if record is None:
+        return None
+    return AccountRecord(record.ref, record.status, record.entity, record.handle_as_written,
+                         aliases=record.aliases)

@@ -83,21 +83,23 @@ class LookalikeIndex:
     def built(cls, accounts: Iterable[tuple[AccountRef, str, str | None]]) -> LookalikeIndex:
         """An index of distinct accounts (ref, entity, handle as written or None), its hash
         arrays each sorted once."""
-        rows: list[tuple[AccountRef, str, str]] = []
-        paired: list[bool] = []
-        parts: tuple[list[Pairs], list[Pairs], list[Pairs]] = ([], [], [])
-        found = iter(accounts)
-        while chunk := list(islice(found, _CHUNK)):
-            names = names_of([(ref, written or ref.handle) for ref, _, written in chunk])
-            for into, pairs in zip(parts, _pairs_of(names, len(rows)), strict=True):
-                into.append(pairs)
-            rows.extend((ref, entity, name.key)
-                        for (ref, entity, _), name in zip(chunk, names, strict=True))
-            paired.extend(_has_unpaired(ref, written, name)
-                          for (ref, _, written), name in zip(chunk, names, strict=True))
-        exact, deletions, halves = (HashMultimap.built(*_joined(p)) for p in parts)
-        accounts_built = ProtectedAccounts.built(rows, np.array(paired, dtype=np.bool_))
-        return cls(accounts_built, (exact, deletions, halves))
+        batch = _Batch.folded(accounts, 0)
+        exact, deletions, halves = (HashMultimap.built(*pairs) for pairs in batch.pairs)
+        return cls(ProtectedAccounts.built(batch.rows, batch.paired), (exact, deletions, halves))
+
+    def update_all(self, records: Sequence[tuple[AccountRef, AccountRecord | None]]) -> None:
+        """update() of distinct refs at once: the protected ones folded as a batch (as built()
+        folds them) and merged into the sorted arrays, the others removed; each array merged
+        once, so the cost is the change's plus a linear merge."""
+        protected = [(ref, record.entity, record.handle_as_written) for ref, record in records
+                     if record is not None and record.status in PROTECTED and record.entity]
+        batch = _Batch.folded(protected, self._accounts.rows())
+        first = self._accounts.replace([ref for ref, _ in records], batch.rows, batch.paired)
+        assert first == batch.first, (first, batch.first)
+        alive = self._accounts.alive
+        for multimap, pairs in zip((self._exact, self._deletions, self._halves), batch.pairs,
+                                   strict=True):
+            multimap.add_pairs(*pairs, alive)
 
     def arrays(self) -> Arrays:
         """Every array of the index, by name (the tails merged in): from_arrays takes them."""
@@ -242,6 +244,36 @@ class LookalikeIndex:
             if target in pieces:
                 score = 0.6 + 0.3 * min(len(target) / len(name.key), 1)
                 yield _Match(account, Reason.AFFIX, score, _affix_strength(name, target))
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """Accounts folded for the index, numbered from first: their rows (ref, entity, loose key),
+    whether each key folded glyph pairs, and the (hash, account) pairs of each map."""
+
+    first: int
+    rows: list[tuple[AccountRef, str, str]]
+    paired: npt.NDArray[np.bool_]
+    pairs: tuple[Pairs, Pairs, Pairs]
+
+    @classmethod
+    def folded(cls, accounts: Iterable[tuple[AccountRef, str, str | None]], first: int
+               ) -> _Batch:
+        """Distinct accounts (ref, entity, handle as written or None), _CHUNK at a time."""
+        rows: list[tuple[AccountRef, str, str]] = []
+        paired: list[bool] = []
+        parts: tuple[list[Pairs], list[Pairs], list[Pairs]] = ([], [], [])
+        found = iter(accounts)
+        while chunk := list(islice(found, _CHUNK)):
+            names = names_of([(ref, written or ref.handle) for ref, _, written in chunk])
+            for into, pairs in zip(parts, _pairs_of(names, first + len(rows)), strict=True):
+                into.append(pairs)
+            rows.extend((ref, entity, name.key)
+                        for (ref, entity, _), name in zip(chunk, names, strict=True))
+            paired.extend(_has_unpaired(ref, written, name)
+                          for (ref, _, written), name in zip(chunk, names, strict=True))
+        joined = (_joined(parts[0]), _joined(parts[1]), _joined(parts[2]))
+        return cls(first, rows, np.array(paired, dtype=np.bool_), joined)
 
 
 def _pairs_of(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
