@@ -11,7 +11,10 @@ Loads run in fresh processes (as `isofficial check` would), medians of --runs.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -40,6 +43,9 @@ from bot.ports import KeptArrays
 from knowledge.index_file import IndexFile
 
 URL = "bench://index"
+HERE = Path(__file__).resolve().parents[1]
+PARTS = 5
+MORE = 100_000  # rows of the import into the full registry
 CATCH_UP = 5_000  # accounts re-added to time a catch-up
 
 
@@ -139,6 +145,94 @@ def bench(n: int, args: argparse.Namespace, folder: Path) -> None:
           f"{catch_up * build / n:.0%} of the index changed.")
 
 
+# One keep in a fresh process, by whichever source tree PYTHONPATH puts first.
+KEEP = """
+import asyncio, json, logging, resource, sys, time
+from isofficial.bootstrap import keep_index
+from isofficial.settings import Settings
+from knowledge.registry import open_registry
+
+async def main(url, index):
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    registry = await open_registry(url)
+    started = time.perf_counter()
+    await keep_index(registry, Settings(database_url=url, index_file=index))
+    seconds = time.perf_counter() - started
+    await registry.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"keep": seconds, "rss": rss}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def import_files(source: Path, folder: Path) -> list[tuple[str, Path]]:
+    """The source's rows as PARTS files, then MORE new rows (handles reversed, unseen ones)."""
+    with source.open(newline="", encoding="utf-8") as file:
+        header, *rows = list(csv.reader(file))
+    at = header.index("handle")
+    size = -(-len(rows) // PARTS)
+    seen = {row[at] for row in rows}
+    more = []
+    for row in rows:
+        handle = row[at][::-1]
+        if handle not in seen and len(more) < MORE:
+            seen.add(handle)
+            more.append([*row[:at], handle, *row[at + 1 :]])
+    files = [(f"{i + 1}/{PARTS} of {len(rows):,}", rows[i * size : (i + 1) * size])
+             for i in range(PARTS)]
+    files.append((f"{len(more):,} more", more))
+    found = []
+    for number, (label, part) in enumerate(files):
+        path = folder / f"part-{number}.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows([header, *part])
+        found.append((label, path))
+    return found
+
+
+def keep_once(tree: Path, url: str, index: Path) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", KEEP, url, str(index)], env=env, cwd=tree,
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"the keep by {tree} failed:\n{done.stderr[-2000:]}")
+    result = dict(json.loads(done.stdout.splitlines()[-1]))
+    result["how"] = "rebuilt" if "rebuilding" in done.stderr or "no kept" in done.stderr else (
+        "caught up")
+    return result
+
+
+def imports(args: argparse.Namespace, folder: Path) -> None:
+    trees = [("this tree", HERE), *((name, Path(path)) for name, _, path in
+                                   (t.partition("=") for t in args.tree))]
+    url = f"sqlite+aiosqlite:///{folder / 'registry.sqlite3'}"
+    env = {**os.environ, "ISOFFICIAL_DATABASE_URL": url, "ISOFFICIAL_INDEX_FILE": "off"}
+    print(f"\nkeep after each import into one SQLite registry ({args.imports}); medians of "
+          f"{args.runs} keeps in fresh processes\n")
+    print("| import | " + " | ".join(f"{name}: keep (RSS)" for name, _ in trees)
+          + " | speed-up |")
+    print("| --- |" + " --- |" * (len(trees) + 1))
+    for label, path in import_files(args.imports, folder):
+        subprocess.run([sys.executable, "-m", "isofficial.cli", "import", str(path)], env=env,
+                       cwd=HERE, check=True, capture_output=True)
+        cells, seconds = [], []
+        for number, (_, tree) in enumerate(trees):
+            kept, scratch = folder / f"index-{number}.bin", folder / f"scratch-{number}.bin"
+            runs = []
+            for _ in range(args.runs):
+                if kept.exists():
+                    shutil.copy(kept, scratch)
+                runs.append(keep_once(tree, url, scratch))
+            scratch.replace(kept)
+            keep = statistics.median(float(str(run["keep"])) for run in runs)
+            rss = statistics.median(float(str(run["rss"])) for run in runs)
+            seconds.append(keep)
+            cells.append(f"{keep:.1f} s, {runs[-1]['how']} ({rss:,.0f} MB)")
+        baseline = seconds[1] if len(seconds) > 1 else seconds[0]
+        print(f"| {label} | {' | '.join(cells)} | {baseline / seconds[0]:.1f}x |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -147,10 +241,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=39)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--imports", type=Path, help="a CSV: the keep after imports of it")
+    parser.add_argument("--scratch", type=Path, help="with --imports: the folder for the work")
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
+                        help="with --imports: another tree's keep too (a previous version)")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.imports:
+        with tempfile.TemporaryDirectory(prefix="bench-index-", dir=args.scratch) as folder:
+            imports(args, Path(folder))
         return
     with tempfile.TemporaryDirectory(prefix="bench-index-") as folder:
         for n in args.n:
