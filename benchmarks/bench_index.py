@@ -210,25 +210,29 @@ def imports(args: argparse.Namespace, folder: Path) -> None:
     env = {**os.environ, "ISOFFICIAL_DATABASE_URL": url, "ISOFFICIAL_INDEX_FILE": "off"}
     print(f"\nkeep after each import into one SQLite registry ({args.imports}); medians of "
           f"{args.runs} keeps in fresh processes\n")
-    print("| import | " + " | ".join(f"{name}: keep (RSS)" for name, _ in trees)
+    print("| import | " + " | ".join(f"{name}: keep (runs), how, RSS" for name, _ in trees)
           + " | speed-up |")
     print("| --- |" + " --- |" * (len(trees) + 1))
     for label, path in import_files(args.imports, folder):
         subprocess.run([sys.executable, "-m", "isofficial.cli", "import", str(path)], env=env,
                        cwd=HERE, check=True, capture_output=True)
-        cells, seconds = [], []
-        for number, (_, tree) in enumerate(trees):
-            kept, scratch = folder / f"index-{number}.bin", folder / f"scratch-{number}.bin"
-            runs = []
-            for _ in range(args.runs):
+        measured: dict[int, list[dict[str, object]]] = {i: [] for i in range(len(trees))}
+        for run in range(args.runs):  # interleaved, the order turned each run: the same load
+            for number in list(range(len(trees)))[:: -1 if run % 2 else 1]:
+                kept = folder / f"index-{number}.bin"
+                scratch = folder / f"scratch-{number}.bin"
+                scratch.unlink(missing_ok=True)
                 if kept.exists():
                     shutil.copy(kept, scratch)
-                runs.append(keep_once(tree, url, scratch))
-            scratch.replace(kept)
+                measured[number].append(keep_once(trees[number][1], url, scratch))
+        cells, seconds = [], []
+        for number, runs in measured.items():
+            (folder / f"scratch-{number}.bin").replace(folder / f"index-{number}.bin")
             keep = statistics.median(float(str(run["keep"])) for run in runs)
             rss = statistics.median(float(str(run["rss"])) for run in runs)
             seconds.append(keep)
-            cells.append(f"{keep:.1f} s, {runs[-1]['how']} ({rss:,.0f} MB)")
+            each = ", ".join(f"{float(str(run['keep'])):.1f}" for run in runs)
+            cells.append(f"{keep:.1f} s ({each}), {runs[-1]['how']}, {rss:,.0f} MB")
         baseline = seconds[1] if len(seconds) > 1 else seconds[0]
         print(f"| {label} | {' | '.join(cells)} | {baseline / seconds[0]:.1f}x |", flush=True)
 

@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 OVERLAP = 100
 # More accounts changed than this share of the index: a full build is cheaper than reading
 # them and merging them in as a batch (benchmarks/bench_index.py --imports measures both).
-REBUILD_SHARE = 1.0
+REBUILD_SHARE = 0.5
 BULK = 2_000  # more changed accounts than this are indexed as a batch, merged in at once
 READ_BATCH = 5_000  # refs read from the registry at a time
 SAVE_AFTER = 2_000  # a catch-up this large (a few tenths of a second) is kept for the next start
