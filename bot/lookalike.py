@@ -144,10 +144,11 @@ class LookalikeIndex:
 
     def update(self, ref: AccountRef, record: AccountRecord | None) -> None:
         """Index ref as the registry has it: protected with an entity, or not at all."""
-        for _, entity, written in protected_rows([(ref, record)]):
-            self.add(ref, entity, written)
-            return
-        self.remove(ref)
+        row = next(protected_rows([(ref, record)]), None)
+        if row is None:
+            self.remove(ref)
+        else:
+            self.add(*row)
 
     def remove(self, ref: AccountRef) -> None:
         """Stop protecting ref (its hashes go at the next merge; lookups skip it meanwhile)."""
