@@ -1,6 +1,6 @@
 """The kept lookalike index at registry scale: start from the kept file against a fresh build,
 the file's save time and size, RSS after start, find() latency and one-edit typo recall, side by
-side with a brute-force rapidfuzz scan; and the catch-up rate that sets bot.kept.REBUILD_SHARE.
+side with a brute-force rapidfuzz scan; and the catch-up rates, one by one and as a batch.
 
     nice .venv/bin/python benchmarks/bench_index.py                 # 100k and 1M handles
     nice .venv/bin/python benchmarks/bench_index.py --n 50000       # quick
@@ -11,7 +11,10 @@ Loads run in fresh processes (as `isofficial check` would), medians of --runs.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,11 +38,14 @@ from benchmarks.bench_lookalike import (
 )
 from bot.kept import from_kept, kept_arrays
 from bot.lookalike import LookalikeIndex
-from bot.model import AccountRef
+from bot.model import AccountRecord, AccountRef, Status
 from bot.ports import KeptArrays
 from knowledge.index_file import IndexFile
 
 URL = "bench://index"
+HERE = Path(__file__).resolve().parents[1]
+PARTS = 5
+MORE = 100_000  # rows of the import into the full registry
 CATCH_UP = 5_000  # accounts re-added to time a catch-up
 
 
@@ -106,6 +112,11 @@ def bench(n: int, args: argparse.Namespace, folder: Path) -> None:
         index.add(AccountRef(PLATFORM, handle), handle + " (renamed)")
     index.find(AccountRef(PLATFORM, "warmup"))
     catch_up = CATCH_UP / (time.perf_counter() - started)
+    batch = [(ref, AccountRecord(ref, Status.OFFICIAL, f"{ref.handle} (bulk)", ref.handle))
+             for ref in (AccountRef(PLATFORM, h) for h in handles[: n // 10])]
+    started = time.perf_counter()
+    index.update_all(batch)  # as a start after an import does: a tenth of the index changed
+    bulk = len(batch) / (time.perf_counter() - started)
 
     brute: list[float] = []
     brute_found = 0
@@ -133,10 +144,102 @@ def bench(n: int, args: argparse.Namespace, folder: Path) -> None:
           f"| {brute_found / max(len(brute), 1):.3f} |")
     print(f"| speed-up over the scan (p50) | {brute_p50 / median('p50'):.0f}x "
           f"| {brute_p50 / fresh['p50']:.0f}x | 1x |")
-    print(f"\ncatch-up: {catch_up:,.0f} accounts/s indexed again (registry reads aside) against "
-          f"{n / build:,.0f} accounts/s in a full build: reloading k changed accounts costs "
-          f"about k/{catch_up:,.0f} s, a rebuild {build:.1f} s, so a rebuild pays past "
-          f"{catch_up * build / n:.0%} of the index changed.")
+    print(f"\ncatch-up (registry reads aside; --imports measures them): {catch_up:,.0f} "
+          f"accounts/s one by one (a live core's reloads), {bulk:,.0f} accounts/s as a batch "
+          f"(a tenth of the index, LookalikeIndex.update_all), against {n / build:,.0f} "
+          f"accounts/s in a full build.")
+
+
+# One keep in a fresh process, by whichever source tree PYTHONPATH puts first.
+KEEP = """
+import asyncio, json, logging, resource, sys, time
+from isofficial.bootstrap import keep_index
+from isofficial.settings import Settings
+from knowledge.registry import open_registry
+
+async def main(url, index):
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    registry = await open_registry(url)
+    started = time.perf_counter()
+    await keep_index(registry, Settings(database_url=url, index_file=index))
+    seconds = time.perf_counter() - started
+    await registry.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"keep": seconds, "rss": rss}))
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def import_files(source: Path, folder: Path) -> list[tuple[str, Path]]:
+    """The source's rows as PARTS files, then MORE new rows (handles reversed, unseen ones)."""
+    with source.open(newline="", encoding="utf-8") as file:
+        header, *rows = list(csv.reader(file))
+    at = header.index("handle")
+    size = -(-len(rows) // PARTS)
+    seen = {row[at] for row in rows}
+    more = []
+    for row in rows:
+        handle = row[at][::-1]
+        if handle not in seen and len(more) < MORE:
+            seen.add(handle)
+            more.append([*row[:at], handle, *row[at + 1 :]])
+    files = [(f"{i + 1}/{PARTS} of {len(rows):,}", rows[i * size : (i + 1) * size])
+             for i in range(PARTS)]
+    files.append((f"{len(more):,} more", more))
+    found = []
+    for number, (label, part) in enumerate(files):
+        path = folder / f"part-{number}.csv"
+        with path.open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows([header, *part])
+        found.append((label, path))
+    return found
+
+
+def keep_once(tree: Path, url: str, index: Path) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", KEEP, url, str(index)], env=env, cwd=tree,
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"the keep by {tree} failed:\n{done.stderr[-2000:]}")
+    result = dict(json.loads(done.stdout.splitlines()[-1]))
+    result["how"] = "rebuilt" if "rebuilding" in done.stderr or "no kept" in done.stderr else (
+        "caught up")
+    return result
+
+
+def imports(args: argparse.Namespace, folder: Path) -> None:
+    trees = [("this tree", HERE), *((name, Path(path)) for name, _, path in
+                                   (t.partition("=") for t in args.tree))]
+    url = f"sqlite+aiosqlite:///{folder / 'registry.sqlite3'}"
+    env = {**os.environ, "ISOFFICIAL_DATABASE_URL": url, "ISOFFICIAL_INDEX_FILE": "off"}
+    print(f"\nkeep after each import into one SQLite registry ({args.imports}); medians of "
+          f"{args.runs} keeps in fresh processes\n")
+    print("| import | " + " | ".join(f"{name}: keep (runs), how, RSS" for name, _ in trees)
+          + " | speed-up |")
+    print("| --- |" + " --- |" * (len(trees) + 1))
+    for label, path in import_files(args.imports, folder):
+        subprocess.run([sys.executable, "-m", "isofficial.cli", "import", str(path)], env=env,
+                       cwd=HERE, check=True, capture_output=True)
+        measured: dict[int, list[dict[str, object]]] = {i: [] for i in range(len(trees))}
+        for run in range(args.runs):  # interleaved, the order turned each run: the same load
+            for number in list(range(len(trees)))[:: -1 if run % 2 else 1]:
+                kept = folder / f"index-{number}.bin"
+                scratch = folder / f"scratch-{number}.bin"
+                scratch.unlink(missing_ok=True)
+                if kept.exists():
+                    shutil.copy(kept, scratch)
+                measured[number].append(keep_once(trees[number][1], url, scratch))
+        cells, seconds = [], []
+        for number, runs in measured.items():
+            (folder / f"scratch-{number}.bin").replace(folder / f"index-{number}.bin")
+            keep = statistics.median(float(str(run["keep"])) for run in runs)
+            rss = statistics.median(float(str(run["rss"])) for run in runs)
+            seconds.append(keep)
+            each = ", ".join(f"{float(str(run['keep'])):.1f}" for run in runs)
+            cells.append(f"{keep:.1f} s ({each}), {runs[-1]['how']}, {rss:,.0f} MB")
+        baseline = seconds[1] if len(seconds) > 1 else seconds[0]
+        print(f"| {label} | {' | '.join(cells)} | {baseline / seconds[0]:.1f}x |", flush=True)
 
 
 def main() -> None:
@@ -147,10 +250,18 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=39)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--imports", type=Path, help="a CSV: the keep after imports of it")
+    parser.add_argument("--scratch", type=Path, help="with --imports: the folder for the work")
+    parser.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
+                        help="with --imports: another tree's keep too (a previous version)")
     parser.add_argument("--child", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.imports:
+        with tempfile.TemporaryDirectory(prefix="bench-index-", dir=args.scratch) as folder:
+            imports(args, Path(folder))
         return
     with tempfile.TemporaryDirectory(prefix="bench-index-") as folder:
         for n in args.n:

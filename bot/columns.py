@@ -58,6 +58,12 @@ class Strings:
             self._fold()
         return len(self) - 1
 
+    def extend(self, texts: Sequence[str]) -> int:
+        """Add texts at once (one copy of the blob); returns the first one's row."""
+        self._tail.extend(texts)
+        self._fold()
+        return len(self) - len(texts)
+
     def arrays(self) -> Arrays:
         self._fold()
         return {"blob": self._blob, "offsets": self._offsets}
@@ -101,6 +107,17 @@ class Column:
         self._values[self._size] = value
         self._size += 1
         return self._size - 1
+
+    def extend(self, values: npt.NDArray[np.generic]) -> int:
+        """Append values at once (capacity doubled as needed); returns the first one's row."""
+        first, size = self._size, self._size + len(values)
+        if size > len(self._values):
+            grown = np.zeros(max(size, 2 * len(self._values)), dtype=self._values.dtype)
+            grown[:first] = self._values[:first]
+            self._values = grown
+        self._values[first:size] = values
+        self._size = size
+        return first
 
     def array(self) -> npt.NDArray[np.generic]:
         return self._values[: self._size]

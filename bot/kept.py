@@ -26,8 +26,9 @@ import numpy.typing as npt
 import xxhash
 
 from bot.columns import Arrays
-from bot.lookalike import LookalikeIndex
-from bot.model import AccountRef
+from bot.folding import Folding
+from bot.lookalike import LookalikeIndex, protected_rows
+from bot.model import AccountRecord, AccountRef
 from bot.ports import IndexStore, KeptArrays, Registry, VerificationStore
 from bot.presence import Presence
 from bot.registered import Keys
@@ -37,14 +38,16 @@ log = logging.getLogger(__name__)
 # Changes are re-read from a little before the kept change id: on PostgreSQL a change with a
 # lower id can commit after one with a higher id (reloading an account twice is harmless).
 OVERLAP = 100
-# More accounts changed than this share of the index: a full build is cheaper than reloading
-# them one by one (benchmarks/bench_index.py measures both).
-REBUILD_SHARE = 0.25
+# More accounts changed than this share of the index: a full build is cheaper than reading
+# them and merging them in as a batch (benchmarks/bench_index.py --imports measures both).
+REBUILD_SHARE = 0.5
+BULK = 2_000  # more changed accounts than this are indexed as a batch, merged in at once
+READ_BATCH = 5_000  # refs read from the registry at a time
 SAVE_AFTER = 2_000  # a catch-up this large (a few tenths of a second) is kept for the next start
 # The code whose output the kept arrays are: any change to it makes older files untrusted.
-_INDEX_CODE = ("lookalike.py", "lookalike_keys.py", "skeleton.py", "protected_accounts.py",
-               "multimap.py", "columns.py", "domains.py", "platforms.py", "stable_hash.py",
-               "presence.py", "registered.py", "search_keys.py")
+_INDEX_CODE = ("lookalike.py", "folding.py", "lookalike_keys.py", "skeleton.py",
+               "protected_accounts.py", "multimap.py", "columns.py", "domains.py", "platforms.py",
+               "stable_hash.py", "presence.py", "registered.py", "search_keys.py")
 
 
 @dataclass
@@ -108,8 +111,10 @@ async def build_index(
 ) -> Started:
     began = time.perf_counter()
     change_id = await registry.newest_change()  # before reading: later changes are re-read
-    rows = [row async for batch in registry.protected() for row in batch if row[1]]
-    index = LookalikeIndex.built(rows)
+    folding = Folding()  # the rows folded as they are read, their names dropped after
+    async for batch in registry.protected():
+        folding.add(row for row in batch if row[1])
+    index = LookalikeIndex.of_batch(folding.batch())
     presence = await Presence.load(registry, verifications)
     log.info("lookalike index built: %d accounts in %.1f s", len(index),
              time.perf_counter() - began)
@@ -157,11 +162,34 @@ async def reindex(
     refs: list[AccountRef],
     presence: Presence | None = None,
 ) -> None:
-    """Each of refs indexed (and known registered or not) as the registry has it now."""
-    for start in range(0, len(refs), 5_000):
-        chunk = refs[start : start + 5_000]
+    """Each of refs indexed (and known registered or not) as the registry has it now: one by
+    one when few, else as a batch merged in (LookalikeIndex.update_all)."""
+    if len(refs) < BULK:
+        for start in range(0, len(refs), READ_BATCH):
+            chunk = refs[start : start + READ_BATCH]
+            records = await registry.find(chunk)
+            for ref in chunk:
+                index.update(ref, records.get(ref))
+                if presence is not None:
+                    presence.registered_as(ref, records.get(ref))
+        return
+    found: list[tuple[AccountRef, AccountRecord | None]] = []
+    distinct = list(dict.fromkeys(refs))
+    folding = Folding()
+    for start in range(0, len(distinct), READ_BATCH):
+        chunk = distinct[start : start + READ_BATCH]
         records = await registry.find(chunk)
-        for ref in chunk:
-            index.update(ref, records.get(ref))
-            if presence is not None:
-                presence.registered_as(ref, records.get(ref))
+        read = [(ref, _slim(records.get(ref))) for ref in chunk]
+        folding.add(protected_rows(read))
+        found += read
+    index.merge_batch(distinct, folding.batch())
+    if presence is not None:
+        presence.registered_all(found)
+
+
+def _slim(record: AccountRecord | None) -> AccountRecord | None:
+    """What the index and the presence sets read of a record (a bulk catch-up holds many)."""
+    if record is None:
+        return None
+    return AccountRecord(record.ref, record.status, record.entity, record.handle_as_written,
+                         aliases=record.aliases)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import islice
 
 import numpy as np
 import numpy.typing as npt
@@ -23,30 +22,28 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
 from bot.columns import Arrays
+from bot.folding import MIN_HALVES, Batch, Folding, has_unpaired, pairs_of
+from bot.folding import half_text as _half
 from bot.lookalike_keys import (
     AFFIX_WORDS,
     MIN_TYPO_LENGTH,
     Name,
     brand_pieces,
     deletions,
-    halves,
     halves_of_near_lengths,
     halves_with_one_substitution,
     leet,
     name_of,
-    names_of,
     stems,
-    stems_of,
     typo_bound,
 )
 from bot.model import PROTECTED, AccountRecord, AccountRef, Lookalike, Reason, Strength
 from bot.multimap import HashMultimap
 from bot.protected_accounts import ProtectedAccounts
-from bot.stable_hash import deletion_hashes, stable_hashes, typo_hashes
+from bot.stable_hash import stable_hashes, typo_hashes
 
 WEBSITE = "website"
 MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
-MIN_HALVES = 10  # keys this long are long enough for two substitutions
 MIN_STRONG_TYPO = 10  # shorter names: one letter off is a weak resemblance on its own
 
 HOMOGLYPH_SCORE = 0.95
@@ -56,8 +53,6 @@ OTHER_PLATFORM_PENALTY = 0.05  # same-platform matches rank first
 NO_ACCOUNT_HERE_BONUS = 0.03  # the entity is official on the query's platform, and not as this
 _MAP_NAMES = ("exact", "deletions", "halves")
 _MOST_EDITS = typo_bound(1 << 30)  # the bound of the longest names: no typo is farther
-_CHUNK = 1 << 16  # accounts folded at a time in a build: their names are dropped after
-Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +80,31 @@ class LookalikeIndex:
     def built(cls, accounts: Iterable[tuple[AccountRef, str, str | None]]) -> LookalikeIndex:
         """An index of distinct accounts (ref, entity, handle as written or None), its hash
         arrays each sorted once."""
-        rows: list[tuple[AccountRef, str, str]] = []
-        paired: list[bool] = []
-        parts: tuple[list[Pairs], list[Pairs], list[Pairs]] = ([], [], [])
-        found = iter(accounts)
-        while chunk := list(islice(found, _CHUNK)):
-            names = names_of([(ref, written or ref.handle) for ref, _, written in chunk])
-            for into, pairs in zip(parts, _pairs_of(names, len(rows)), strict=True):
-                into.append(pairs)
-            rows.extend((ref, entity, name.key)
-                        for (ref, entity, _), name in zip(chunk, names, strict=True))
-            paired.extend(_has_unpaired(ref, written, name)
-                          for (ref, _, written), name in zip(chunk, names, strict=True))
-        exact, deletions, halves = (HashMultimap.built(*_joined(p)) for p in parts)
-        accounts_built = ProtectedAccounts.built(rows, np.array(paired, dtype=np.bool_))
-        return cls(accounts_built, (exact, deletions, halves))
+        folding = Folding()
+        folding.add(accounts)
+        return cls.of_batch(folding.batch())
+
+    @classmethod
+    def of_batch(cls, batch: Batch) -> LookalikeIndex:
+        """The index of folded accounts (bot.folding), its hash arrays each sorted once."""
+        exact, deletions, halves = (HashMultimap.built(*pairs) for pairs in batch.pairs)
+        return cls(ProtectedAccounts.built(batch.rows, batch.paired), (exact, deletions, halves))
+
+    def update_all(self, records: Sequence[tuple[AccountRef, AccountRecord | None]]) -> None:
+        """update() of distinct refs at once: the protected ones folded as a batch (as built()
+        folds them) and merged into the sorted arrays, the others removed; each array merged
+        once: the change's cost plus a linear merge."""
+        folding = Folding()
+        folding.add(protected_rows(records))
+        self.merge_batch([ref for ref, _ in records], folding.batch())
+
+    def merge_batch(self, refs: Sequence[AccountRef], batch: Batch) -> None:
+        """refs no longer indexed as they were, and the accounts of batch indexed (merged in)."""
+        first = self._accounts.replace(refs, batch.rows, batch.paired)
+        alive = self._accounts.alive
+        for multimap, (hashes, ids) in zip((self._exact, self._deletions, self._halves),
+                                           batch.pairs, strict=True):
+            multimap.add_pairs(hashes, ids + np.int32(first), alive)
 
     def arrays(self) -> Arrays:
         """Every array of the index, by name (the tails merged in): from_arrays takes them."""
@@ -134,17 +139,18 @@ class LookalikeIndex:
         """Protect ref (an official or affiliated account); adding it again replaces it."""
         self.remove(ref)
         name = name_of(ref, written or ref.handle)
-        account = self._accounts.add(ref, entity, name.key, _has_unpaired(ref, written, name))
+        account = self._accounts.add(ref, entity, name.key, has_unpaired(ref, written, name))
         for multimap, (hashes, _) in zip((self._exact, self._deletions, self._halves),
-                                         _pairs_of([name], 0), strict=True):
+                                         pairs_of([name], 0), strict=True):
             multimap.add(hashes.tolist(), account)
 
     def update(self, ref: AccountRef, record: AccountRecord | None) -> None:
         """Index ref as the registry has it: protected with an entity, or not at all."""
-        if record is not None and record.status in PROTECTED and record.entity:
-            self.add(ref, record.entity, record.handle_as_written)
-        else:
+        row = next(protected_rows([(ref, record)]), None)
+        if row is None:
             self.remove(ref)
+        else:
+            self.add(*row)
 
     def remove(self, ref: AccountRef) -> None:
         """Stop protecting ref (its hashes go at the next merge; lookups skip it meanwhile)."""
@@ -254,43 +260,13 @@ class LookalikeIndex:
                 yield _Match(account, Reason.AFFIX, score, _affix_strength(name, target))
 
 
-def _pairs_of(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
-    """What accounts first, first + 1, ... are indexed under (HashMultimap.built sorts the
-    pairs): their exact keys, the deletions of their typo keys (hashed from the keys) and the
-    halves of long keys."""
-    exact = [sorted({n.key, leet(n.key), *found} - {""})
-             for n, found in zip(names, stems_of(names), strict=True)]
-    typo_keys = [[k for k in {n.key, n.unpaired} if len(k) >= MIN_TYPO_LENGTH] for n in names]
-    long_halves = [[_half(h) for h in halves(n.key)] if len(n.key) >= MIN_HALVES else []
-                   for n in names]
-    typos, owners = deletion_hashes([k for keys in typo_keys for k in keys])
-    return (_texts_pairs(exact, first), (typos, _owners(typo_keys, first)[owners]),
-            _texts_pairs(long_halves, first))
-
-
-def _has_unpaired(ref: AccountRef, written: str | None, name: Name) -> bool:
-    """Whether _verified measures against the target's key without glyph pairs too: the key
-    has an m, w or d, and the handle's unpaired key is another string."""
-    if not any(letter in name.key for letter in "mwd"):
-        return False
-    same = (written or ref.handle) == ref.handle
-    return (name if same else name_of(ref, ref.handle)).unpaired != name.key
-
-
-def _owners(lists: Sequence[Sequence[object]], first: int) -> npt.NDArray[np.int32]:
-    """The account of each item of the lists, end to end (list i is account first + i)."""
-    sizes = np.fromiter(map(len, lists), np.int64, len(lists))
-    return np.repeat(np.arange(first, first + len(lists), dtype=np.int32), sizes)
-
-
-def _texts_pairs(texts: Sequence[Sequence[str]], first: int) -> Pairs:
-    return stable_hashes([t for ts in texts for t in ts]), _owners(texts, first)
-
-
-def _joined(parts: Sequence[Pairs]) -> Pairs:
-    if not parts:
-        return np.empty(0, np.int64), np.empty(0, np.int32)
-    return np.concatenate([h for h, _ in parts]), np.concatenate([i for _, i in parts])
+def protected_rows(records: Iterable[tuple[AccountRef, AccountRecord | None]]
+                   ) -> Iterator[tuple[AccountRef, str, str]]:
+    """The accounts the index holds among records (ref, entity, handle as written): protected,
+    with an entity."""
+    for ref, record in records:
+        if record is not None and record.status in PROTECTED and record.entity:
+            yield ref, record.entity, record.handle_as_written
 
 
 def _same_key_wanted(name: Name) -> list[str]:
@@ -305,12 +281,6 @@ def _typo_hashes(keys: set[str]) -> npt.NDArray[np.int64]:
     return np.concatenate([
         typo_hashes(k, typo_bound(len(k) - 1) >= 2 and len(k) <= MAX_DOUBLE_DELETION)
         for k in keys] or [np.empty(0, np.int64)])
-
-
-def _half(half: tuple[int, int, str]) -> str:
-    """A half of a key as text: its key's length, its side and its letters."""
-    length, side, text = half
-    return f"{length}:{side}:{text}"
 
 
 def _hashes(texts: Iterable[str]) -> npt.NDArray[np.int64]:

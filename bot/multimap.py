@@ -155,12 +155,19 @@ class HashMultimap:
     def _tail_is_long(self) -> bool:
         return len(self._new_entries) > max(_PENDING_LIMIT, len(self._entries) >> 6)
 
-    def merge(self, alive: Alive = None) -> None:
-        """Sort the tail into the arrays (a sorted merge, no full re-sort); drop removed ids."""
+    def add_pairs(self, hashes: npt.NDArray[np.int64], ids: npt.NDArray[np.int32],
+                  alive: Alive = None) -> None:
+        """Many (hash, id) pairs at once (a bulk catch-up): sorted in with the tail, one merge."""
+        self.merge(alive, _packed(hashes, ids))
+
+    def merge(self, alive: Alive = None, more: npt.NDArray[np.int64] | None = None) -> None:
+        """Sort the tail (and more packed entries) into the arrays: a sorted merge, no full
+        re-sort; drop removed ids."""
         entries = self._entries
         if alive is not None and not alive[self._ids()].all():
             entries = entries[alive[self._ids()]]
-        new = np.sort(np.array(self._new_entries, dtype=np.int64))
+        new = np.array(self._new_entries, dtype=np.int64)
+        new = np.sort(new if more is None else np.concatenate([new, more]))
         self._new_entries, self._new_map = array("q"), {}
         if alive is not None:
             new = new[alive[new & _LOW]]

@@ -9,14 +9,16 @@ What registered and mentioned accounts read is cached, LRU, and dropped by the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from cachetools import LRUCache
 
 from bot.model import AccountRecord, AccountRef
 from bot.platforms import ANY, PLATFORMS
 from bot.ports import Known, Registry, VerificationStore
-from bot.registered import Keys, KeySet, ref_key
+from bot.registered import Keys, KeySet, keys_of, ref_key
 from bot.search_keys import SearchKeys
 
 CACHED_ACCOUNTS = 20_000  # what a check read, for this many accounts (a few KB each at most)
@@ -124,6 +126,23 @@ class Presence:
             self.registered.add(ref_key(ref))
             self.search.add(ref.handle, [n for n in (record.entity, *record.aliases) if n])
         self.forget(ref)
+
+    def registered_all(self, records: Sequence[tuple[AccountRef, AccountRecord | None]]
+                       ) -> None:
+        """registered_as() of distinct refs at once: each set merged once."""
+        keys = keys_of(map(str, (ref for ref, _ in records)))
+        registered = np.fromiter((record is not None for _, record in records), np.bool_,
+                                 len(records))
+        self.registered.update(keys[registered], keys[~registered])
+        names = [n for _, record in records if record is not None
+                 for n in (record.entity, *record.aliases) if n]
+        added = SearchKeys.of([ref.handle for ref, record in records if record is not None],
+                              names)
+        empty = np.empty(0, np.int64)
+        self.search.prefixes.update(added.prefixes.arrays()["keys"], empty)
+        self.search.grams.update(added.grams.arrays()["keys"], empty)
+        self.generation += 1
+        self.cache.clear()  # what forget() would drop, and a few more
 
     def verified_now(self, ref: AccountRef) -> None:
         self.verified.add(ref_key(ref))

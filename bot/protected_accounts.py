@@ -81,16 +81,36 @@ class ProtectedAccounts:
                                               np.arange(len(names), dtype=np.int32))),
         ):
             arrays.update({f"{prefix}.{k}": v for k, v in multimap.arrays().items()})
-        names_of_codes = table._platform_names
-        bits = np.array([_bit(names_of_codes[i]) for i in range(len(names_of_codes))] or [0],
-                        dtype=np.int64)
-        codes = entities.astype(np.int64) << 6 | bits[arrays["platform"]]
-        pairs, counts = np.unique(codes, return_counts=True)
-        masks = np.zeros(len(names), dtype=np.int64)
-        np.bitwise_or.at(masks, pairs >> 6, np.left_shift(1, pairs & 63))
+        masks, second = _platform_masks(entities, arrays["platform"], table._platform_names,
+                                        len(names))
         arrays["entity_platforms"] = masks
-        arrays["second.keys"], arrays["second.counts"] = pairs[counts > 1], counts[counts > 1] - 1
+        arrays["second.keys"], arrays["second.counts"] = second
         return cls(arrays)
+
+    def replace(self, refs: Sequence[AccountRef], rows: Sequence[tuple[AccountRef, str, str]],
+                paired: npt.NDArray[np.bool_]) -> int:
+        """refs no longer protected, then rows (as built() takes them) protected, at once;
+        returns the first new row (the rows follow in order)."""
+        gone = self._rows_of(refs)
+        self._alive.values[gone] = False
+        self._count -= len(gone)
+        first = self._alive.extend(np.ones(len(rows), dtype=np.bool_))
+        self._paired.extend(paired)
+        self._platform.extend(np.fromiter((self._platform_code(ref.platform) for ref, _, _ in rows),
+                                          np.int16, len(rows)))
+        self._entity.extend(self._entity_numbers([entity for _, entity, _ in rows]))
+        self._handles.extend([ref.handle for ref, _, _ in rows])
+        self._keys.extend([key for _, _, key in rows])
+        self._ids.add_pairs(stable_hashes(f"{ref.platform}:{ref.handle}" for ref, _, _ in rows),
+                            np.arange(first, first + len(rows), dtype=np.int32), self.alive)
+        self._count += len(rows)
+        # The platform masks counted anew from the rows alive: linear, and exact by construction.
+        alive = self._alive.array()
+        masks, second = _platform_masks(self._entity.array()[alive], self._platform.array()[alive],
+                                        self._platform_names, len(self._entity_names))
+        self._entity_platforms = Column(np.int64, masks)
+        self._second = Counter(dict(zip(*(a.tolist() for a in second), strict=True)))
+        return first
 
     def arrays(self) -> Arrays:
         """Every column, by name: what the constructor takes back. The columns written in place
@@ -113,6 +133,10 @@ class ProtectedAccounts:
 
     def __len__(self) -> int:
         return self._count
+
+    def rows(self) -> int:
+        """Rows there are, removed ones included: the next row added is this one."""
+        return len(self._alive)
 
     @property
     def alive(self) -> npt.NDArray[np.bool_]:
@@ -153,6 +177,28 @@ class ProtectedAccounts:
         self._count -= 1
         self._forget_platform(self._entity.values[row], ref.platform)
         return True
+
+    def _rows_of(self, refs: Sequence[AccountRef]) -> npt.NDArray[np.int32]:
+        """The alive rows of those of refs that are protected (row_of for many at once)."""
+        asked, rows = self._ids.matches(stable_hashes(map(_ref_text, refs)), self.alive)
+        same = [self.ref(row) == refs[at] for at, row in zip(asked.tolist(), rows.tolist(),
+                                                             strict=True)]
+        return rows[np.array(same, dtype=np.bool_)] if same else rows
+
+    def _entity_numbers(self, names: Sequence[str]) -> npt.NDArray[np.int32]:
+        """The number of each entity name (_entity_number for many): new names appended."""
+        distinct = list(dict.fromkeys(names))
+        number_of: dict[str, int] = {}
+        asked, numbers = self._entity_ids.matches(stable_hashes(distinct))
+        for at, number in zip(asked.tolist(), numbers.tolist(), strict=True):
+            if self._entity_names[number] == distinct[at]:
+                number_of[distinct[at]] = number
+        new = [name for name in distinct if name not in number_of]
+        first = self._entity_names.extend(new)
+        number_of.update(zip(new, range(first, first + len(new)), strict=True))
+        self._entity_ids.add_pairs(stable_hashes(new),
+                                   np.arange(first, first + len(new), dtype=np.int32))
+        return np.fromiter(map(number_of.__getitem__, names), np.int32, len(names))
 
     def ref(self, row: int) -> AccountRef:
         return AccountRef(self._platform_names[int(self._platform.values[row])],
@@ -220,8 +266,26 @@ def _bit(platform: str) -> int:
     return PLATFORMS.index(platform) if platform in PLATFORMS else _OTHER_PLATFORM
 
 
+def _ref_text(ref: AccountRef) -> str:
+    return f"{ref.platform}:{ref.handle}"
+
+
 def _ref_hash(ref: AccountRef) -> int:
-    return stable_hash(f"{ref.platform}:{ref.handle}")
+    return stable_hash(_ref_text(ref))
+
+
+def _platform_masks(
+    entities: npt.NDArray[np.generic], platforms: npt.NDArray[np.generic], names: Strings,
+    count: int,
+) -> tuple[npt.NDArray[np.int64], tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+    """Each of count entities' mask of the platforms its rows are on (platforms: codes into
+    names), and the (entity << 6 | bit) codes with more than one row, with how many more."""
+    bits = np.array([_bit(names[i]) for i in range(len(names))] or [0], dtype=np.int64)
+    codes = entities.astype(np.int64) << 6 | bits[platforms]
+    pairs, counts = np.unique(codes, return_counts=True)
+    masks = np.zeros(count, dtype=np.int64)
+    np.bitwise_or.at(masks, pairs >> 6, np.left_shift(1, pairs & 63))
+    return masks, (pairs[counts > 1], counts[counts > 1] - 1)
 
 
 def _strings(arrays: Arrays | None, prefix: str) -> Strings:

@@ -85,6 +85,16 @@ class KeySet:
             self._removed.add(key)
         self._compact_if_long()
 
+    def update(self, added: Keys, removed: Keys) -> None:
+        """Many keys added and others removed at once (a bulk catch-up): one merge."""
+        self._compact()
+        kept = self._sorted
+        if len(removed):
+            kept = kept[~np.isin(kept, removed)]
+        if len(added):
+            kept = sorted_unique(np.concatenate([kept, added]))
+        self._sorted = kept
+
     def arrays(self) -> dict[str, Keys]:
         """The whole set as one sorted array, for a snapshot file."""
         self._compact()

@@ -97,6 +97,46 @@ async def test_a_kept_index_caught_up_answers_like_a_fresh_build(
     assert answers(first.index, asked[:300]) != expected[:300]  # the first one missed steps 1-2
 
 
+async def imported(registry: MemoryRegistry, officials: list[Official]) -> None:
+    for o in officials:
+        added = Correction(o.ref, Status.OFFICIAL, o.entity, handle_as_written=o.written)
+        await registry.apply(added, "import")
+
+
+@pytest.mark.parametrize("bulk", [1, 10**9], ids=["in bulk", "one by one"])
+async def test_a_kept_index_caught_up_in_bulk_answers_like_a_fresh_build(
+    tmp_path: Path, protected: list[Official], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch, bulk: int,
+) -> None:
+    """Imports' worth of changes (many new officials, entities moved, accounts removed and back)
+    caught up as one batch merged into the kept arrays, with restarts in between: the same
+    answers and the same accounts known registered as a fresh build."""
+    monkeypatch.setattr("bot.kept.BULK", bulk)
+    caplog.set_level(logging.INFO)
+    registry, kept = seeded(protected), kept_file(tmp_path)
+    await Core.start(registry, kept=kept)
+    third = len(protected) // 3
+    await imported(registry, protected[2 * third : 2 * third + third // 2])
+    await changed(registry, protected, 0)
+    second = await Core.start(registry, kept=kept)  # a restart after an import
+    await imported(registry, protected[2 * third + third // 2 :])
+    await changed(registry, protected, 1)
+    await second.keep_index()  # as `isofficial import` keeps it
+    await changed(registry, protected, 2)
+    last = await Core.start(registry, kept=kept)
+    assert "kept lookalike index loaded" in caplog.text and "rebuilding" not in caplog.text
+
+    fresh = await Core.start(registry)
+    asked = queries(protected)
+    assert len(last.index) == len(fresh.index) > len(protected) * 9 // 10
+    assert answers(last.index, asked) == answers(fresh.index, asked)
+    assert last.presence is not None and fresh.presence is not None
+    every = [o.ref for o in protected] + [ref for ref, _ in asked]
+    registered = [fresh.presence.may_be_registered(ref) for ref in every]
+    assert [last.presence.may_be_registered(ref) for ref in every] == registered
+    assert registered.count(False) > 100 and registered.count(True) > len(protected) // 2
+
+
 async def test_checks_answer_alike_from_the_kept_index_and_from_a_fresh_build(
     tmp_path: Path, protected: list[Official]
 ) -> None:
@@ -269,6 +309,37 @@ async def test_sql_registries_keep_the_index_across_starts(
         assert [core.index.find(r) for r in asked] == [fresh.index.find(r) for r in asked]
         targets = [{lk.target.handle for lk in core.index.find(r, limit=50)} for r in asked]
         assert names[0] not in targets[0] and names[39] in targets[39]
+    finally:
+        await registry.close()
+
+
+async def test_sql_registries_catch_up_in_bulk(
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQLite and PostgreSQL: an import's changes read and merged into the kept index as one
+    batch (adds, an entity moved, a removal) answer as a fresh build."""
+    monkeypatch.setattr("bot.kept.BULK", 1)
+    registry = await open_registry(database_url)
+    try:
+        names = [f"senator{i:03d}smith" for i in range(40)]
+        for name in names[:30]:
+            await registry.apply(Correction(AccountRef("x", name), Status.OFFICIAL, name), "t")
+        kept = kept_file(tmp_path, database_url)
+        await Core.start(registry, kept=kept)
+        for name in names[30:]:
+            await registry.apply(Correction(AccountRef("x", name), Status.OFFICIAL, name), "t")
+        await registry.apply(Correction(AccountRef("x", names[0]), Status.UNOFFICIAL, "x"), "t")
+        moved = Correction(AccountRef("x", names[1]), Status.AFFILIATED, "Senate staff")
+        await registry.apply(moved, "t")
+        caplog.set_level(logging.INFO)
+        core = await Core.start(registry, kept=kept)
+        assert "kept lookalike index loaded: 39 accounts" in caplog.text
+        fresh = await Core.start(registry)
+        asked = [AccountRef(p, name.replace("smith", "smlth")) for name in names
+                 for p in ("x", "instagram")]
+        assert [core.index.find(r) for r in asked] == [fresh.index.find(r) for r in asked]
+        assert core.index.find(asked[2])[0].entity == "Senate staff"
     finally:
         await registry.close()
 
