@@ -225,7 +225,8 @@ def any_of(conn: AsyncConnection, column: Any, values: Sequence[str]) -> ColumnE
     if conn.dialect.name == "postgresql":
         keys = bindparam(None, list(values), type_=ARRAY(String()), unique=True)
         return column == any_(keys)  # type: ignore[no-any-return]
-    return column.in_(listed(conn, values))  # type: ignore[no-any-return]
+    each = func.json_each(json.dumps(list(values))).table_valued("value")
+    return column.in_(select(each.c.value))  # type: ignore[no-any-return]
 
 
 def driver_time(conn: AsyncConnection, moment: datetime) -> datetime | str:
