@@ -11,6 +11,10 @@ kept as the command keeps it (bot/kept.py), timed apart: "whole" is both, the co
 
     .venv/bin/python -m benchmarks.bench_import --sizes 100000,1000000 --runs 3 --baseline main
     .venv/bin/python -m benchmarks.bench_import --sizes 1000000 --runs 1 --db sqlite --keep
+    .venv/bin/python -m benchmarks.bench_import --csv /tmp/scale/100000-12/registry-00.csv
+
+--csv imports a file of your own instead (bench_scale's, say): every row must be valid and
+name another account.
 """
 
 from __future__ import annotations
@@ -160,13 +164,16 @@ def _remove_checkout(tree: Path) -> None:
     )
 
 
+def rows_in(path: Path) -> int:
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        return sum(1 for record in csv.reader(file) if record) - 1  # the header
+
+
 def measure(
-    trees: list[tuple[str, Path]], db: str, n: int, runs: int, workdir: Path, keep: bool
+    trees: list[tuple[str, Path]], db: str, source: Path, n: int, runs: int, workdir: Path,
+    keep: bool,
 ) -> dict[str, list[Run]]:
-    """Each tree's runs on one file, interleaved."""
-    source = workdir / f"rows-{n}.csv"
-    if not source.exists():
-        write_csv(source, n)
+    """Each tree's runs on one file (of n rows), interleaved."""
     measured: dict[str, list[Run]] = {label: [] for label, _ in trees}
     for _ in range(runs):
         for label, tree in trees:
@@ -196,6 +203,9 @@ def main() -> None:
     parser.add_argument(
         "--sizes", default="100000", help="rows in the file, comma-separated (100000,1000000)"
     )
+    parser.add_argument(
+        "--csv", type=Path, default=None, help="import this CSV file instead (--sizes ignored)"
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per tree and database")
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument(
@@ -217,20 +227,33 @@ def main() -> None:
     trees += checkouts
     dbs = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
     try:
-        for n in (int(size) for size in args.sizes.split(",")):
-            print(f"\n{n:,} rows, median of {args.runs} runs each (interleaved)\n")
+        for source in _sources(args.csv, args.sizes, workdir):
+            n = rows_in(source)
+            named = f" of {source}" if args.csv else ""
+            print(f"\n{n:,} rows{named}, median of {args.runs} runs each (interleaved)\n")
             head = "| database | tree | rows/s to commit | runs | import | peak RSS |"
             head += " keep index | whole | peak RSS, whole |" if args.keep else ""
             print(head + " this tree's speed-up |")
             print("| --- " * head.count("|") + "|")
             for db in dbs:
-                measured = measure(trees, db, n, args.runs, workdir, args.keep)
+                measured = measure(trees, db, source, n, args.runs, workdir, args.keep)
                 for line in table(db, measured, args.keep):
                     print(line, flush=True)
     finally:
         for _, tree in checkouts:
             _remove_checkout(tree)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _sources(given: Path | None, sizes: str, workdir: Path) -> Iterator[Path]:
+    """The file given, or a generated file of each size."""
+    if given is not None:
+        yield given
+        return
+    for n in (int(size) for size in sizes.split(",")):
+        source = workdir / f"rows-{n}.csv"
+        write_csv(source, n)
+        yield source
 
 
 if __name__ == "__main__":

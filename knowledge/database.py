@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -11,7 +12,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from sqlalchemy import Connection, Table, event, insert, inspect
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -202,12 +218,52 @@ async def insert_many(
         assert raw is not None
         await raw.copy_records_to_table(table.name, records=rows, columns=list(columns))
         return
-    compiled = insert(table).inline().compile(dialect=conn.dialect, column_keys=list(columns))
+    await _execute_many(conn, insert(table).inline(), columns, rows)
+
+
+async def insert_new(
+    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """insert_many, skipping rows whose key is there already (by executemany: COPY cannot)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql  # here: an SQLite registry never needs it
+
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(table).on_conflict_do_nothing()
+    await _execute_many(conn, statement, columns, rows)
+
+
+async def _execute_many(
+    conn: AsyncConnection, statement: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    compiled = statement.compile(dialect=conn.dialect, column_keys=list(columns))
     if list(compiled.positiontup or columns) != list(columns):
-        raise ValueError(f"the driver expects the columns of {table.name} in another order")
+        raise ValueError("the driver expects the columns in another order")
     batch = list(rows)
     if batch:
         await conn.exec_driver_sql(str(compiled), batch)
+
+
+def listed(conn: AsyncConnection, values: Sequence[str]) -> Select[tuple[str]]:
+    """SELECT of the values, in their order, bound as one parameter (PostgreSQL: an array;
+    SQLite: JSON text, read by json_each): one statement however many, compiled once."""
+    if conn.dialect.name == "postgresql":
+        keys = bindparam(None, list(values), type_=ARRAY(String()), unique=True)
+        unnested = func.unnest(keys).table_valued("value", with_ordinality="position")
+        unnested = unnested.render_derived()
+        return select(unnested.c.value).order_by(unnested.c.position)
+    each = func.json_each(json.dumps(list(values))).table_valued("value", "key")
+    return select(each.c.value).order_by(each.c.key)
+
+
+def any_of(conn: AsyncConnection, column: Any, values: Sequence[str]) -> ColumnElement[bool]:
+    """column IN values, by one statement however many (not a few hundred values at a time)."""
+    if conn.dialect.name == "postgresql":
+        keys = bindparam(None, list(values), type_=ARRAY(String()), unique=True)
+        return column == any_(keys)  # type: ignore[no-any-return]
+    each = func.json_each(json.dumps(list(values))).table_valued("value")
+    return column.in_(select(each.c.value))  # type: ignore[no-any-return]
 
 
 def driver_time(conn: AsyncConnection, moment: datetime) -> datetime | str:

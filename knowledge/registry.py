@@ -57,7 +57,14 @@ from bot.model import (
 from bot.ports import Known
 from knowledge import changelog, reads
 from knowledge.compiled import Fetch, OneHop, fetch_on
-from knowledge.database import default_database_url, make_engine, upgrade_schema, writing
+from knowledge.database import (
+    any_of,
+    default_database_url,
+    listed,
+    make_engine,
+    upgrade_schema,
+    writing,
+)
 from knowledge.feeds.store import recent_mentions
 from knowledge.notify import announce, follow_local
 from knowledge.polling import Reload
@@ -461,11 +468,16 @@ async def find_in(
 
 
 async def account_ids(conn: AsyncConnection, refs: Sequence[AccountRef]) -> dict[AccountRef, int]:
-    """The row id of each registered ref (by the unique index, a few hundred refs per query)."""
+    """The row id of each registered ref (by the unique index, one query per platform)."""
+    keys: dict[str, list[str]] = defaultdict(list)
+    for ref in refs:
+        keys[ref.platform].append(ref.handle)
     ids: dict[AccountRef, int] = {}
     query = select(accounts.c.platform, accounts.c.handle_key, accounts.c.id)
-    for chunk in chunks(refs, KEYS_PER_QUERY):
-        for platform, key, id_ in await conn.execute(query.where(refs_clause(chunk))):
+    for platform, handles in keys.items():
+        handle_in = any_of(conn, accounts.c.handle_key, handles)
+        found = query.where(accounts.c.platform == platform, handle_in)
+        for _, key, id_ in await conn.execute(found):
             ids[AccountRef(platform, key)] = id_
     return ids
 
@@ -725,29 +737,15 @@ def _dialect_insert(conn: AsyncConnection, table: Any) -> Any:
 
 
 async def entity_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, int]:
-    """The id of each entity name, creating the missing ones; for many names (an import), the
-    new ones are found by their range of ids, not looked up name by name."""
-    wanted = set(names)
-    ids: dict[str, int] = {}
-    if len(wanted) > KEYS_PER_QUERY:
-        last_id = await conn.scalar(select(func.max(entities.c.id))) or 0
-        await _add_entities(conn, sorted(wanted))
-        added = await conn.execute(
-            select(entities.c.name, entities.c.id).where(entities.c.id > last_id)
-        )
-        ids = {name: id_ for name, id_ in added if name in wanted}
-    for chunk in chunks(sorted(wanted - ids.keys()), KEYS_PER_QUERY):
-        await _add_entities(conn, chunk)
-        rows = await conn.execute(
-            select(entities.c.name, entities.c.id).where(entities.c.name.in_(chunk))
-        )
-        ids.update({name: id_ for name, id_ in rows})
-    return ids
-
-
-async def _add_entities(conn: AsyncConnection, names: Sequence[str]) -> None:
-    ignoring_duplicates = _dialect_insert(conn, entities).on_conflict_do_nothing()
-    await conn.execute(ignoring_duplicates, [{"name": n} for n in names])
+    """The id of each entity name, creating the missing ones (in name order): two statements
+    however many names."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    adding = _dialect_insert(conn, entities).from_select(["name"], listed(conn, wanted))
+    await conn.execute(adding.on_conflict_do_nothing())
+    named = select(entities.c.name, entities.c.id).where(any_of(conn, entities.c.name, wanted))
+    return {name: id_ for name, id_ in await conn.execute(named)}
 
 
 async def store(conn: AsyncConnection, ref: AccountRef, state: Snapshot | None) -> None:
@@ -826,10 +824,3 @@ def change_values(
         "before": before,
     }
 
-
-async def insert_ignoring(
-    conn: AsyncConnection, table: Any, rows: Sequence[dict[str, Any]]
-) -> None:
-    """Insert rows, skipping those whose key is there already."""
-    if rows:
-        await conn.execute(_dialect_insert(conn, table).on_conflict_do_nothing(), list(rows))

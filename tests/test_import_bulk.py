@@ -13,11 +13,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
+from bot.model import AccountRef
 from knowledge import importer
+from knowledge.database import insert_new, writing
 from knowledge.formats import BadImportFile, csv_rows, unescape_formula
 from knowledge.importer import import_rows, read_rows
-from knowledge.registry import SqlRegistry
-from knowledge.tables import accounts, changes, evidence
+from knowledge.importing.entities import _registered_ids as entities_named
+from knowledge.registry import SqlRegistry, account_ids, entity_ids
+from knowledge.tables import accounts, changes, entities, entity_aliases, evidence
 
 
 def dict_reader_rows(text: str) -> list[tuple[int, dict[str, str]]] | str:
@@ -161,3 +164,56 @@ async def test_a_file_broken_in_a_later_part_writes_nothing(
     with pytest.raises(BadImportFile, match="line 1502"):
         await import_rows(registry, rows_then_a_broken_file(), by="bulk")
     assert await registry.count() == 0
+
+
+NAMES = ["Zoë", "Ana", "O'Brien", 'Say "hi"', "名前", "a;b", "Ünal", "%_like"]
+
+
+async def test_entity_ids_for_many_names_keep_the_registered_ones_and_number_the_new_in_order(
+    registry: SqlRegistry,
+) -> None:
+    async with writing(registry.engine) as conn:
+        before = await entity_ids(conn, ["Ana", "Person 0700"])
+        names = [f"Person {n:04d}" for n in range(1_200)] + NAMES
+        ids = await entity_ids(conn, [*names, *names[:50]])  # repeats are one name each
+        assert await entity_ids(conn, []) == {}
+        every = await conn.execute(select(entities.c.name, entities.c.id))
+        stored = {name: id_ for name, id_ in every}
+    assert ids == stored
+    assert ids["Ana"] == before["Ana"] and ids["Person 0700"] == before["Person 0700"]
+    new = sorted(set(names) - before.keys())
+    assert [ids[name] for name in new] == sorted(ids[name] for name in new)  # in name order
+
+
+async def test_account_ids_and_entity_lookups_take_any_values(registry: SqlRegistry) -> None:
+    named = [(name, platform) for name in NAMES for platform in ("x", "instagram")]
+    rows = [
+        (2 + n, {"entity": name, "platform": platform, "handle": f"Handle{n:02d}"})
+        for n, (name, platform) in enumerate(named)
+    ]
+    for _, row in rows:
+        row["verdict"] = "official"
+    assert (await import_rows(registry, rows, by="t")).written == len(rows)
+    x0, instagram1 = AccountRef("x", "handle00"), AccountRef("instagram", "handle01")
+    wanted = [x0, instagram1, AccountRef("x", "nobody"), AccountRef("instagram", "handle00")]
+    async with registry.engine.connect() as conn:
+        ids = await account_ids(conn, [*wanted, x0])
+        query = select(accounts.c.platform, accounts.c.handle_key, accounts.c.id)
+        stored = list(await conn.execute(query))
+        registered = await entities_named(conn, [*NAMES, "Nobody"])
+        assert await account_ids(conn, []) == {}
+    assert ids == {ref: id_ for p, key, id_ in stored if (ref := AccountRef(p, key)) in wanted}
+    assert ids.keys() == {x0, instagram1}
+    assert registered == {name: set() for name in NAMES}
+
+
+async def test_insert_new_skips_the_rows_whose_key_is_there(registry: SqlRegistry) -> None:
+    async with writing(registry.engine) as conn:
+        ids = await entity_ids(conn, ["A", "B"])
+        columns = ("entity_id", "alias")
+        await insert_new(conn, entity_aliases, columns, [(ids["A"], "a1"), (ids["B"], "b1")])
+        rows = [(ids["A"], "a1"), (ids["A"], "a2"), (ids["B"], "b1"), (ids["B"], "A")]
+        await insert_new(conn, entity_aliases, columns, rows)
+        await insert_new(conn, entity_aliases, columns, [])
+        found = await conn.execute(select(entity_aliases.c.entity_id, entity_aliases.c.alias))
+        assert sorted(found) == sorted(rows)

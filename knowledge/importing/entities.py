@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import AccountRecord, AccountRef, ImportProblem
+from knowledge.database import any_of, insert_new
 from knowledge.importing.plan import EntityPlan, Plan
 from knowledge.importing.rows import Planned, scheme_of
-from knowledge.registry import KEYS_PER_QUERY, chunks, insert_ignoring
 from knowledge.tables import entities, entity_aliases, entity_identifiers
 
 
@@ -139,12 +139,12 @@ async def _owners(conn: AsyncConnection, identifiers: Iterable[str]) -> dict[str
         entity_identifiers.join(entities)
     )
     for scheme, values in by_scheme.items():
-        for chunk in chunks(values, KEYS_PER_QUERY):
-            found = query.where(
-                entity_identifiers.c.scheme == scheme, entity_identifiers.c.value.in_(chunk)
-            )
-            for value, name in await conn.execute(found):
-                owners[f"{scheme}:{value}"] = name
+        found = query.where(
+            entity_identifiers.c.scheme == scheme,
+            any_of(conn, entity_identifiers.c.value, values),
+        )
+        for value, name in await conn.execute(found):
+            owners[f"{scheme}:{value}"] = name
     return owners
 
 
@@ -155,11 +155,11 @@ async def _registered_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[s
         select(entities.c.name, entity_identifiers.c.scheme, entity_identifiers.c.value)
         .select_from(entities.outerjoin(entity_identifiers))
     )
-    for chunk in chunks(sorted(set(names)), KEYS_PER_QUERY):
-        for name, scheme, value in await conn.execute(query.where(entities.c.name.in_(chunk))):
-            ids = found.setdefault(name, set())
-            if scheme is not None:
-                ids.add(f"{scheme}:{value}")
+    named = query.where(any_of(conn, entities.c.name, sorted(set(names))))
+    for name, scheme, value in await conn.execute(named):
+        ids = found.setdefault(name, set())
+        if scheme is not None:
+            ids.add(f"{scheme}:{value}")
     return found
 
 
@@ -169,25 +169,24 @@ async def _aliases(conn: AsyncConnection, names: Iterable[str]) -> dict[str, set
     query = select(entities.c.name, entity_aliases.c.alias).select_from(
         entities.join(entity_aliases)
     )
-    for chunk in chunks(sorted(set(names)), KEYS_PER_QUERY):
-        for name, alias in await conn.execute(query.where(entities.c.name.in_(chunk))):
-            found[name].add(alias)
+    named = query.where(any_of(conn, entities.c.name, sorted(set(names))))
+    for name, alias in await conn.execute(named):
+        found[name].add(alias)
     return found
 
 
 async def write_entities(conn: AsyncConnection, matched: Matched, ids: dict[str, int]) -> int:
     """The new identifiers and aliases; returns how many rows."""
     id_rows = [
-        {"entity_id": ids[name], "scheme": scheme_of(i), "value": i.partition(":")[2]}
+        (ids[name], scheme_of(i), i.partition(":")[2])
         for name, identifiers in matched.identifiers.items()
         for i in sorted(identifiers)
     ]
     alias_rows = [
-        {"entity_id": ids[name], "alias": alias}
+        (ids[name], alias)
         for name, aliases in matched.aliases.items()
         for alias in sorted(aliases)
     ]
-    for table, rows in ((entity_identifiers, id_rows), (entity_aliases, alias_rows)):
-        for chunk in chunks(rows, KEYS_PER_QUERY):
-            await insert_ignoring(conn, table, chunk)
+    await insert_new(conn, entity_identifiers, ("entity_id", "scheme", "value"), id_rows)
+    await insert_new(conn, entity_aliases, ("entity_id", "alias"), alias_rows)
     return len(id_rows) + len(alias_rows)
