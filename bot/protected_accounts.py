@@ -101,7 +101,7 @@ class ProtectedAccounts:
         self._entity.extend(self._entity_numbers([entity for _, entity, _ in rows]))
         self._handles.extend([ref.handle for ref, _, _ in rows])
         self._keys.extend([key for _, _, key in rows])
-        self._ids.add_pairs(stable_hashes(f"{ref.platform}:{ref.handle}" for ref, _, _ in rows),
+        self._ids.add_pairs(stable_hashes(_ref_text(ref) for ref, _, _ in rows),
                             np.arange(first, first + len(rows), dtype=np.int32), self.alive)
         self._count += len(rows)
         # The platform masks counted anew from the rows alive: linear, and exact by construction.
@@ -133,10 +133,6 @@ class ProtectedAccounts:
 
     def __len__(self) -> int:
         return self._count
-
-    def rows(self) -> int:
-        """Rows there are, removed ones included: the next row added is this one."""
-        return len(self._alive)
 
     @property
     def alive(self) -> npt.NDArray[np.bool_]:

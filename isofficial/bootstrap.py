@@ -20,6 +20,7 @@ from isofficial.settings import Settings
 from knowledge.database import default_database_url, one_process_at_a_time
 from knowledge.feeds.store import SqlFeedCatalog
 from knowledge.guard import MemoryGuardStore, SqlGuardStore
+from knowledge.importer import import_rows, read_rows
 from knowledge.index_file import IndexFile, default_index_path
 from knowledge.memory import MemoryChatPreferences, MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
@@ -52,8 +53,6 @@ def _starter_files() -> list[Traversable]:
 
 
 async def load_starter_data(registry: SqlRegistry) -> None:
-    from knowledge.importer import import_rows, read_rows  # only into an empty registry
-
     for resource in _starter_files():
         text = resource.read_text(encoding="utf-8")
         result = await import_rows(registry, read_rows(io.StringIO(text), "yaml"), by=STARTER_BY)
@@ -63,8 +62,6 @@ async def load_starter_data(registry: SqlRegistry) -> None:
 
 async def update_starter_data(registry: SqlRegistry) -> int:
     """The shipped starter data's improvements, on the accounts no moderator changed."""
-    from knowledge.importer import read_rows
-
     changed = 0
     for resource in _starter_files():
         text = resource.read_text(encoding="utf-8")

@@ -225,13 +225,17 @@ async def insert_new(
     conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
     """insert_many, skipping rows whose key is there already (by executemany: COPY cannot)."""
+    statement = dialect_insert(conn, table).on_conflict_do_nothing()
+    await _execute_many(conn, statement, columns, rows)
+
+
+def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+    """The connection's dialect's INSERT, which has ON CONFLICT."""
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql  # here: an SQLite registry never needs it
 
-        statement: Any = postgresql.insert(table).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(table).on_conflict_do_nothing()
-    await _execute_many(conn, statement, columns, rows)
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 async def _execute_many(

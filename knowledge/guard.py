@@ -10,8 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.guard_model import GuardOptions, GuardSettings
-from knowledge.database import writing
-from knowledge.registry import _dialect_insert
+from knowledge.database import dialect_insert, writing
 from knowledge.tables import guard_allowed, guard_settings
 
 Key = tuple[str, str]
@@ -49,7 +48,7 @@ class SqlGuardStore:
         values = {**values, "changed_by": by[:200], "changed_at": datetime.now(UTC)}
         fresh = {"on": False, "restrict_until_approved": False, "delete_join": False}
         async with writing(self.engine) as conn:
-            upsert = _dialect_insert(conn, guard_settings).values(
+            upsert = dialect_insert(conn, guard_settings).values(
                 platform=platform, chat_id=chat_id, **{**fresh, **values}
             )
             await conn.execute(
@@ -65,7 +64,7 @@ class SqlGuardStore:
 
     async def allow(self, platform: str, chat_id: str, user_id: str, by: str) -> None:
         async with writing(self.engine) as conn:
-            insert = _dialect_insert(conn, guard_allowed).values(
+            insert = dialect_insert(conn, guard_allowed).values(
                 platform=platform, chat_id=chat_id, user_id=user_id,
                 allowed_by=by[:200], allowed_at=datetime.now(UTC),
             )  # fmt: skip

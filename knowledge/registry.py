@@ -36,7 +36,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot import limits
@@ -60,6 +59,7 @@ from knowledge.compiled import Fetch, OneHop, fetch_on
 from knowledge.database import (
     any_of,
     default_database_url,
+    dialect_insert,
     listed,
     make_engine,
     upgrade_schema,
@@ -383,7 +383,7 @@ class SqlChatPreferences:
     async def set_autocheck(self, platform: str, chat_id: str, on: bool, by: str) -> None:
         values = {"autocheck": on, "changed_by": by[:200], "changed_at": datetime.now(UTC)}
         async with writing(self.engine) as conn:
-            upsert = _dialect_insert(conn, chat_preferences).values(
+            upsert = dialect_insert(conn, chat_preferences).values(
                 platform=platform, chat_id=chat_id, **values
             )
             await conn.execute(
@@ -403,7 +403,7 @@ class SqlChatPreferences:
     ) -> None:
         values = {"language": language, "changed_by": by[:200], "changed_at": datetime.now(UTC)}
         async with writing(self.engine) as conn:
-            upsert = _dialect_insert(conn, chat_preferences).values(
+            upsert = dialect_insert(conn, chat_preferences).values(
                 platform=platform, chat_id=chat_id, autocheck=False, **values
             )
             await conn.execute(
@@ -727,22 +727,13 @@ async def _lock(conn: AsyncConnection, ref: AccountRef) -> None:
         )
 
 
-def _dialect_insert(conn: AsyncConnection, table: Any) -> Any:
-    """The connection's dialect's INSERT, which has ON CONFLICT."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects import postgresql  # here: an SQLite registry never needs it
-
-        return postgresql.insert(table)
-    return sqlite.insert(table)
-
-
 async def entity_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, int]:
     """The id of each entity name, creating the missing ones (in name order): two statements
     however many names."""
     wanted = sorted(set(names))
     if not wanted:
         return {}
-    adding = _dialect_insert(conn, entities).from_select(["name"], listed(conn, wanted))
+    adding = dialect_insert(conn, entities).from_select(["name"], listed(conn, wanted))
     await conn.execute(adding.on_conflict_do_nothing())
     named = select(entities.c.name, entities.c.id).where(any_of(conn, entities.c.name, wanted))
     return {name: id_ for name, id_ in await conn.execute(named)}
@@ -823,4 +814,3 @@ def change_values(
         "undoes": undoes,
         "before": before,
     }
-

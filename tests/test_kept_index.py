@@ -18,7 +18,7 @@ from bot.ports import KeptArrays
 from knowledge import index_file
 from knowledge.index_file import IndexFile
 from knowledge.memory import MemoryRegistry
-from knowledge.registry import open_registry
+from knowledge.registry import SqlRegistry, open_registry
 
 URL = "memory://kept-index-test"
 
@@ -280,20 +280,28 @@ async def test_many_changes_since_the_file_rebuild_it_rather_than_reload_them(
     assert loaded is not None and loaded.change_id == core.index_change == len(registry.changes)
 
 
+async def senators_changed_after_a_kept_start(
+    registry: SqlRegistry, kept: IndexFile
+) -> list[str]:
+    """40 senators' names: 30 registered, the index kept, then 10 more and the first removed."""
+    names = [f"senator{i:03d}smith" for i in range(40)]
+    for name in names[:30]:
+        await registry.apply(Correction(AccountRef("x", name), Status.OFFICIAL, name), "t")
+    await Core.start(registry, kept=kept)
+    for name in names[30:]:
+        await registry.apply(Correction(AccountRef("x", name), Status.OFFICIAL, name), "t")
+    await registry.apply(Correction(AccountRef("x", names[0]), Status.UNOFFICIAL, "x"), "t")
+    return names
+
+
 async def test_sql_registries_keep_the_index_across_starts(
     database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """SQLite and PostgreSQL: the change log's reads (changed_since, change_mark) on SQL."""
     registry = await open_registry(database_url)
     try:
-        names = [f"senator{i:03d}smith" for i in range(40)]
-        for name in names[:30]:
-            await registry.apply(Correction(AccountRef("x", name), Status.OFFICIAL, name), "t")
         kept = kept_file(tmp_path, database_url)
-        await Core.start(registry, kept=kept)
-        for name in names[30:]:
-            await registry.apply(Correction(AccountRef("x", name), Status.OFFICIAL, name), "t")
-        await registry.apply(Correction(AccountRef("x", names[0]), Status.UNOFFICIAL, "x"), "t")
+        names = await senators_changed_after_a_kept_start(registry, kept)
         caplog.set_level(logging.INFO)
         core = await Core.start(registry, kept=kept)
         assert "kept lookalike index loaded: 39 accounts" in caplog.text
@@ -322,14 +330,8 @@ async def test_sql_registries_catch_up_in_bulk(
     monkeypatch.setattr("bot.kept.BULK", 1)
     registry = await open_registry(database_url)
     try:
-        names = [f"senator{i:03d}smith" for i in range(40)]
-        for name in names[:30]:
-            await registry.apply(Correction(AccountRef("x", name), Status.OFFICIAL, name), "t")
         kept = kept_file(tmp_path, database_url)
-        await Core.start(registry, kept=kept)
-        for name in names[30:]:
-            await registry.apply(Correction(AccountRef("x", name), Status.OFFICIAL, name), "t")
-        await registry.apply(Correction(AccountRef("x", names[0]), Status.UNOFFICIAL, "x"), "t")
+        names = await senators_changed_after_a_kept_start(registry, kept)
         moved = Correction(AccountRef("x", names[1]), Status.AFFILIATED, "Senate staff")
         await registry.apply(moved, "t")
         caplog.set_level(logging.INFO)
