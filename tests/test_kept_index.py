@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 from lookalike_cases import Official, cases, officials
 
@@ -360,3 +361,27 @@ async def test_what_a_check_knows_in_memory_is_kept_and_caught_up_too(
     assert restarted.presence is not None and restarted.presence.may_be_registered(parody)
     [answer] = await restarted.check(str(parody), OPERATOR)
     assert answer.status is Status.PARODY and answer.entity == "NASA fans"
+
+
+def _mapped_kb(path: Path) -> int:
+    """Resident KB of this process's maps of path (Linux: /proc/self/smaps)."""
+    resident, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        if line[:1].isdigit() or line[:1] in "abcdef":  # a mapping's first line
+            inside = line.rstrip().endswith(str(path))
+        elif inside and line.startswith("Rss:"):
+            resident += int(line.split()[1])
+    return resident
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux's smaps reads RSS")
+def test_loading_checks_the_whole_file_without_making_its_map_resident(tmp_path: Path) -> None:
+    # The checksum reads every byte; read through the map, a 10M-account index (2.7 GB) would
+    # all count in the checking process's RSS.
+    kept = kept_file(tmp_path)
+    arrays = {"big": np.arange(1 << 21, dtype=np.int64)}  # 16 MB
+    kept.save(KeptArrays(arrays, 7, "mark", "code"))
+    loaded = kept.load()
+    assert loaded is not None and loaded.change_id == 7
+    assert _mapped_kb(kept.path) < 1024  # the header's pages, not the 16 MB
+    assert int(loaded.arrays["big"][-1]) == (1 << 21) - 1  # and the data reads from the map
