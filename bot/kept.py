@@ -44,6 +44,9 @@ REBUILD_SHARE = 0.5
 BULK = 2_000  # more changed accounts than this are indexed as a batch, merged in at once
 READ_BATCH = 5_000  # refs read from the registry at a time
 SAVE_AFTER = 2_000  # a catch-up this large (a few tenths of a second) is kept for the next start
+# Removed accounts keep their rows (ids are row numbers); when they outnumber the live ones the
+# kept file is mostly dead weight, and a build compacts it.
+MOST_DEAD_ROWS = 1.0
 # The code whose output the kept arrays are: any change to it makes older files untrusted.
 _INDEX_CODE = ("lookalike.py", "folding.py", "lookalike_keys.py", "skeleton.py",
                "protected_accounts.py", "multimap.py", "columns.py", "domains.py", "platforms.py",
@@ -144,6 +147,10 @@ async def _caught_up(
     index, presence = from_kept(kept.arrays)
     if presence is None:
         log.warning("kept lookalike index has no presence sets: rebuilding it")
+        return None
+    dead = index.rows() - len(index)
+    if dead > max(SAVE_AFTER, MOST_DEAD_ROWS * len(index)):
+        log.info("kept lookalike index holds %d removed accounts' rows: rebuilding it", dead)
         return None
     newest, refs = await registry.changed_since(max(0, kept.change_id - OVERLAP))
     if len(refs) > max(SAVE_AFTER, REBUILD_SHARE * len(index)):

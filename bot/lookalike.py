@@ -128,6 +128,10 @@ class LookalikeIndex:
     def __len__(self) -> int:
         return len(self._accounts)
 
+    def rows(self) -> int:
+        """Account rows held, removed accounts' included (the hash arrays drop theirs)."""
+        return self._accounts.rows()
+
     def __contains__(self, ref: object) -> bool:
         return isinstance(ref, AccountRef) and self._accounts.row_of(ref) is not None
 

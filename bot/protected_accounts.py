@@ -134,6 +134,10 @@ class ProtectedAccounts:
     def __len__(self) -> int:
         return self._count
 
+    def rows(self) -> int:
+        """Rows held, removed ones included (ids are never reused: only a new build drops them)."""
+        return len(self._alive)
+
     @property
     def alive(self) -> npt.NDArray[np.bool_]:
         """Whether each row is protected (indexable by any row; spare rows are False)."""

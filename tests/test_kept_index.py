@@ -12,7 +12,7 @@ import pytest
 from lookalike_cases import Official, cases, officials
 
 from bot.core import Core
-from bot.kept import from_kept, kept_arrays
+from bot.kept import OVERLAP, from_kept, kept_arrays
 from bot.lookalike import LookalikeIndex
 from bot.model import OPERATOR, AccountRecord, AccountRef, Correction, Lookalike, Status
 from bot.ports import KeptArrays
@@ -385,3 +385,32 @@ def test_loading_checks_the_whole_file_without_making_its_map_resident(tmp_path:
     assert loaded is not None and loaded.change_id == 7
     assert _mapped_kb(kept.path) < 1024  # the header's pages, not the 16 MB
     assert int(loaded.arrays["big"][-1]) == (1 << 21) - 1  # and the data reads from the map
+
+
+async def test_a_kept_index_mostly_of_removed_rows_is_rebuilt_compact(
+    tmp_path: Path, protected: list[Official], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every change leaves the account's old row behind (ids are never reused); a running core
+    keeps them, and a start whose file holds more dead rows than live ones builds anew."""
+    monkeypatch.setattr("bot.kept.SAVE_AFTER", 100)
+    caplog.set_level(logging.INFO)
+    registry, kept = seeded(protected), kept_file(tmp_path)
+    core = await Core.start(registry, kept=kept)
+    alive = len(core.index)
+    moved = protected[: alive : 3]  # a third of the accounts change entity, round after round
+    for round_ in range(4):
+        for o in moved:
+            await registry.apply(Correction(o.ref, Status.OFFICIAL, f"{o.entity} {round_}"), "t")
+        await core.keep_index()
+    assert core.index.rows() == alive + 4 * len(moved) and len(core.index) == alive
+    caplog.clear()
+    restarted = await Core.start(registry, kept=kept)
+    assert "removed accounts' rows: rebuilding it" in caplog.text
+    assert restarted.index.rows() == len(restarted.index) == alive
+    caplog.clear()
+    again = await Core.start(registry, kept=kept)  # the compact build was kept
+    assert "kept lookalike index loaded" in caplog.text
+    assert again.index.rows() - alive <= OVERLAP  # only the changes re-read from before the id
+    asked = queries(protected)[::3]
+    assert answers(again.index, asked) == answers((await Core.start(registry)).index, asked)
