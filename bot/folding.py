@@ -32,7 +32,7 @@ from bot.model import AccountRef
 from bot.stable_hash import deletion_hashes, stable_hashes
 
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
-CHUNK = 1 << 16  # accounts folded at a time: their names are dropped after
+CHUNK = 1 << 14  # accounts folded at a time: their names are dropped after
 _JOINER = "\0"  # between keys translated as one string (no fold makes a NUL)
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 Folded = tuple[list[str], npt.NDArray[np.bool_], tuple[Pairs, Pairs, Pairs]]
