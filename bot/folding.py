@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.lookalike_keys import (
+    MIN_STEM,
     MIN_TYPO_LENGTH,
     Name,
+    cuts_of,
     halves,
     leet,
+    loose_keys,
     name_of,
     names_of,
     stems_of,
@@ -28,7 +32,8 @@ from bot.model import AccountRef
 from bot.stable_hash import deletion_hashes, stable_hashes
 
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
-CHUNK = 1 << 16  # accounts folded at a time: their names are dropped after
+CHUNK = 1 << 14  # accounts folded at a time: their names are dropped after
+_JOINER = "\0"  # between keys translated as one string (no fold makes a NUL)
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 Folded = tuple[list[str], npt.NDArray[np.bool_], tuple[Pairs, Pairs, Pairs]]
 
@@ -85,7 +90,56 @@ def fold(accounts: Sequence[tuple[AccountRef, str | None]], first: int) -> Folde
     paired = np.fromiter((has_unpaired(ref, written, name)
                           for (ref, written), name in zip(accounts, names, strict=True)),
                          np.bool_, len(accounts))
-    return [name.key for name in names], paired, pairs_of(names, first)
+    return [name.key for name in names], paired, bulk_pairs(names, first)
+
+
+def bulk_pairs(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
+    """pairs_of, with each step run over all the names at once (joined strings, numpy): the
+    same pairs, in another order and some twice (HashMultimap keeps each pair once, sorted)."""
+    count = len(names)
+    keys = [n.key for n in names]
+    unpaired = [n.unpaired for n in names]
+    mine = np.arange(first, first + count, dtype=np.int32)
+    stems, stem_owners = _stems(names)
+    exact = [*keys, *_leets(keys), *stems]
+    exact_owners = np.concatenate([mine, mine, mine[stem_owners]])
+    lengths = np.concatenate([_lengths(keys)] * 2 + [_lengths(stems)])
+    kept = lengths > 0
+    typo_texts = [*keys, *unpaired]
+    typo_owners = np.concatenate([mine, mine])
+    typo_kept = np.concatenate([lengths[:count], _lengths(unpaired)]) >= MIN_TYPO_LENGTH
+    typos, owners = deletion_hashes(list(compress(typo_texts, typo_kept)))
+    long = [i for i, key in enumerate(keys) if len(key) >= MIN_HALVES]
+    long_halves = [f"{len(keys[i])}:{side}:{half}" for i in long
+                   for side, half in enumerate(_split(keys[i]))]
+    return ((stable_hashes(list(compress(exact, kept))), exact_owners[kept]),
+            (typos, typo_owners[typo_kept][owners]),
+            (stable_hashes(long_halves), np.repeat(mine[long], 2)))
+
+
+def _stems(names: Sequence[Name]) -> tuple[list[str], npt.NDArray[np.intp]]:
+    """The loose keys of the names' stems (stems_of, unfiltered: the name's own key may be
+    among them) and the position of each stem's name."""
+    trailing, last = cuts_of([n.plain for n in names])
+    cuts = [*trailing, *last]
+    long = _lengths(cuts) >= MIN_STEM
+    return loose_keys(list(compress(cuts, long))), np.tile(np.arange(len(names)), 2)[long]
+
+
+def _leets(keys: list[str]) -> list[str]:
+    joined = _JOINER.join(keys)
+    if joined.count(_JOINER) != len(keys) - 1:
+        return [leet(key) for key in keys]
+    return leet(joined).split(_JOINER) if keys else []
+
+
+def _split(key: str) -> tuple[str, str]:
+    middle = len(key) // 2
+    return key[:middle], key[middle:]
+
+
+def _lengths(texts: Sequence[str]) -> npt.NDArray[np.int64]:
+    return np.fromiter(map(len, texts), np.int64, len(texts))
 
 
 def pairs_of(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:

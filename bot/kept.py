@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -51,6 +51,16 @@ MOST_DEAD_ROWS = 1.0
 _INDEX_CODE = ("lookalike.py", "folding.py", "lookalike_keys.py", "skeleton.py",
                "protected_accounts.py", "multimap.py", "columns.py", "domains.py", "platforms.py",
                "stable_hash.py", "presence.py", "registered.py", "search_keys.py")
+
+
+@dataclass
+class Imported:
+    """The index's accounts folded by an import as it wrote them, so that a build after it
+    reads none back: every protected account of the registry the import committed, in id
+    order, and the newest change then (None: nothing committed, the build reads the registry)."""
+
+    folding: Folding = field(default_factory=Folding)
+    change_id: int | None = None
 
 
 @dataclass
@@ -98,25 +108,34 @@ def code_digest() -> str:
 
 
 async def start_index(
-    registry: Registry, store: IndexStore | None, verifications: VerificationStore | None = None
+    registry: Registry,
+    store: IndexStore | None,
+    verifications: VerificationStore | None = None,
+    imported: Imported | None = None,
 ) -> Started:
-    """The kept index caught up with the change log, or else a full build."""
+    """The kept index caught up with the change log, or else a full build (of the imported
+    accounts, when an import folded them)."""
     kept = await asyncio.to_thread(store.load) if store is not None else None
     if kept is not None:
         started = await _caught_up(registry, kept, verifications)
         if started is not None:
             return started
-    return await build_index(registry, verifications)
+    return await build_index(registry, verifications, imported)
 
 
 async def build_index(
-    registry: Registry, verifications: VerificationStore | None = None
+    registry: Registry,
+    verifications: VerificationStore | None = None,
+    imported: Imported | None = None,
 ) -> Started:
     began = time.perf_counter()
-    change_id = await registry.newest_change()  # before reading: later changes are re-read
-    folding = Folding()  # the rows folded as they are read, their names dropped after
-    async for batch in registry.protected():
-        folding.add(row for row in batch if row[1])
+    if imported is not None and imported.change_id is not None:
+        change_id, folding = imported.change_id, imported.folding
+    else:
+        change_id = await registry.newest_change()  # before reading: later changes are re-read
+        folding = Folding()  # the rows folded as they are read, their names dropped after
+        async for batch in registry.protected():
+            folding.add(row for row in batch if row[1])
     index = LookalikeIndex.of_batch(folding.batch())
     presence = await Presence.load(registry, verifications)
     log.info("lookalike index built: %d accounts in %.1f s", len(index),

@@ -206,7 +206,8 @@ def stems(name: Name) -> set[str]:
 
 def stems_of(names: Sequence[Name]) -> list[set[str]]:
     """stems of each name, the stems' loose keys taken together."""
-    cuts = [[stem for stem in _cut(name.plain) if len(stem) >= MIN_STEM] for name in names]
+    cuts = [[stem for stem in {trailing, last} if len(stem) >= MIN_STEM]  # often the same
+            for trailing, last in zip(*cuts_of([name.plain for name in names]), strict=True)]
     keys = iter(loose_keys([stem for cut in cuts for stem in cut]))
     found = [{next(keys) for _ in cut} for cut in cuts]
     for stems_found, name in zip(found, names, strict=True):
@@ -214,14 +215,40 @@ def stems_of(names: Sequence[Name]) -> list[set[str]]:
     return found
 
 
-def _cut(plain: str) -> set[str]:
-    return {_SEPARATORS.sub("", pattern.sub("", plain))
-            for pattern in (_TRAILING_DIGITS, _SHORT_LAST_WORD)}  # often the same: folded once
+# _TRAILING_DIGITS and _SHORT_LAST_WORD over texts joined by NULs: each pattern as it is,
+# except that it neither matches a NUL nor crosses one, and its $ is a text's end (or a line
+# break ending it, as $ is).
+_TRAILING_DIGITS_EACH = re.compile(r"(?:[^\w\0]|_)*\d+(?=\n?(?:\0|\Z))")
+_SHORT_LAST_WORD_EACH = re.compile(r"[_.\-][^_.\-\0]{1,4}(?=\n?(?:\0|\Z))")
+
+
+def cuts_of(plains: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Each plain name without its trailing digits, and without its short last word (both
+    without separators): the candidate stems, each pattern run once over all the names."""
+    joined = _JOINER.join(plains)
+    if not plains or joined.count(_JOINER) != len(plains) - 1:  # a name with a NUL
+        return ([_SEPARATORS.sub("", _TRAILING_DIGITS.sub("", p)) for p in plains],
+                [_SEPARATORS.sub("", _SHORT_LAST_WORD.sub("", p)) for p in plains])
+    # The digits' pattern is slow to fail: it is run over the names ending with a digit only.
+    digits = [at for at, plain in enumerate(plains)
+              if plain[-1:].isdecimal() or plain.endswith("\n")]
+    trailing = list(plains)
+    cut = _TRAILING_DIGITS_EACH.sub("", _JOINER.join([plains[at] for at in digits]))
+    for at, text in zip(digits, cut.split(_JOINER) if digits else [], strict=True):
+        trailing[at] = text
+    last = _SHORT_LAST_WORD_EACH.sub("", joined)
+    return (_SEPARATORS.sub("", _JOINER.join(trailing)).split(_JOINER),
+            _SEPARATORS.sub("", last).split(_JOINER))
 
 
 def loose_keys(texts: Sequence[str]) -> list[str]:
     """loose_key of each text: the ASCII ones folded together, as one string (every step maps
     a character or a letter pair, and no pair spans the NUL between two texts)."""
+    if not texts:
+        return []
+    joined = _JOINER.join(texts)
+    if joined.isascii() and joined.count(_JOINER) == len(texts) - 1:  # all joinable (most)
+        return _SEPARATORS.sub("", _finish(joined.translate(_ASCII_PREFOLDS), True)).split(_JOINER)
     together = [text for text in texts if _joinable(text)]
     joined = _JOINER.join(together).translate(_ASCII_PREFOLDS)
     keys = iter(_SEPARATORS.sub("", _finish(joined, pairs=True)).split(_JOINER))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.core import Core
 from bot.guard import Guard
-from bot.kept import keep, start_index
+from bot.kept import Imported, keep, start_index
 from bot.lookalike import LookalikeIndex
 from bot.model import STARTER_DATA, Correction
 from bot.ports import GuardStore, Registry, VerificationStore
@@ -87,12 +87,22 @@ async def core_on(registry: SqlRegistry, settings: Settings, lookalikes: bool = 
     return with_guard(core, SqlGuardStore(registry.engine))
 
 
-async def keep_index(registry: SqlRegistry, settings: Settings) -> None:
+async def keep_index(
+    registry: SqlRegistry, settings: Settings, imported: Imported | None = None
+) -> None:
     """After a bulk change (an import, a sync, a restore): the kept lookalike index brought up
-    to date now, so that the next check starts at once."""
+    to date now, so that the next check starts at once (built of imported, when it must be
+    built whole and the import folded its accounts)."""
     store = index_store(settings)
     if store is not None:
-        await keep(registry, store, await start_index(registry, store))
+        await keep(registry, store, await start_index(registry, store, imported=imported))
+
+
+def index_to_build(settings: Settings) -> Imported | None:
+    """What an import folds its accounts into when no kept index exists yet (the keep after it
+    builds the index whole): None when one does, which the keep catches up instead."""
+    store = index_store(settings)
+    return Imported() if store is not None and not store.path.exists() else None
 
 
 def index_store(settings: Settings) -> IndexFile | None:

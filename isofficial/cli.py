@@ -19,7 +19,14 @@ from typing import Any, BinaryIO
 from bot import render
 from bot.model import OPERATOR, Asker, IsOfficialError, Status
 from isofficial import sources_cli, version
-from isofficial.bootstrap import STARTER_BY, build_core, core_on, keep_index, open_sql_registry
+from isofficial.bootstrap import (
+    STARTER_BY,
+    build_core,
+    core_on,
+    index_to_build,
+    keep_index,
+    open_sql_registry,
+)
 from isofficial.settings import Settings, env_files
 from knowledge.database import writing
 from knowledge.registry import SqlRegistry
@@ -228,15 +235,17 @@ async def _import_into(registry: SqlRegistry, args: argparse.Namespace, settings
         else read_rows(source, args.format)
     )
     skip_invalid = args.skip_invalid or (native and not args.strict)  # quirks stop nothing
+    imported = None if args.dry_run else index_to_build(settings)
     result = await import_rows(
         registry,
         rows,
         by=args.by or f"import:{name}",
         skip_invalid=skip_invalid,
         dry_run=args.dry_run,
+        index=imported,
     )
     if result.written and not args.dry_run:
-        await keep_index(registry, settings)
+        await keep_index(registry, settings, imported)
     for problem in result.problems:
         print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
     for merge in result.merges:

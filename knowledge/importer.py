@@ -27,13 +27,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import limits
-from bot.model import ImportProblem
+from bot.model import PROTECTED, AccountRef, ImportProblem
+from knowledge.changelog import newest_change
 from knowledge.database import writing
 from knowledge.formats import READERS, BadImportFile, read_capped
 from knowledge.importing.accounts import against_registry, registered
@@ -43,6 +44,9 @@ from knowledge.importing.rows import COLUMNS, ImportResult
 from knowledge.importing.write import add_sources, insert_accounts
 from knowledge.notify import announce
 from knowledge.registry import SqlRegistry, chunks, entity_ids
+
+if TYPE_CHECKING:
+    from bot.kept import Imported  # the lookalike index's code, loaded by those who keep it
 
 WRITE_CHUNK = 5_000
 BATCH_ROWS = 50_000  # rows checked together; a longer file is checked part after part
@@ -111,12 +115,17 @@ async def import_rows(
     *,
     skip_invalid: bool = False,
     dry_run: bool = False,
+    index: Imported | None = None,
 ) -> ImportResult:
     """Check every row, then write in one transaction (unless problems, or a dry run).
 
     A file is checked in parts of BATCH_ROWS rows, each against the registry as the parts before
     it left it, so memory stays bounded however long the file: a conflict between two parts is
     reported on the later one only, as a conflict with the registry.
+
+    index: on SQLite (one writer at a time: nothing else changes the registry meanwhile), the
+    lookalike index's accounts are folded into it as they are written, after those registered
+    before, and its change_id is set when the import commits.
     """
     totals = _Totals()
     with _cycles_uncollected():
@@ -124,12 +133,21 @@ async def import_rows(
             if conn.dialect.name == "postgresql":
                 # Plans cached while the tables were small would scan them whole once they grow.
                 await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+                index = None
+            if index is not None:  # the write lock is ours: another connection reads as we do
+                async for protected in registry.protected():
+                    index.folding.add(row for row in protected if row[1])
             at = datetime.now(UTC)
             for batch in _batches(rows, BATCH_ROWS):
-                await _import_part(conn, plan_rows(batch), by, at, totals)
+                indexed = await _import_part(conn, plan_rows(batch), by, at, totals)
+                if index is not None:
+                    del batch  # the part's rows freed before its accounts fold (peak memory)
+                    index.folding.add(indexed)
             refused = bool(totals.problems) and not skip_invalid
             if dry_run or refused or not (totals.written or totals.entity_rows):
                 await conn.rollback()
+            elif index is not None:
+                index.change_id = await newest_change(conn)
     return ImportResult(
         0 if refused else totals.written,
         totals.unchanged,
@@ -149,8 +167,14 @@ class _Totals:
 
 
 async def _import_part(
-    conn: AsyncConnection, plan: Plan, by: str, at: datetime, totals: _Totals
-) -> None:
+    conn: AsyncConnection,
+    plan: Plan,
+    by: str,
+    at: datetime,
+    totals: _Totals,
+) -> list[tuple[AccountRef, str, str]]:
+    """Check the part against the registry and write it; the accounts it added that the
+    lookalike index holds (ref, entity, handle as written), in id order."""
     existing = await registered(conn, list(plan.accounts))
     matched = await match_entities(conn, plan, existing)
     new, grown, unchanged = against_registry(plan, existing)
@@ -167,6 +191,9 @@ async def _import_part(
         await add_sources(conn, account, existing[account.ref], by)
     totals.entity_rows += await write_entities(conn, matched, names)
     await announce(conn, [account.ref for account in writes])
+    # Inserted in this order, so in id order; grown accounts stay as the index holds them.
+    return [(a.ref, a.entity, a.handle_as_written) for a in new
+            if a.entity and a.status in PROTECTED]
 
 
 @contextmanager

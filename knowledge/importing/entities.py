@@ -48,6 +48,9 @@ async def match_entities(
     matched = Matched()
     for entity in plan.entities.values():
         mine = accounts_of.get(entity.name, [])
+        if not (entity.identifiers or entity.aliases or entity.name in registered
+                or (existing and any(a.ref in existing for a in mine))):
+            continue  # a new entity under its own name, nothing to add (most of a new file)
         target, reason = _target(entity, mine, owners, registered, existing)
         if target is None:
             matched.refused.add(entity.name)

@@ -118,7 +118,7 @@ def check_row(row: dict[str, str], proofs: Proofs) -> Planned:
 def _cells(row: dict[str, str]) -> dict[str, str]:
     """The row's known columns within the limits (bot.limits): one look at the whole row when it
     holds no control character or line break (nearly every row), else cell by cell."""
-    cells = dict(zip(row, map(str.strip, row.values()), strict=True))
+    cells = {column: value.strip() for column, value in row.items()}
     if not cells.keys() <= _CELLS.keys():
         cells = {k: v for k, v in cells.items() if k in _CELLS}
     whole = "".join(cells.values())
