@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 Arrays = dict[str, npt.NDArray[np.generic]]
 _TAIL_MIN = 4096  # strings appended since the last fold kept as str, at most this or 1/8
+_NUL = "\0"  # between the strings many() decodes at once (a key never holds one)
 
 
 class Strings:
@@ -44,12 +45,18 @@ class Strings:
     def many(self, rows: Sequence[int]) -> list[str]:
         """The strings of rows, in order: their offsets read at once."""
         folded = len(self._offsets) - 1
-        if any(row >= folded for row in rows):
+        if rows and max(rows) >= folded:
             return [self[row] for row in rows]
         at = np.asarray(rows, dtype=np.int64)
         blob = memoryview(self._blob)  # type: ignore[arg-type]
-        return [bytes(blob[start:end]).decode("utf-8", "surrogatepass") for start, end in
-                zip(self._offsets[at].tolist(), self._offsets[at + 1].tolist(), strict=True)]
+        ranges = list(zip(self._offsets[at].tolist(), self._offsets[at + 1].tolist(), strict=True))
+        # Joined by NULs, decoded and split at once: a third of the cost of one decode each.
+        texts = _NUL.encode().join([blob[start:end] for start, end in ranges])
+        found = texts.decode("utf-8", "surrogatepass").split(_NUL)
+        if len(found) == len(rows):
+            return found
+        return [bytes(blob[start:end]).decode("utf-8", "surrogatepass")  # a string had a NUL
+                for start, end in ranges]
 
     def append(self, text: str) -> int:
         """Add text; returns its row."""

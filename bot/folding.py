@@ -21,6 +21,7 @@ from bot.lookalike_keys import (
     MIN_TYPO_LENGTH,
     Name,
     cuts_of,
+    half_text,
     halves,
     leet,
     loose_keys,
@@ -163,12 +164,6 @@ def has_unpaired(ref: AccountRef, written: str | None, name: Name) -> bool:
         return False
     same = (written or ref.handle) == ref.handle
     return (name if same else name_of(ref, ref.handle)).unpaired != name.key
-
-
-def half_text(half: tuple[int, int, str]) -> str:
-    """A half of a key as text: its key's length, its side and its letters."""
-    length, side, text = half
-    return f"{length}:{side}:{text}"
 
 
 def _owners(lists: Sequence[Sequence[object]], first: int) -> npt.NDArray[np.int32]:

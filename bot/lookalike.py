@@ -23,19 +23,20 @@ from rapidfuzz.process import cdist
 
 from bot.columns import Arrays
 from bot.folding import MIN_HALVES, Batch, Folding, has_unpaired, pairs_of
-from bot.folding import half_text as _half
 from bot.lookalike_keys import (
     AFFIX_WORDS,
     MIN_TYPO_LENGTH,
     Name,
     brand_pieces,
     deletions,
+    half_text,
+    half_texts_with_one_substitution,
     halves_of_near_lengths,
-    halves_with_one_substitution,
     leet,
     name_of,
     stems,
     typo_bound,
+    unpaired_key,
 )
 from bot.model import PROTECTED, AccountRecord, AccountRef, Lookalike, Reason, Strength
 from bot.multimap import HashMultimap
@@ -227,8 +228,9 @@ class LookalikeIndex:
         yield from found
         if len(name.key) >= MIN_HALVES and all(m.detail != "1-edit" for m in found):
             # Two edits in a long name: one half survives, or the left half is one letter off.
-            wanted = [*halves_of_near_lengths(name.key), *halves_with_one_substitution(name.key)]
-            near = self._halves.lookup(_hashes(map(_half, wanted)), alive)
+            wanted = [*map(half_text, halves_of_near_lengths(name.key)),
+                      *half_texts_with_one_substitution(name.key)]
+            near = self._halves.lookup(_hashes(wanted), alive)
             near -= {m.account for m in found}
             yield from self._verified(keys, near)
 
@@ -247,7 +249,8 @@ class LookalikeIndex:
         for at in np.flatnonzero((nearest <= _MOST_EDITS) | paired).tolist():
             account, target, distance = rows[at], targets[at], int(nearest[at])
             if distance > 1 and paired[at]:
-                unpaired = self._target(account).unpaired
+                ref = self._accounts.ref(account)
+                unpaired = unpaired_key(ref, ref.handle)
                 distance = min(distance, *(OSA.distance(k, unpaired) for k in keys))
             if 0 < distance <= typo_bound(min(len(target), shortest)):
                 # One letter off a long name is strong; a short name is one letter from words.

@@ -123,14 +123,23 @@ def halves(key: str) -> tuple[tuple[int, int, str], tuple[int, int, str]]:
 _ALPHABET = "abcdefghjklmnopqrstuvwxyz0123456789"  # a folded key's letters (i reads as l)
 
 
-def halves_with_one_substitution(key: str) -> Iterator[tuple[int, int, str]]:
-    """The left half with each letter replaced: a substitution in each half (the case the halves
-    alone miss) leaves the left half one substitution away."""
+def half_text(half: tuple[int, int, str]) -> str:
+    """A half of a key as text (what the index hashes): its key's length, its side, its letters."""
+    length, side, text = half
+    return f"{length}:{side}:{text}"
+
+
+def half_texts_with_one_substitution(key: str) -> list[str]:
+    """half_text of the left half with each letter replaced: a substitution in each half (the
+    case the halves alone miss) leaves the left half one substitution away. Built as texts by
+    one comprehension per letter (a query makes a couple of hundred: no tuple, no format each)."""
     left = key[: len(key) // 2]
+    prefix = half_text((len(key), 0, ""))
+    texts: list[str] = []
     for i, letter in enumerate(left):
-        for other in _ALPHABET:
-            if other != letter:
-                yield len(key), 0, left[:i] + other + left[i + 1 :]
+        head, tail = prefix + left[:i], left[i + 1 :]
+        texts += [head + other + tail for other in _ALPHABET if other != letter]
+    return texts
 
 
 def halves_of_near_lengths(key: str) -> Iterator[tuple[int, int, str]]:
@@ -167,9 +176,7 @@ def name_text(platform: str, written: str) -> tuple[str, str, str]:
 
 
 def name_of(ref: AccountRef, written: str) -> Name:
-    text, suffix, subdomain = name_text(ref.platform, written)
-    if ref.platform == WEBSITE and not text:
-        text, suffix, subdomain = name_text(ref.platform, ref.handle)
+    text, suffix, subdomain = _name_text_of(ref, written)
     prefolded = _prefold(text)
     folded = _finish(prefolded, pairs=True)
     return Name(
@@ -178,8 +185,24 @@ def name_of(ref: AccountRef, written: str) -> Name:
         suffix,
         fold(subdomain) if subdomain else "",
         folded,
-        _SEPARATORS.sub("", _finish(prefolded, pairs=False)),
+        _unpaired(prefolded),
     )
+
+
+def unpaired_key(ref: AccountRef, written: str) -> str:
+    """name_of(ref, written).unpaired alone (a typo's candidates need no more of the name)."""
+    return _unpaired(_prefold(_name_text_of(ref, written)[0]))
+
+
+def _name_text_of(ref: AccountRef, written: str) -> tuple[str, str, str]:
+    text, suffix, subdomain = name_text(ref.platform, written)
+    if ref.platform == WEBSITE and not text:
+        return name_text(ref.platform, ref.handle)
+    return text, suffix, subdomain
+
+
+def _unpaired(prefolded: str) -> str:
+    return _SEPARATORS.sub("", _finish(prefolded, pairs=False))
 
 
 def names_of(accounts: Sequence[tuple[AccountRef, str]]) -> list[Name]:

@@ -142,10 +142,10 @@ class HashMultimap:
     def _tail_matches(self, high: npt.NDArray[np.int64], asked: npt.NDArray[np.intp],
                       ids: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.intp],
                                                            npt.NDArray[np.int32]]:
-        more = [(at, i) for at, value in enumerate(high.tolist())
-                for i in self._new_map.get(value, ())]
-        if not more:
+        highs = high.tolist()
+        if self._new_map.keys().isdisjoint(highs):  # nearly always: one C pass, no Python loop
             return asked, ids
+        more = [(at, i) for at, value in enumerate(highs) for i in self._new_map.get(value, ())]
         return (np.concatenate([asked, np.array([at for at, _ in more], dtype=np.intp)]),
                 np.concatenate([ids, np.array([i for _, i in more], dtype=np.int32)]))
 

@@ -31,8 +31,9 @@ class ProtectedAccounts:
         """Empty, or the columns another one's arrays() gave."""
         get = (arrays or {}).get
         self._platform_names = _strings(arrays, "platforms")
-        self._platform_codes = {self._platform_names[i]: i for i in range(len(
-            self._platform_names))}
+        # The names by code as str too: ref() reads one for each candidate (no decode each).
+        self._platform_list = [self._platform_names[i] for i in range(len(self._platform_names))]
+        self._platform_codes = {name: i for i, name in enumerate(self._platform_list)}
         self._platform = Column(np.int16, get("platform"))
         self._entity = Column(np.int32, get("entity"))
         self._alive = Column(np.bool_, get("alive"))
@@ -201,7 +202,7 @@ class ProtectedAccounts:
         return np.fromiter(map(number_of.__getitem__, names), np.int32, len(names))
 
     def ref(self, row: int) -> AccountRef:
-        return AccountRef(self._platform_names[int(self._platform.values[row])],
+        return AccountRef(self._platform_list[int(self._platform.values[row])],
                           self._handles[row])
 
     def entity(self, row: int) -> str:
@@ -232,6 +233,7 @@ class ProtectedAccounts:
         code = self._platform_codes.get(platform)
         if code is None:
             code = self._platform_codes[platform] = self._platform_names.append(platform)
+            self._platform_list.append(platform)
         return code
 
     def _entity_number(self, name: str) -> int:

@@ -7,6 +7,13 @@ import pytest
 from bot.columns import Strings
 from bot.domains import split_domain
 from bot.lookalike import LookalikeIndex
+from bot.lookalike_keys import (
+    _ALPHABET,
+    half_text,
+    half_texts_with_one_substitution,
+    name_of,
+    unpaired_key,
+)
 from bot.model import AccountRef, Reason
 
 
@@ -183,3 +190,31 @@ def test_strings_many_reads_folded_rows_and_the_tail_alike() -> None:
     assert strings.many(rows) == [strings[row] for row in rows]
     assert strings.many([3, 2, 0]) == ["bbc\udcff", "ñandú", "nasa"]
     assert strings.many([]) == []
+
+
+def test_strings_many_reads_a_string_holding_a_nul_as_it_is() -> None:
+    # many() decodes its rows joined by NULs: a string with one is read one by one instead.
+    strings = Strings.of(["nasa", "a\0b", "", "esa"])
+    assert strings.many([1, 0, 2, 3]) == ["a\0b", "nasa", "", "esa"]
+    assert strings.many([2, 2]) == ["", ""]
+
+
+def test_left_half_substitutions_are_half_texts_of_each_letter_replaced() -> None:
+    key = "gustavofulvio37"  # 15 letters: the left half is gustavo
+    expected = [f"15:0:{key[:at]}{letter}{key[at + 1 : 7]}"
+                for at in range(7) for letter in _ALPHABET if letter != key[at]]
+    assert half_texts_with_one_substitution(key) == expected
+    assert half_text((15, 0, "gustavo")) == "15:0:gustavo"  # what the index's halves hash
+
+
+@pytest.mark.parametrize(("ref", "written"), [
+    (x("clarkmorrow"), "ClarkMorrow"),
+    (x("vvalter_rn"), "VValter_RN"),
+    (AccountRef("mastodon", "cladia@mastodon.social"), "cladia@mastodon.social"),
+    (AccountRef("bluesky", "rnaria.bsky.social"), "rnaria.bsky.social"),
+    (site("login.clarkbank.com"), "login.clarkbank.com"),
+    (site("xn--e1afmkfd.com"), "пример.com"),
+])
+def test_unpaired_key_is_the_names_unpaired_key(ref: AccountRef, written: str) -> None:
+    assert unpaired_key(ref, written) == name_of(ref, written).unpaired
+    assert unpaired_key(ref, ref.handle) == name_of(ref, ref.handle).unpaired
