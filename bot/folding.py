@@ -24,6 +24,7 @@ from bot.lookalike_keys import (
     half_text,
     halves,
     leet,
+    leets,
     loose_keys,
     name_of,
     names_of,
@@ -34,7 +35,6 @@ from bot.stable_hash import deletion_hashes, stable_hashes
 
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
 CHUNK = 1 << 14  # accounts folded at a time: their names are dropped after
-_JOINER = "\0"  # between keys translated as one string (no fold makes a NUL)
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 Folded = tuple[list[str], npt.NDArray[np.bool_], tuple[Pairs, Pairs, Pairs]]
 
@@ -102,7 +102,7 @@ def bulk_pairs(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
     unpaired = [n.unpaired for n in names]
     mine = np.arange(first, first + count, dtype=np.int32)
     stems, stem_owners = _stems(names)
-    exact = [*keys, *_leets(keys), *stems]
+    exact = [*keys, *leets(keys), *stems]
     exact_owners = np.concatenate([mine, mine, mine[stem_owners]])
     lengths = np.concatenate([_lengths(keys)] * 2 + [_lengths(stems)])
     kept = lengths > 0
@@ -111,8 +111,7 @@ def bulk_pairs(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
     typo_kept = np.concatenate([lengths[:count], _lengths(unpaired)]) >= MIN_TYPO_LENGTH
     typos, owners = deletion_hashes(list(compress(typo_texts, typo_kept)))
     long = [i for i, key in enumerate(keys) if len(key) >= MIN_HALVES]
-    long_halves = [f"{len(keys[i])}:{side}:{half}" for i in long
-                   for side, half in enumerate(_split(keys[i]))]
+    long_halves = [half_text(half) for i in long for half in halves(keys[i])]
     return ((stable_hashes(list(compress(exact, kept))), exact_owners[kept]),
             (typos, typo_owners[typo_kept][owners]),
             (stable_hashes(long_halves), np.repeat(mine[long], 2)))
@@ -125,18 +124,6 @@ def _stems(names: Sequence[Name]) -> tuple[list[str], npt.NDArray[np.intp]]:
     cuts = [*trailing, *last]
     long = _lengths(cuts) >= MIN_STEM
     return loose_keys(list(compress(cuts, long))), np.tile(np.arange(len(names)), 2)[long]
-
-
-def _leets(keys: list[str]) -> list[str]:
-    joined = _JOINER.join(keys)
-    if joined.count(_JOINER) != len(keys) - 1:
-        return [leet(key) for key in keys]
-    return leet(joined).split(_JOINER) if keys else []
-
-
-def _split(key: str) -> tuple[str, str]:
-    middle = len(key) // 2
-    return key[:middle], key[middle:]
 
 
 def _lengths(texts: Sequence[str]) -> npt.NDArray[np.int64]:

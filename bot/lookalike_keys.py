@@ -94,6 +94,14 @@ def leet(key: str) -> str:
     return key.translate(_LEET)
 
 
+def leets(keys: Sequence[str]) -> list[str]:
+    """leet of each key, translated joined as one string (a key with a NUL: one by one)."""
+    joined = _JOINER.join(keys)
+    if joined.count(_JOINER) != len(keys) - 1:
+        return [leet(key) for key in keys]
+    return leet(joined).split(_JOINER) if keys else []
+
+
 def typo_bound(length: int) -> int:
     """Edits allowed between names whose shorter key has this length."""
     if length < MIN_TYPO_LENGTH:
