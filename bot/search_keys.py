@@ -2,13 +2,15 @@
 costs a read only when something can be there.
 
 Registry.search matches handle keys starting with the text and entity names or aliases
-containing it (both lower-cased). Kept here: a hash of every handle key's first 4 to
-PREFIX_MAX characters, and of every 4 characters in a row of every entity name and alias.
-A text can be found only if its first min(len, PREFIX_MAX) characters are a kept prefix or
-each of its 4-grams is a kept gram. Hashes collide now and then: that costs a read, never a
-missed answer. Keys are only added (a removed account's prefixes stay): a superset is safe.
-The hash is a polynomial over code points, the same in every process, computed over numpy
-arrays at load.
+containing it (both lower-cased). Kept here: a hash of every handle key's first k characters
+for each k of PREFIX_LENGTHS, and of every 4 characters in a row of every entity name and alias.
+A text can be found only if its first k characters are a kept prefix, k the longest of
+PREFIX_LENGTHS within its length, or each of its 4-grams is a kept gram. Lengths past 8 keep
+a stranger made like registered names (senatorsmithjr beside senatorsmith_) from a read: a
+long shared start is common, a shared start of all but a letter or two is not. Hashes
+collide now and then: that costs a read, never a missed answer. Keys are only added (a
+removed account's prefixes stay): a superset is safe. The hash is a polynomial over code
+points, the same in every process, computed over numpy arrays at load.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from bot import limits
 from bot.registered import Keys, KeySet
 
 GRAM = 4  # Core._nearby searches names of 4 characters or more
-PREFIX_MAX = 8
+# Every length up to 8, then sparser: 8 kept hashes for a 15-letter handle, not 12.
+PREFIX_LENGTHS = (4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 32, 48, 64)
 _P = 0x100000001B3  # the FNV prime: odd, large, spreads code points over 64 bits
 _MASK = (1 << 64) - 1
 _SIGN = 1 << 63
@@ -52,7 +55,10 @@ class SearchKeys:
     def may_find_handle(self, text: str) -> bool:
         """False only when no handle key starts with text."""
         key = search_text(text)
-        return len(key) < GRAM or _signed(_poly(key[:PREFIX_MAX])) in self.prefixes
+        if len(key) < GRAM:
+            return True
+        kept = max(k for k in PREFIX_LENGTHS if k <= len(key))
+        return _signed(_poly(key[:kept])) in self.prefixes
 
     def may_find_name(self, text: str) -> bool:
         """False only when no entity name or alias contains text."""
@@ -86,7 +92,7 @@ def _codes(texts: Sequence[str]) -> np.ndarray:
 
 
 def _prefix_hashes(handles: Sequence[str]) -> Keys:
-    """The hash of the first k characters of each handle, for k from GRAM to PREFIX_MAX."""
+    """The hash of the first k characters of each handle, for each k of PREFIX_LENGTHS."""
     if not handles:
         return np.empty(0, np.int64)
     codes = _codes(handles)
@@ -95,13 +101,15 @@ def _prefix_hashes(handles: Sequence[str]) -> Keys:
     running = np.zeros(len(starts), dtype=np.uint64)
     alive = np.ones(len(starts), dtype=bool)  # the handle is at least k + 1 characters long
     with np.errstate(over="ignore"):
-        for k in range(PREFIX_MAX):
+        for k in range(PREFIX_LENGTHS[-1]):
             step = codes[starts + k] if k == 0 else codes[np.minimum(starts + k, len(codes) - 1)]
             alive &= step != 0
+            if not alive.any():
+                break
             running = running * np.uint64(_P) + step
-            if k + 1 >= GRAM:
+            if k + 1 in PREFIX_LENGTHS:
                 found.append(running[alive])
-    return np.concatenate(found).view(np.int64)
+    return np.concatenate(found or [np.empty(0, np.uint64)]).view(np.int64)
 
 
 def _gram_hashes(names: Sequence[str]) -> Keys:

@@ -13,11 +13,13 @@ advisory lock on the account's key, so no change is lost and the log gets every 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -55,7 +57,7 @@ from bot.model import (
 )
 from bot.ports import Known
 from knowledge import changelog, reads
-from knowledge.compiled import Fetch, OneHop, fetch_on
+from knowledge.compiled import Fetch, OneHop, fetch_on, inline_reader
 from knowledge.database import (
     any_of,
     default_database_url,
@@ -154,7 +156,7 @@ class SqlRegistry:
                 self._reader = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 driver = (await conn.get_raw_connection()).driver_connection
                 assert driver is not None  # aiosqlite's Connection
-                self._one_hop = OneHop(driver, self.engine.dialect)
+                self._one_hop = OneHop(driver, self.engine.dialect, self._inline_reader())
             yield self._reader
 
     @asynccontextmanager
@@ -179,9 +181,19 @@ class SqlRegistry:
         finally:
             one_hop.heard.remove(heard)
 
+    def _inline_reader(self) -> sqlite3.Connection | None:
+        """A plain connection to the SQLite file for the reader's statements (an in-memory
+        database is one connection's own: none)."""
+        path = self.engine.url.database
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        return inline_reader(str(Path(path).expanduser()))
+
     async def close(self) -> None:
         if self._reader is not None:
             await self._reader.close()
+            if self._one_hop is not None:
+                self._one_hop.close()
             self._reader = self._one_hop = None
         await self.engine.dispose()
 

@@ -92,7 +92,7 @@ def test_the_search_pre_check_never_hides_what_search_finds(
         [n for r in registry.records.values() for n in (r.entity, *r.aliases) if n],
     )
     # the texts asked: made up, and pieces of what is registered
-    pieces = [ref.handle[:k] for ref in registry.records for k in (4, 6, 9)]
+    pieces = [ref.handle[:k] for ref in registry.records for k in (4, 6, 9, 11, 13, 15)]
     pieces += [r.entity[i : i + 5] for r in registry.records.values() if r.entity for i in (0, 2)]
     every_name = [n for r in registry.records.values() for n in (r.entity, *r.aliases) if n]
     for text in [*texts, *pieces]:
@@ -108,6 +108,15 @@ def test_the_search_pre_check_turns_strangers_away() -> None:
     keys = SearchKeys.of(["nasa", "nasa_gov", "bbcnews"], ["NASA", "BBC News"])
     assert keys.may_find("nasa_g") and keys.may_find("BBC N") and keys.may_find("news")
     assert not keys.may_find("zorblax") and not keys.may_find("nasb")
+
+
+def test_the_search_pre_check_turns_away_a_stranger_sharing_a_long_start() -> None:
+    """Handles made alike share their first 8 letters often, their first 12 seldom."""
+    keys = SearchKeys.of(["senatorsmith_", "x" * 70], [])
+    assert keys.may_find_handle("senatorsmit") and keys.may_find_handle("senatorsmith_")
+    assert not keys.may_find_handle("senatorsmithjr") and not keys.may_find_handle("senatorsmyth")
+    assert keys.may_find_handle("x" * 66) and not keys.may_find_handle("x" * 63 + "y")
+    assert len(SearchKeys.of(["abc"], []).prefixes) == 0  # too short to be kept
 
 
 # --- through the core, counting the database's statements ----------------------------------------

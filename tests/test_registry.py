@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import date
 from pathlib import Path
 
+import aiosqlite
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, column, func, insert, make_url, select, table
 from sqlalchemy.exc import IntegrityError
 
 import knowledge.feeds.tables  # noqa: F401  (its tables join the metadata the migrations make)
@@ -25,7 +27,7 @@ from bot.model import (
     Status,
 )
 from knowledge import reads
-from knowledge.compiled import fetch_on
+from knowledge.compiled import OneHop, fetch_on, inline_reader
 from knowledge.database import writing
 from knowledge.memory import MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
@@ -132,6 +134,51 @@ async def test_a_read_in_one_hop_is_what_sqlalchemy_reads(registry: SqlRegistry)
     assert read[NASA].record == record and read[NASA].record.evidence == (ARTICLE,)
     assert record.reviewed is not None and record.reviewed.tzinfo is not None
     assert len(heard) == (1 if registry.engine.dialect.name == "sqlite" else 0)
+
+
+async def test_a_registry_on_an_sqlite_file_reads_on_the_loop_thread(sqlite_url: str) -> None:
+    registry = await open_registry(sqlite_url)
+    try:
+        record, _ = await registry.apply(official(proof=ARTICLE), by="telegram:42")
+        assert (await registry.read([NASA]))[NASA].record == record
+        async with registry.reading():
+            one_hop = registry._one_hop
+        assert one_hop is not None and one_hop.inline is not None
+    finally:
+        await registry.close()
+
+
+async def test_a_read_of_a_busy_sqlite_file_waits_off_the_event_loop(tmp_path: Path) -> None:
+    """While another connection holds the file, the inline read would fail at once: it takes
+    the hop instead, waits in aiosqlite's thread, and the loop goes on meanwhile. (A file in
+    rollback-journal mode, where an exclusive lock keeps readers out; in WAL that is rare.)"""
+    path = str(tmp_path / "busy.sqlite3")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (n INTEGER)")
+    holder.execute("INSERT INTO t VALUES (7)")
+    driver = await aiosqlite.connect(path, timeout=5)
+    one_hop = OneHop(driver, make_url("sqlite://").get_dialect()(), inline_reader(path))
+    statement = select(column("n")).select_from(table("t"))
+    try:
+        assert [row.n for row in await one_hop(statement, {})] == [7]
+        holder.execute("BEGIN EXCLUSIVE")
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        asyncio.get_running_loop().call_later(0.3, holder.rollback)  # lets go of the file
+        assert [row.n for row in await one_hop(statement, {})] == [7]
+        ticker.cancel()
+        assert ticks >= 10  # the loop ran while the read waited
+    finally:
+        one_hop.close()
+        await driver.close()
+        holder.close()
 
 
 async def test_find_many_refs_across_platforms(registry: SqlRegistry) -> None:
