@@ -16,6 +16,7 @@ from itertools import compress
 import numpy as np
 import numpy.typing as npt
 
+from bot.letter_counts import Signatures, signature, signatures
 from bot.lookalike_keys import (
     MIN_STEM,
     MIN_TYPO_LENGTH,
@@ -36,16 +37,17 @@ from bot.stable_hash import deletion_hashes, stable_hashes
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
 CHUNK = 1 << 14  # accounts folded at a time: their names are dropped after
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
-Folded = tuple[list[str], npt.NDArray[np.bool_], tuple[Pairs, Pairs, Pairs]]
+Folded = tuple[list[str], Signatures, tuple[Pairs, Pairs, Pairs]]
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Accounts folded, numbered from 0: their rows (ref, entity, loose key), whether each key
-    folded glyph pairs, and the (hash, account) pairs of the exact, deletion and halves maps."""
+    """Accounts folded, numbered from 0: their rows (ref, entity, loose key), the letter counts
+    of each one's unpaired key (unpaired_letters), and the (hash, account) pairs of the exact,
+    deletion and halves maps."""
 
     rows: list[tuple[AccountRef, str, str]]
-    paired: npt.NDArray[np.bool_]
+    unpaired: Signatures
     pairs: tuple[Pairs, Pairs, Pairs]
 
 
@@ -72,9 +74,9 @@ class Folding:
         done, self._done = self._done, []
         rows = [(ref, entity, key) for chunk, (keys, _, _) in done
                 for (ref, entity, _), key in zip(chunk, keys, strict=True)]
-        paired = np.concatenate([p for _, (_, p, _) in done] or [np.empty(0, np.bool_)])
+        unpaired = np.concatenate([u for _, (_, u, _) in done] or [np.empty(0, np.uint64)])
         parts = [pairs for _, (_, _, pairs) in done]
-        return Batch(rows, paired, (_joined([p[0] for p in parts]),
+        return Batch(rows, unpaired, (_joined([p[0] for p in parts]),
                                     _joined([p[1] for p in parts]),
                                     _joined([p[2] for p in parts])))
 
@@ -86,12 +88,11 @@ class Folding:
 
 def fold(accounts: Sequence[tuple[AccountRef, str | None]], first: int) -> Folded:
     """Accounts first, first + 1, ... (ref, handle as written or None): their loose keys,
-    whether each folded glyph pairs, and their pairs."""
+    the letter counts of their unpaired keys (unpaired_letters), and their pairs."""
     names = names_of([(ref, written or ref.handle) for ref, written in accounts])
-    paired = np.fromiter((has_unpaired(ref, written, name)
-                          for (ref, written), name in zip(accounts, names, strict=True)),
-                         np.bool_, len(accounts))
-    return [name.key for name in names], paired, bulk_pairs(names, first)
+    unpaired = signatures([unpaired_of(ref, written, name)
+                           for (ref, written), name in zip(accounts, names, strict=True)])
+    return [name.key for name in names], unpaired, bulk_pairs(names, first)
 
 
 def bulk_pairs(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
@@ -144,13 +145,20 @@ def pairs_of(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
             _texts_pairs(long_halves, first))
 
 
-def has_unpaired(ref: AccountRef, written: str | None, name: Name) -> bool:
-    """Whether a typo is measured against the target's key without glyph pairs too: the key
-    has an m, w or d, and the handle's unpaired key is another string."""
+def unpaired_of(ref: AccountRef, written: str | None, name: Name) -> str:
+    """The key a typo is measured against besides the target's own: the handle's key without
+    glyph pairs, when the key has an m, w or d and that is another string; else ""."""
     if not any(letter in name.key for letter in "mwd"):
-        return False
+        return ""
     same = (written or ref.handle) == ref.handle
-    return (name if same else name_of(ref, ref.handle)).unpaired != name.key
+    unpaired = (name if same else name_of(ref, ref.handle)).unpaired
+    return unpaired if unpaired != name.key else ""
+
+
+def unpaired_letters(ref: AccountRef, written: str | None, name: Name) -> int:
+    """The letter counts of unpaired_of (bot.letter_counts): 0 when there is none, as a key
+    of no letters has; a typo is measured against the unpaired key only when it is not 0."""
+    return signature(unpaired_of(ref, written, name))
 
 
 def _owners(lists: Sequence[Sequence[object]], first: int) -> npt.NDArray[np.int32]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import compress
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +23,8 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
 from bot.columns import Arrays
-from bot.folding import MIN_HALVES, Batch, Folding, has_unpaired, pairs_of
+from bot.folding import MIN_HALVES, Batch, Folding, pairs_of, unpaired_letters
+from bot.letter_counts import gaps, signature
 from bot.lookalike_keys import (
     AFFIX_WORDS,
     MIN_TYPO_LENGTH,
@@ -46,6 +48,7 @@ from bot.stable_hash import stable_hashes, typo_hashes
 WEBSITE = "website"
 MAX_DOUBLE_DELETION = 32  # longer keys: one-deletion candidates only (bounded query cost)
 MIN_STRONG_TYPO = 10  # shorter names: one letter off is a weak resemblance on its own
+_FEW_CANDIDATES = 8  # fewer are measured at once: filtering them first costs more than it saves
 
 HOMOGLYPH_SCORE = 0.95
 TLD_SWAP_SCORE = 0.9
@@ -89,7 +92,7 @@ class LookalikeIndex:
     def of_batch(cls, batch: Batch) -> LookalikeIndex:
         """The index of folded accounts (bot.folding), its hash arrays each sorted once."""
         exact, deletions, halves = (HashMultimap.built(*pairs) for pairs in batch.pairs)
-        return cls(ProtectedAccounts.built(batch.rows, batch.paired), (exact, deletions, halves))
+        return cls(ProtectedAccounts.built(batch.rows, batch.unpaired), (exact, deletions, halves))
 
     def update_all(self, records: Sequence[tuple[AccountRef, AccountRecord | None]]) -> None:
         """update() of distinct refs at once: the protected ones folded as a batch (as built()
@@ -101,7 +104,7 @@ class LookalikeIndex:
 
     def merge_batch(self, refs: Sequence[AccountRef], batch: Batch) -> None:
         """refs no longer indexed as they were, and the accounts of batch indexed (merged in)."""
-        first = self._accounts.replace(refs, batch.rows, batch.paired)
+        first = self._accounts.replace(refs, batch.rows, batch.unpaired)
         alive = self._accounts.alive
         for multimap, (hashes, ids) in zip((self._exact, self._deletions, self._halves),
                                            batch.pairs, strict=True):
@@ -144,7 +147,7 @@ class LookalikeIndex:
         """Protect ref (an official or affiliated account); adding it again replaces it."""
         self.remove(ref)
         name = name_of(ref, written or ref.handle)
-        account = self._accounts.add(ref, entity, name.key, has_unpaired(ref, written, name))
+        account = self._accounts.add(ref, entity, name.key, unpaired_letters(ref, written, name))
         for multimap, (hashes, _) in zip((self._exact, self._deletions, self._halves),
                                          pairs_of([name], 0), strict=True):
             multimap.add(hashes.tolist(), account)
@@ -236,22 +239,30 @@ class LookalikeIndex:
 
     def _verified(self, keys: set[str], accounts: set[int]) -> Iterator[_Match]:
         """Candidates within the typo bound of a key, by OSA distance; the stored key first, the
-        target's key without glyph pairs only when that one is too far."""
-        if not accounts:
+        target's key without glyph pairs only when that one is too far. Candidates whose letter
+        counts are too far from every key's (bot.letter_counts) are dropped unmeasured."""
+        rows, asked = list(accounts), list(keys)
+        unpaired = self._accounts.unpaired_letters(rows)
+        measure_unpaired = unpaired != 0
+        if len(rows) > _FEW_CANDIDATES and asked:  # most of a stranger's share only a half with it
+            letters = [*map(signature, asked)]
+            near = gaps(self._accounts.letters(rows), letters) <= 2 * _MOST_EDITS
+            measure_unpaired &= gaps(unpaired, letters) <= 2 * _MOST_EDITS
+            near |= measure_unpaired
+            rows, measure_unpaired = list(compress(rows, near)), measure_unpaired[near]
+        if not rows:
             return
-        rows = list(accounts)
         targets = self._accounts.keys(rows)
-        asked = list(keys)  # every distance at once: one call, not one per pair
+        # every distance at once: one call, not one per pair
         nearest = cdist(asked, targets, scorer=OSA.distance, dtype=np.int32).min(axis=0)
         shortest = min(map(len, asked))
-        paired = self._accounts.paired_rows(rows)
         # Farther than any bound, and no unpaired key to measure: most candidates, skipped here.
-        for at in np.flatnonzero((nearest <= _MOST_EDITS) | paired).tolist():
+        for at in np.flatnonzero((nearest <= _MOST_EDITS) | measure_unpaired).tolist():
             account, target, distance = rows[at], targets[at], int(nearest[at])
-            if distance > 1 and paired[at]:
+            if distance > 1 and measure_unpaired[at]:
                 ref = self._accounts.ref(account)
-                unpaired = unpaired_key(ref, ref.handle)
-                distance = min(distance, *(OSA.distance(k, unpaired) for k in keys))
+                unpaired_target = unpaired_key(ref, ref.handle)
+                distance = min(distance, *(OSA.distance(k, unpaired_target) for k in keys))
             if 0 < distance <= typo_bound(min(len(target), shortest)):
                 # One letter off a long name is strong; a short name is one letter from words.
                 strong = distance == 1 and len(target) >= MIN_STRONG_TYPO

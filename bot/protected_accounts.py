@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.columns import Arrays, Column, Strings
+from bot.letter_counts import Signatures, signature, signatures
 from bot.model import AccountRef
 from bot.multimap import HashMultimap
 from bot.platforms import PLATFORMS
@@ -23,9 +24,9 @@ _OTHER_PLATFORM = len(PLATFORMS)  # the bit of a platform not in PLATFORMS
 
 
 class ProtectedAccounts:
-    """Rows of (platform, handle, entity, loose key, paired, alive), found by ref in a sorted
-    array of stable hashes; entities numbered in a table of their own, with the platforms each
-    is on."""
+    """Rows of (platform, handle, entity, loose key, letter counts of the key and of the
+    unpaired key, alive), found by ref in a sorted array of stable hashes; entities numbered in
+    a table of their own, with the platforms each is on."""
 
     def __init__(self, arrays: Arrays | None = None) -> None:
         """Empty, or the columns another one's arrays() gave."""
@@ -37,7 +38,9 @@ class ProtectedAccounts:
         self._platform = Column(np.int16, get("platform"))
         self._entity = Column(np.int32, get("entity"))
         self._alive = Column(np.bool_, get("alive"))
-        self._paired = Column(np.bool_, get("paired"))  # the key folded glyph pairs (rn: m)
+        self._letters = Column(np.uint64, get("letters"))  # the key's bot.letter_counts
+        # The handle's key without glyph pairs (rn, not m)'s, where it is another: else 0.
+        self._unpaired = Column(np.uint64, get("unpaired_letters"))
         self._handles = _strings(arrays, "handles")
         self._keys = _strings(arrays, "keys")
         self._ids = _multimap(arrays, "ids")  # stable hash of "platform:handle" -> row
@@ -53,9 +56,9 @@ class ProtectedAccounts:
 
     @classmethod
     def built(cls, rows: Sequence[tuple[AccountRef, str, str]],
-              paired: npt.NDArray[np.bool_]) -> ProtectedAccounts:
-        """Accounts of distinct refs (ref, entity, loose key) and whether each key folded glyph
-        pairs, their columns built at once."""
+              unpaired: Signatures) -> ProtectedAccounts:
+        """Accounts of distinct refs (ref, entity, loose key) and the letter counts of their
+        unpaired keys (bot.folding.unpaired_letters), their columns built at once."""
         table = cls()
         platforms = [table._platform_code(ref.platform) for ref, _, _ in rows]
         entity_of: dict[str, int] = {}
@@ -69,7 +72,8 @@ class ProtectedAccounts:
             "platform": np.array(platforms, dtype=np.int16),
             "entity": entities,
             "alive": np.ones(len(rows), dtype=np.bool_),
-            "paired": paired,
+            "letters": signatures([key for _, _, key in rows]),
+            "unpaired_letters": unpaired,
         }
         keys = Strings.of([key for _, _, key in rows])
         for prefix, strings in (("platforms", table._platform_names), ("keys", keys),
@@ -89,14 +93,15 @@ class ProtectedAccounts:
         return cls(arrays)
 
     def replace(self, refs: Sequence[AccountRef], rows: Sequence[tuple[AccountRef, str, str]],
-                paired: npt.NDArray[np.bool_]) -> int:
+                unpaired: Signatures) -> int:
         """refs no longer protected, then rows (as built() takes them) protected, at once;
         returns the first new row (the rows follow in order)."""
         gone = self._rows_of(refs)
         self._alive.values[gone] = False
         self._count -= len(gone)
         first = self._alive.extend(np.ones(len(rows), dtype=np.bool_))
-        self._paired.extend(paired)
+        self._letters.extend(signatures([key for _, _, key in rows]))
+        self._unpaired.extend(unpaired)
         self._platform.extend(np.fromiter((self._platform_code(ref.platform) for ref, _, _ in rows),
                                           np.int16, len(rows)))
         self._entity.extend(self._entity_numbers([entity for _, entity, _ in rows]))
@@ -120,7 +125,8 @@ class ProtectedAccounts:
             "platform": self._platform.array(),
             "entity": self._entity.array(),
             "alive": self._alive.array().copy(),
-            "paired": self._paired.array(),
+            "letters": self._letters.array(),
+            "unpaired_letters": self._unpaired.array(),
             "entity_platforms": self._entity_platforms.array().copy(),
             "second.keys": np.array(list(self._second), dtype=np.int64),
             "second.counts": np.array(list(self._second.values()), dtype=np.int32),
@@ -145,7 +151,7 @@ class ProtectedAccounts:
         return self._alive.values  # type: ignore[return-value]
 
     def nbytes(self) -> int:
-        columns = (self._platform, self._entity, self._alive, self._paired,
+        columns = (self._platform, self._entity, self._alive, self._letters, self._unpaired,
                    self._entity_platforms)
         strings = (self._handles, self._keys, self._entity_names)
         return (sum(int(c.values.nbytes) for c in columns) + sum(s.nbytes() for s in strings)
@@ -157,10 +163,11 @@ class ProtectedAccounts:
                 return row
         return None
 
-    def add(self, ref: AccountRef, entity: str, key: str, paired: bool) -> int:
+    def add(self, ref: AccountRef, entity: str, key: str, unpaired: int) -> int:
         """A row for ref (not protected now: remove it first)."""
         row = self._alive.append(True)
-        self._paired.append(paired)
+        self._letters.append(signature(key))
+        self._unpaired.append(unpaired)
         self._platform.append(self._platform_code(ref.platform))
         self._entity.append(self._entity_number(entity))
         self._handles.append(ref.handle)
@@ -216,13 +223,13 @@ class ProtectedAccounts:
         """The loose keys of rows, in order."""
         return self._keys.many(rows)
 
-    def paired_rows(self, rows: Sequence[int]) -> npt.NDArray[np.bool_]:
-        """Whether each row's key folded glyph pairs, in order."""
-        return self._paired.values[np.asarray(rows, dtype=np.int64)]  # type: ignore[return-value]
+    def letters(self, rows: Sequence[int]) -> Signatures:
+        """The letter counts of rows' keys, in order."""
+        return self._letters.values[np.asarray(rows, dtype=np.int64)]  # type: ignore[return-value]
 
-    def paired(self, row: int) -> bool:
-        """Whether the key folded glyph pairs (its unpaired form is another string)."""
-        return bool(self._paired.values[row])
+    def unpaired_letters(self, rows: Sequence[int]) -> Signatures:
+        """The letter counts of rows' unpaired keys, in order: 0 where a row has none."""
+        return self._unpaired.values[np.asarray(rows, dtype=np.int64)]  # type: ignore[return-value]
 
     def entity_is_on(self, row: int, platform: str) -> bool:
         """Whether the row's entity has a protected account on platform."""

@@ -35,7 +35,7 @@ from bot.ports import KeptArrays
 log = logging.getLogger(__name__)
 
 MAGIC = b"ISOFIDX\n"
-FORMAT = 3  # 2: the multimaps as packed (hash, id) entries; 3: handle prefixes past 8
+FORMAT = 4  # 2: packed multimap entries; 3: handle prefixes past 8; 4: letter counts
 ALIGN = 64
 _LENGTHS = struct.Struct("<QQ")  # header length, header XXH3-64
 _CHUNK = 1 << 24  # bytes checksummed at a time

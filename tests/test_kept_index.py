@@ -4,6 +4,7 @@ a file that cannot be trusted is noticed and rebuilt. Real data (tests/data), re
 
 from __future__ import annotations
 
+import ast
 import logging
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 from lookalike_cases import Official, cases, officials
 
+from bot import kept as kept_code
 from bot.core import Core
 from bot.kept import OVERLAP, from_kept, kept_arrays
 from bot.lookalike import LookalikeIndex
@@ -263,6 +265,24 @@ async def test_a_file_of_another_database_history_format_or_code_is_not_trusted(
     caplog.clear()
     await Core.start(registry, kept=here)
     assert "built by other code" in caplog.text
+
+
+def test_the_code_digest_covers_every_module_the_index_code_imports() -> None:
+    """A kept file is trusted only if the code that made it is this code: a module the index
+    code computes with and the digest leaves out would let an older file through."""
+    bot = Path(kept_code.__file__).parent
+    types_only = {"model.py", "ports.py", "i18n.py", "verification.py", "guard_model.py"}
+    seen: set[str] = set()
+    waiting = list(kept_code._INDEX_CODE)
+    while waiting:
+        name = waiting.pop()
+        seen.add(name)
+        for node in ast.walk(ast.parse((bot / name).read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
+                imported = f"{node.module.split('.')[1]}.py"  # type: ignore[union-attr]
+                if imported not in seen | types_only:
+                    assert imported in kept_code._INDEX_CODE, f"{name} imports {imported}"
+                    waiting.append(imported)
 
 
 async def test_many_changes_since_the_file_rebuild_it_rather_than_reload_them(
