@@ -91,37 +91,42 @@ class Strings:
 
 
 class Column:
-    """A growing numpy array (doubling its capacity), mutable in place."""
+    """A growing numpy array (doubling its capacity), mutable in place through writable().
+
+    Values given (a read-only map of a kept file, say) are read as they are, and copied only
+    when the column is first written to: a million rows loaded cost no copy and no page read."""
 
     def __init__(self, dtype: type[np.generic], values: npt.NDArray[np.generic] | None = None):
-        # A copy: the values may be a read-only map of a file, and this column is written to.
-        self._values = np.array(values, dtype=dtype) if values is not None else np.zeros(
-            1024, dtype=dtype)
+        self._dtype = dtype
+        self._values = np.zeros(1024, dtype=dtype) if values is None else np.asarray(values, dtype)
         self._size = 0 if values is None else len(values)
+        self._owned = values is None
 
     def __len__(self) -> int:
         return self._size
 
     @property
     def values(self) -> npt.NDArray[np.generic]:
-        """Every slot, the spare capacity past len() included (zeros)."""
+        """Every slot (read only: write through writable()); past len(), zeros or nothing."""
+        return self._values
+
+    def writable(self) -> npt.NDArray[np.generic]:
+        """values, copied first if they are not this column's own."""
+        if not self._owned:
+            self._values = np.array(self._values[: self._size], dtype=self._dtype)
+            self._owned = True
         return self._values
 
     def append(self, value: int | bool) -> int:
-        if self._size == len(self._values):
-            spare = np.zeros(max(len(self._values), 1024), dtype=self._values.dtype)
-            self._values = np.concatenate([self._values, spare])
-        self._values[self._size] = value
-        self._size += 1
-        return self._size - 1
+        return self.extend(np.array([value], dtype=self._dtype))
 
     def extend(self, values: npt.NDArray[np.generic]) -> int:
         """Append values at once (capacity doubled as needed); returns the first one's row."""
         first, size = self._size, self._size + len(values)
-        if size > len(self._values):
-            grown = np.zeros(max(size, 2 * len(self._values)), dtype=self._values.dtype)
+        if size > len(self._values) or not self._owned:
+            grown = np.zeros(max(size, 2 * len(self._values), 1024), dtype=self._dtype)
             grown[:first] = self._values[:first]
-            self._values = grown
+            self._values, self._owned = grown, True
         self._values[first:size] = values
         self._size = size
         return first

@@ -97,7 +97,7 @@ class ProtectedAccounts:
         """refs no longer protected, then rows (as built() takes them) protected, at once;
         returns the first new row (the rows follow in order)."""
         gone = self._rows_of(refs)
-        self._alive.values[gone] = False
+        self._alive.writable()[gone] = False
         self._count -= len(gone)
         first = self._alive.extend(np.ones(len(rows), dtype=np.bool_))
         self._letters.extend(signatures([key for _, _, key in rows]))
@@ -181,7 +181,7 @@ class ProtectedAccounts:
         row = self.row_of(ref)
         if row is None:
             return False
-        self._alive.values[row] = False
+        self._alive.writable()[row] = False
         self._count -= 1
         self._forget_platform(self._entity.values[row], ref.platform)
         return True
@@ -257,7 +257,7 @@ class ProtectedAccounts:
         mask = int(self._entity_platforms.values[entity])
         if mask & 1 << bit:
             self._second[int(entity) << 6 | bit] += 1
-        self._entity_platforms.values[entity] = mask | 1 << bit
+        self._entity_platforms.writable()[entity] = mask | 1 << bit
 
     def _forget_platform(self, entity: int, platform: str) -> None:
         code = int(entity) << 6 | _bit(platform)
@@ -267,7 +267,7 @@ class ProtectedAccounts:
                 del self._second[code]
         else:
             mask = int(self._entity_platforms.values[entity]) & ~(1 << _bit(platform))
-            self._entity_platforms.values[entity] = mask
+            self._entity_platforms.writable()[entity] = mask
             self._second.pop(code, None)
 
 

@@ -407,6 +407,24 @@ def test_loading_checks_the_whole_file_without_making_its_map_resident(tmp_path:
     assert int(loaded.arrays["big"][-1]) == (1 << 21) - 1  # and the data reads from the map
 
 
+@pytest.mark.skipif(not Path("/proc/self/smaps").exists(), reason="Linux's smaps reads RSS")
+def test_a_loaded_index_copies_its_columns_only_when_written(tmp_path: Path) -> None:
+    # Copied at load, the columns of 10M accounts would be some 300 MB of RSS, read from the map.
+    accounts = [(AccountRef("x", f"official{i:06d}"), f"E{i}", None) for i in range(100_000)]
+    kept = kept_file(tmp_path)
+    kept.save(KeptArrays(kept_arrays(LookalikeIndex.built(accounts), None), 1, "mark", "code"))
+    loaded = kept.load()
+    assert loaded is not None
+    index, _ = from_kept(loaded.arrays)
+    assert _mapped_kb(kept.path) < 1024  # of 3 MB of columns (all of them, read by a copy)
+    assert [lk.target.handle for lk in index.find(AccountRef("x", "offcial012345"))] == [
+        "official012345"]
+    index.remove(AccountRef("x", "official012345"))  # written: the alive column copied first
+    index.add(AccountRef("x", "official999999"), "E")
+    assert index.find(AccountRef("x", "offcial012345")) == ()
+    assert len(index) == 100_000
+
+
 async def test_a_kept_index_mostly_of_removed_rows_is_rebuilt_compact(
     tmp_path: Path, protected: list[Official], caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
