@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,34 @@ def test_check_json_has_the_interface_shape(env: dict[str, str]) -> None:
     assert isinstance(evidence, list)
     assert {"url", "title", "published"} <= set(evidence[0])
     assert "2010-08-24" in {ev["published"] for ev in evidence}
+
+
+def test_a_script_asking_one_query_at_a_time_gets_each_answer_before_the_next(
+    env: dict[str, str],
+) -> None:
+    # Answers to piped queries are written a batch at a time, but never held back while the
+    # asker waits: each answer here arrives before the next query is written.
+    with subprocess.Popen([EXE, "check", "--json"], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, env=env, text=True) as process:
+        assert process.stdin is not None and process.stdout is not None
+        for query, status in [("x:uriminzok", "unofficial"), ("", None),
+                              ("facebook.com/uriminzokkiri", "impersonator"),
+                              ("x:uriminzok", "unofficial")]:
+            process.stdin.write(query + "\n")
+            process.stdin.flush()
+            if status:  # a blank line is no query: nothing to wait for
+                ready, _, _ = select.select([process.stdout], [], [], 60)
+                assert ready, "no answer while the asker waits"
+                assert json.loads(process.stdout.readline())["status"] == status
+        process.stdin.close()
+        assert process.stdout.read() == ""
+        assert process.wait(timeout=60) == 0
+
+
+def test_many_piped_queries_are_answered_in_order(env: dict[str, str]) -> None:
+    queries = [f"x:uriminzok{n}" for n in range(150)] + ["x:uriminzok"]  # past FLUSH_EVERY
+    done = run(env, "check", "--json", stdin="\n".join(queries))  # no newline at the end
+    assert [line["handle"] for line in json_lines(done.stdout)] == [q[2:] for q in queries]
 
 
 def test_check_reads_stdin_and_reports_queries_without_accounts(env: dict[str, str]) -> None:
