@@ -185,11 +185,12 @@ def _stdin_lines(stdin: BinaryIO) -> Iterator[tuple[bytes, bool]]:
 
 
 def _readable(fd: int) -> bool:
-    """Whether reading fd would not wait (a file always; a pipe or terminal with data)."""
+    """Whether reading fd would not wait (a file always; a pipe or terminal with data). False
+    where select cannot tell (pipes on Windows): every answer is then written as it comes."""
     try:
         return bool(select.select([fd], [], [], 0)[0])
     except (OSError, ValueError):
-        return True
+        return False
 
 
 def _shown(text: str) -> str:
