@@ -22,7 +22,6 @@ CAP = 2
 _UNARY = (0b00, 0b01, 0b11)  # a capped count's two bits
 _MIX = 0x9E3779B1  # Knuth's multiplicative hash: neighbouring code points land apart
 _SHIFT = 11
-_FIELDS = np.arange(0, 2 * BUCKETS, 2, dtype=np.uint64)
 _CHUNK = 1 << 16  # keys counted at once: bounded temporary arrays at ten million keys
 
 Signatures = npt.NDArray[np.uint64]
@@ -38,18 +37,21 @@ def signature(key: str) -> int:
 
 
 def signatures(keys: Sequence[str]) -> Signatures:
-    """The letter counts of many keys at once."""
-    found = np.empty(len(keys), dtype=np.uint64)
-    unary = np.array(_UNARY, dtype=np.uint64)
-    for start in range(0, len(keys), _CHUNK):
-        part = keys[start : start + _CHUNK]
+    """The letter counts of many keys at once (an empty key's are 0: most unpaired keys)."""
+    found = np.zeros(len(keys), dtype=np.uint64)
+    some = [at for at, key in enumerate(keys) if key]
+    for start in range(0, len(some), _CHUNK):
+        rows = some[start : start + _CHUNK]
+        part = [keys[at] for at in rows]
         codes = np.frombuffer("".join(part).encode("utf-32-le", "surrogatepass"), np.uint32)
         owners = np.repeat(np.arange(len(part)), np.fromiter(map(len, part), np.int64, len(part)))
-        buckets = (codes.astype(np.uint64) * np.uint64(_MIX) >> np.uint64(_SHIFT)) % BUCKETS
-        counts = np.bincount(owners * BUCKETS + buckets.astype(np.int64),
+        # Bits 11 to 15 of the product, which its low 32 bits hold: uint32 arithmetic suffices.
+        buckets = (codes * np.uint32(_MIX) >> np.uint32(_SHIFT)) % np.uint32(BUCKETS)
+        counts = np.bincount(owners * BUCKETS + buckets,
                              minlength=len(part) * BUCKETS).reshape(len(part), BUCKETS)
-        fields = unary[np.minimum(counts, CAP)] << _FIELDS
-        found[start : start + len(part)] = np.bitwise_or.reduce(fields, axis=1)
+        # Each bucket's two bits, low first: a count of 1 or more, of 2 or more (00, 01, 11).
+        bits = np.stack([counts >= 1, counts >= CAP], axis=2).reshape(len(part), 2 * BUCKETS)
+        found[rows] = np.packbits(bits, axis=1, bitorder="little").view("<u8").ravel()
     return found
 
 
