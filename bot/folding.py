@@ -148,7 +148,8 @@ def pairs_of(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
 def unpaired_of(ref: AccountRef, written: str | None, name: Name) -> str:
     """The key a typo is measured against besides the target's own: the handle's key without
     glyph pairs, when the key has an m, w or d and that is another string; else ""."""
-    if not any(letter in name.key for letter in "mwd"):
+    key = name.key
+    if "m" not in key and "w" not in key and "d" not in key:  # no glyph pair folds to another
         return ""
     same = (written or ref.handle) == ref.handle
     unpaired = (name if same else name_of(ref, ref.handle)).unpaired
