@@ -43,11 +43,13 @@ Folded = tuple[list[str], Signatures, tuple[Pairs, Pairs, Pairs]]
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Accounts folded, numbered from 0: their rows (ref, entity, loose key), the letter counts
-    of each one's unpaired key (unpaired_letters), and the (hash, account) pairs of the exact,
-    deletion and halves maps."""
+    of each one's unpaired key (unpaired_letters), the stable hash of each handle as written
+    (what the rest was folded from), and the (hash, account) pairs of the exact, deletion and
+    halves maps."""
 
     rows: list[tuple[AccountRef, str, str]]
     unpaired: Signatures
+    written: npt.NDArray[np.int64]
     pairs: tuple[Pairs, Pairs, Pairs]
 
 
@@ -75,8 +77,10 @@ class Folding:
         rows = [(ref, entity, key) for chunk, (keys, _, _) in done
                 for (ref, entity, _), key in zip(chunk, keys, strict=True)]
         unpaired = np.concatenate([u for _, (_, u, _) in done] or [np.empty(0, np.uint64)])
+        written = stable_hashes([written or ref.handle for chunk, _ in done
+                                 for ref, _, written in chunk])
         parts = [pairs for _, (_, _, pairs) in done]
-        return Batch(rows, unpaired, (_joined([p[0] for p in parts]),
+        return Batch(rows, unpaired, written, (_joined([p[0] for p in parts]),
                                     _joined([p[1] for p in parts]),
                                     _joined([p[2] for p in parts])))
 

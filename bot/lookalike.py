@@ -92,7 +92,7 @@ class LookalikeIndex:
     def of_batch(cls, batch: Batch) -> LookalikeIndex:
         """The index of folded accounts (bot.folding), its hash arrays each sorted once."""
         exact, deletions, halves = (HashMultimap.built(*pairs) for pairs in batch.pairs)
-        return cls(ProtectedAccounts.built(batch.rows, batch.unpaired), (exact, deletions, halves))
+        return cls(ProtectedAccounts.built(batch), (exact, deletions, halves))
 
     def update_all(self, records: Sequence[tuple[AccountRef, AccountRecord | None]]) -> None:
         """update() of distinct refs at once: the protected ones folded as a batch (as built()
@@ -104,7 +104,7 @@ class LookalikeIndex:
 
     def merge_batch(self, refs: Sequence[AccountRef], batch: Batch) -> None:
         """refs no longer indexed as they were, and the accounts of batch indexed (merged in)."""
-        first = self._accounts.replace(refs, batch.rows, batch.unpaired)
+        first = self._accounts.replace(refs, batch)
         alive = self._accounts.alive
         for multimap, (hashes, ids) in zip((self._exact, self._deletions, self._halves),
                                            batch.pairs, strict=True):
@@ -147,7 +147,8 @@ class LookalikeIndex:
         """Protect ref (an official or affiliated account); adding it again replaces it."""
         self.remove(ref)
         name = name_of(ref, written or ref.handle)
-        account = self._accounts.add(ref, entity, name.key, unpaired_letters(ref, written, name))
+        unpaired = unpaired_letters(ref, written, name)
+        account = self._accounts.add(ref, entity, name.key, unpaired, written or ref.handle)
         for multimap, (hashes, _) in zip((self._exact, self._deletions, self._halves),
                                          pairs_of([name], 0), strict=True):
             multimap.add(hashes.tolist(), account)
@@ -157,7 +158,7 @@ class LookalikeIndex:
         row = next(protected_rows([(ref, record)]), None)
         if row is None:
             self.remove(ref)
-        else:
+        elif not self._accounts.holds(*row):  # a catch-up re-reads accounts it has: no copy
             self.add(*row)
 
     def remove(self, ref: AccountRef) -> None:

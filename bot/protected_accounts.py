@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.columns import Arrays, Column, Strings
+from bot.folding import Batch
 from bot.letter_counts import Signatures, signature, signatures
 from bot.model import AccountRef
 from bot.multimap import HashMultimap
@@ -41,6 +42,7 @@ class ProtectedAccounts:
         self._letters = Column(np.uint64, get("letters"))  # the key's bot.letter_counts
         # The handle's key without glyph pairs (rn, not m)'s, where it is another: else 0.
         self._unpaired = Column(np.uint64, get("unpaired_letters"))
+        self._written = Column(np.int64, get("written"))  # stable hash of the handle as written
         self._handles = _strings(arrays, "handles")
         self._keys = _strings(arrays, "keys")
         self._ids = _multimap(arrays, "ids")  # stable hash of "platform:handle" -> row
@@ -55,11 +57,9 @@ class ProtectedAccounts:
         self._count = int(self._alive.array().sum())
 
     @classmethod
-    def built(cls, rows: Sequence[tuple[AccountRef, str, str]],
-              unpaired: Signatures) -> ProtectedAccounts:
-        """Accounts of distinct refs (ref, entity, loose key) and the letter counts of their
-        unpaired keys (bot.folding.unpaired_letters), their columns built at once."""
-        table = cls()
+    def built(cls, batch: Batch) -> ProtectedAccounts:
+        """The folded accounts of distinct refs, their columns built at once."""
+        table, rows = cls(), batch.rows
         platforms = [table._platform_code(ref.platform) for ref, _, _ in rows]
         entity_of: dict[str, int] = {}
         entities = np.fromiter((entity_of.setdefault(e, len(entity_of)) for _, e, _ in rows),
@@ -73,7 +73,8 @@ class ProtectedAccounts:
             "entity": entities,
             "alive": np.ones(len(rows), dtype=np.bool_),
             "letters": signatures([key for _, _, key in rows]),
-            "unpaired_letters": unpaired,
+            "unpaired_letters": batch.unpaired,
+            "written": batch.written,
         }
         keys = Strings.of([key for _, _, key in rows])
         for prefix, strings in (("platforms", table._platform_names), ("keys", keys),
@@ -92,16 +93,17 @@ class ProtectedAccounts:
         arrays["second.keys"], arrays["second.counts"] = second
         return cls(arrays)
 
-    def replace(self, refs: Sequence[AccountRef], rows: Sequence[tuple[AccountRef, str, str]],
-                unpaired: Signatures) -> int:
-        """refs no longer protected, then rows (as built() takes them) protected, at once;
-        returns the first new row (the rows follow in order)."""
+    def replace(self, refs: Sequence[AccountRef], batch: Batch) -> int:
+        """refs no longer protected, then the batch's accounts protected, at once; returns the
+        first new row (the rows follow in order)."""
+        rows = batch.rows
         gone = self._rows_of(refs)
         self._alive.writable()[gone] = False
         self._count -= len(gone)
         first = self._alive.extend(np.ones(len(rows), dtype=np.bool_))
         self._letters.extend(signatures([key for _, _, key in rows]))
-        self._unpaired.extend(unpaired)
+        self._unpaired.extend(batch.unpaired)
+        self._written.extend(batch.written)
         self._platform.extend(np.fromiter((self._platform_code(ref.platform) for ref, _, _ in rows),
                                           np.int16, len(rows)))
         self._entity.extend(self._entity_numbers([entity for _, entity, _ in rows]))
@@ -127,6 +129,7 @@ class ProtectedAccounts:
             "alive": self._alive.array().copy(),
             "letters": self._letters.array(),
             "unpaired_letters": self._unpaired.array(),
+            "written": self._written.array(),
             "entity_platforms": self._entity_platforms.array().copy(),
             "second.keys": np.array(list(self._second), dtype=np.int64),
             "second.counts": np.array(list(self._second.values()), dtype=np.int32),
@@ -152,7 +155,7 @@ class ProtectedAccounts:
 
     def nbytes(self) -> int:
         columns = (self._platform, self._entity, self._alive, self._letters, self._unpaired,
-                   self._entity_platforms)
+                   self._written, self._entity_platforms)
         strings = (self._handles, self._keys, self._entity_names)
         return (sum(int(c.values.nbytes) for c in columns) + sum(s.nbytes() for s in strings)
                 + self._ids.nbytes() + self._entity_ids.nbytes())
@@ -163,11 +166,12 @@ class ProtectedAccounts:
                 return row
         return None
 
-    def add(self, ref: AccountRef, entity: str, key: str, unpaired: int) -> int:
-        """A row for ref (not protected now: remove it first)."""
+    def add(self, ref: AccountRef, entity: str, key: str, unpaired: int, written: str) -> int:
+        """A row for ref (not protected now: remove it first), its key folded from written."""
         row = self._alive.append(True)
         self._letters.append(signature(key))
         self._unpaired.append(unpaired)
+        self._written.append(stable_hash(written))
         self._platform.append(self._platform_code(ref.platform))
         self._entity.append(self._entity_number(entity))
         self._handles.append(ref.handle)
@@ -176,6 +180,13 @@ class ProtectedAccounts:
         self._count += 1
         self._note_platform(self._entity.values[row], ref.platform)
         return row
+
+    def holds(self, ref: AccountRef, entity: str, written: str) -> bool:
+        """Whether ref is protected for entity, folded from this handle as written: adding it
+        again would change nothing (a catch-up re-reading an account it has)."""
+        row = self.row_of(ref)
+        return (row is not None and self.entity(row) == entity
+                and int(self._written.values[row]) == stable_hash(written or ref.handle))
 
     def remove(self, ref: AccountRef) -> bool:
         row = self.row_of(ref)

@@ -419,6 +419,9 @@ def test_a_loaded_index_copies_its_columns_only_when_written(tmp_path: Path) -> 
     assert _mapped_kb(kept.path) < 1024  # of 3 MB of columns (all of them, read by a copy)
     assert [lk.target.handle for lk in index.find(AccountRef("x", "offcial012345"))] == [
         "official012345"]
+    same, before = AccountRef("x", "official000007"), _mapped_kb(kept.path)
+    index.update(same, AccountRecord(same, Status.OFFICIAL, "E7", "official000007"))  # as held
+    assert _mapped_kb(kept.path) - before < 2048 and index.rows() == 100_000  # of 4 MB
     index.remove(AccountRef("x", "official012345"))  # written: the alive column copied first
     index.add(AccountRef("x", "official999999"), "E")
     assert index.find(AccountRef("x", "offcial012345")) == ()

@@ -14,7 +14,7 @@ from bot.lookalike_keys import (
     name_of,
     unpaired_key,
 )
-from bot.model import AccountRef, Reason
+from bot.model import AccountRecord, AccountRef, Reason, Status
 
 
 def x(handle: str) -> AccountRef:
@@ -154,6 +154,21 @@ def test_removed_accounts_are_dropped_when_the_arrays_are_merged() -> None:
     assert {lk.target.handle for lk in found} >= {"official00043"}
     assert all(lk.target.handle != "official00042" for lk in found)
     assert len(index) == 2999
+
+
+def test_an_update_to_what_the_index_holds_adds_no_row() -> None:
+    index = LookalikeIndex()
+    index.add(x("vitalik"), "Vitalik Buterin", "Vitalik")
+    index.update(x("vitalik"), AccountRecord(x("vitalik"), Status.OFFICIAL, "Vitalik Buterin",
+                                             "Vitalik"))
+    assert index.rows() == 1
+    # Written otherwise, or another entity: indexed anew (the old row left dead).
+    index.update(x("vitalik"), AccountRecord(x("vitalik"), Status.AFFILIATED, "Vitalik Buterin",
+                                             "VITALIK"))
+    index.update(x("vitalik"), AccountRecord(x("vitalik"), Status.OFFICIAL, "Ethereum",
+                                             "VITALIK"))
+    assert (index.rows(), len(index)) == (3, 1)
+    assert [lk.entity for lk in index.find(x("vitalikk"))] == ["Ethereum"]
 
 
 def test_results_are_best_first_and_limited() -> None:
