@@ -1,4 +1,5 @@
-"""The import's writes: new accounts in bulk (executemany), new sources one account at a time."""
+"""The import's writes: new accounts in bulk (COPY on PostgreSQL; SQLite writes them in the
+background, knowledge/importing/background.py), new sources one account at a time."""
 
 from __future__ import annotations
 

@@ -1,0 +1,80 @@
+"""The import's new accounts as SQLite writes them (knowledge/importing/background.py: one JSON
+array per statement, run in aiosqlite's thread while the next part is checked): every value as
+it was given, and a write that fails fails the whole import."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url
+
+from bot.model import AccountRef, Evidence, Status
+from knowledge import importer
+from knowledge.importer import import_rows
+from knowledge.registry import SqlRegistry, open_registry
+
+AWKWARD = {
+    "entity": 'Bureau "Ünïcödé" \\ 𝔘ffice',
+    "platform": "x",
+    "handle": "Desk_007",
+    "verdict": "official",
+    "platform_id": "0070",  # text that looks like a number stays text
+    "note": 'line one\nline "two" \\ tab\tend ☃',
+    "source_url": "https://example.org/ü?q=\"1\"&x=\\",
+    "source_title": "𝕏 roster, 'quoted' \"twice\"",
+    "source_publisher": "Ministère",
+    "source_published": "2026-01-02",
+    "source_quote": "[1, 2] {\"json\": null}",
+}
+
+
+async def test_awkward_texts_are_stored_as_given(registry: SqlRegistry) -> None:
+    result = await import_rows(registry, [(2, AWKWARD)], by="import: ☃")
+    assert (result.written, result.problems) == (1, [])
+    ref = AccountRef("x", "desk_007")
+    record = (await registry.find([ref]))[ref]
+    proof = Evidence(AWKWARD["source_url"], AWKWARD["source_title"], "Ministère",
+                     date(2026, 1, 2), AWKWARD["source_quote"])
+    assert (record.entity, record.handle_as_written, record.platform_id, record.note) == (
+        AWKWARD["entity"], "Desk_007", "0070", AWKWARD["note"])
+    assert (record.status, record.evidence, record.set_by) == (Status.OFFICIAL, (proof,),
+                                                               "import: ☃")
+    [change] = await registry.history(ref)
+    assert (change.old_status, change.new_status, change.by) == (
+        Status.UNKNOWN, Status.OFFICIAL, "import: ☃")
+    assert (change.new_entity, change.note, change.evidence) == (
+        AWKWARD["entity"], AWKWARD["note"], proof)
+
+
+def many_rows(count: int) -> Iterator[tuple[int, dict[str, str]]]:
+    for n in range(count):
+        yield n + 2, {"entity": f"Office {n}", "platform": "x", "handle": f"h{n:05d}",
+                      "verdict": "official", "source_url": f"https://example.org/{n // 10}"}
+
+
+async def test_a_write_refused_in_an_early_part_writes_nothing(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first part's change rows are refused (a trigger) while later parts are checked:
+    the import raises and nothing of any part stays."""
+    monkeypatch.setattr(importer, "BATCH_ROWS", 500)
+    registry = await open_registry(sqlite_url)
+    path = make_url(sqlite_url).database
+    assert path is not None
+    with sqlite3.connect(Path(path)) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON changes WHEN NEW.handle_key = 'h00042'"
+                   " BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    try:
+        with pytest.raises(Exception, match="refused"):
+            await import_rows(registry, many_rows(2_000), by="bulk")
+        assert await registry.count() == 0
+        assert await registry.newest_change() == 0
+        rows = [(n, row) for n, row in many_rows(2_000) if row["handle"] != "h00042"]
+        result = await import_rows(registry, rows, by="bulk")  # the connection still writes
+        assert (result.written, await registry.count()) == (1_999, 1_999)
+    finally:
+        await registry.close()
