@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import cache
+from itertools import compress
 from typing import TYPE_CHECKING, Any
 
 from bot.model import Evidence, Status
@@ -24,26 +26,46 @@ if TYPE_CHECKING:  # loaded by SQLAlchemy's SQLite dialect, where it is used at 
     from aiosqlite import Connection as DriverConnection
 
 
+Fields = tuple[bool, ...]  # whether each field varies between the chunk's rows
+
+
 def _insert(table: str, columns: Sequence[str], source: str, values: Sequence[str]) -> str:
     named = ", ".join(f'"{column}"' for column in columns)
     return f"INSERT INTO {table} ({named}) SELECT {', '.join(values)} FROM {source} ORDER BY key"
 
 
-def _items(count: int, first: int = 0) -> list[str]:
-    return [f"json_each.value ->> {at}" for at in range(first, first + count)]
+def _values(fields: Fields) -> list[str]:
+    """Each field's SQL: a varying one read from its row's array (each read parses the row's
+    JSON: most of the statement's time), one the same in every row bound once, as ?2, ?3..."""
+    values, item, bound = [], 0, 2
+    for varies in fields:
+        if varies:
+            values.append(f"json_each.value ->> {item}")
+            item += 1
+        else:
+            values.append(f"?{bound}")
+            bound += 1
+    return values
 
 
-_ACCOUNTS = _insert("accounts", ACCOUNT_COLUMNS, "json_each(?)", _items(len(ACCOUNT_COLUMNS)))
-# Each source row names its account by (platform, handle key), inserted by the statement before:
-# one unique-index lookup per row, json_each first (CROSS JOIN keeps that order).
-_EVIDENCE = _insert(
-    "evidence",
-    EVIDENCE_COLUMNS,
-    "json_each(?) CROSS JOIN accounts ON accounts.platform = json_each.value ->> 0"
-    " AND accounts.handle_key = json_each.value ->> 1",
-    ["accounts.id", *_items(len(EVIDENCE_COLUMNS) - 1, 2)],
-)
-_CHANGES = _insert("changes", CHANGE_COLUMNS, "json_each(?)", _items(len(CHANGE_COLUMNS)))
+@cache
+def _accounts(fields: Fields) -> str:
+    return _insert("accounts", ACCOUNT_COLUMNS, "json_each(?1)", _values(fields))
+
+
+@cache
+def _evidence(fields: Fields) -> str:
+    """Each source row names its account by (platform, handle key), inserted by the statement
+    before: one unique-index lookup per row, json_each first (CROSS JOIN keeps that order)."""
+    platform, handle, *values = _values(fields)
+    source = (f"json_each(?1) CROSS JOIN accounts ON accounts.platform = {platform}"
+              f" AND accounts.handle_key = {handle}")
+    return _insert("evidence", EVIDENCE_COLUMNS, source, ["accounts.id", *values])
+
+
+@cache
+def _changes(fields: Fields) -> str:
+    return _insert("changes", CHANGE_COLUMNS, "json_each(?1)", _values(fields))
 
 
 class Writes:
@@ -63,10 +85,19 @@ class Writes:
         pending, self._pending = self._pending, []
         await asyncio.gather(*pending, return_exceptions=True)
 
-    def start(self, driver: DriverConnection, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Run sql on rows (as one JSON array) once queued()."""
-        text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
-        self._pending.append(asyncio.ensure_future(_run(driver, sql, text)))
+    def start(
+        self, driver: DriverConnection, sql: Callable[[Fields], str], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Insert rows (by sql of which fields vary) once queued(): the fields that vary as one
+        JSON array of arrays, the others bound once each."""
+        if not rows:
+            return
+        fields = list(zip(*rows, strict=True))  # C loops all through: this is the main thread
+        varies = tuple(field.count(field[0]) != len(field) for field in fields)
+        same = [field[0] for field, varying in zip(fields, varies, strict=True) if not varying]
+        items = list(zip(*compress(fields, varies), strict=True)) or [()] * len(rows)
+        text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+        self._pending.append(asyncio.ensure_future(_run(driver, sql(varies), (text, *same))))
 
     async def queued(self) -> None:
         """The statements started handed to aiosqlite's thread (each task's first step), which
@@ -74,8 +105,8 @@ class Writes:
         await asyncio.sleep(0)
 
 
-async def _run(driver: DriverConnection, sql: str, rows: str) -> None:
-    await driver.execute_fetchall(sql, (rows,))  # queued on the first step: one hop
+async def _run(driver: DriverConnection, sql: str, values: tuple[Any, ...]) -> None:
+    await driver.execute_fetchall(sql, values)  # queued on the first step: one hop
 
 
 def start_accounts(
@@ -84,17 +115,17 @@ def start_accounts(
 ) -> None:
     """insert_accounts' rows (SQLite's forms of times and dates), as three statements started."""
     known: dict[int, tuple[Any, ...]] = {}  # by id(): rows citing one page share its Evidence
-    writes.start(driver, _ACCOUNTS, [
+    writes.start(driver, _accounts, [
         (a.ref.platform, a.ref.handle, a.handle_as_written, a.platform_id,
          names[a.entity] if a.entity else None, a.status.value, a.note, when)
         for a in chunk
     ])
-    writes.start(driver, _EVIDENCE, [
+    writes.start(driver, _evidence, [
         (a.ref.platform, a.ref.handle, *_fields(p, known))
         for a in chunk
         for p in a.evidence.values()
     ])
-    writes.start(driver, _CHANGES, [
+    writes.start(driver, _changes, [
         (a.ref.platform, a.ref.handle, when, by, Status.UNKNOWN.value, a.status.value, a.entity,
          a.note, *_fields(first_source(a), known))
         for a in chunk
