@@ -38,7 +38,7 @@ from knowledge.changelog import newest_change
 from knowledge.database import driver_time, writing
 from knowledge.formats import READERS, BadImportFile, read_capped
 from knowledge.importing.accounts import against_registry, registered
-from knowledge.importing.background import Writes, start_accounts
+from knowledge.importing.background import Writes, start_accounts, start_entities
 from knowledge.importing.entities import match_entities, write_entities
 from knowledge.importing.plan import Plan, plan_rows
 from knowledge.importing.rows import COLUMNS, ImportResult, Planned
@@ -192,7 +192,9 @@ async def _import_part(
     totals.unchanged += unchanged + sum(a.repeats for a in written)
     totals.problems.extend(plan.problems)
     totals.merges.extend(matched.merges)
-    named = {a.entity for a in new if a.entity} | set(matched.identifiers) | set(matched.aliases)
+    named = set(matched.identifiers) | set(matched.aliases)  # what write_entities needs now
+    if conn.dialect.name != "sqlite":  # SQLite creates the others as it writes (_write_new)
+        named |= {a.entity for a in new if a.entity}
     names = await entity_ids(conn, named)
     for account in grown:
         await add_sources(conn, account, existing[account.ref], by)
@@ -211,8 +213,9 @@ async def _write_new(
     signed: tuple[str, datetime],
     writes: Writes,
 ) -> None:
-    """New accounts, their sources and changes: on SQLite started in writes (one statement per
-    table and chunk, see knowledge/importing/background.py), elsewhere written now (COPY)."""
+    """New accounts, their sources and changes: on SQLite started in writes (their entities
+    not in names first, in name order; one statement per table and chunk, see
+    knowledge/importing/background.py), elsewhere written now (COPY)."""
     by, at = signed
     if conn.dialect.name != "sqlite":
         for chunk in chunks(new, WRITE_CHUNK):
@@ -221,8 +224,9 @@ async def _write_new(
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None  # aiosqlite's Connection
     when = str(driver_time(conn, at))
+    start_entities(writes, driver, sorted({a.entity for a in new if a.entity} - names.keys()))
     for chunk in chunks(new, WRITE_CHUNK):
-        start_accounts(writes, driver, chunk, names, by, when)
+        start_accounts(writes, driver, chunk, by, when)
     await writes.queued()
 
 

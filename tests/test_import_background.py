@@ -78,3 +78,21 @@ async def test_a_write_refused_in_an_early_part_writes_nothing(
         assert (result.written, await registry.count()) == (1_999, 1_999)
     finally:
         await registry.close()
+
+
+async def test_new_accounts_join_registered_and_new_entities(registry: SqlRegistry) -> None:
+    """An entity named again by a later import is the same row; a new one is created once,
+    however many accounts and chunks name it (SQLite looks each up by name as it writes)."""
+    first = [(2, {**row, "entity": "Office 1"}) for _, row in many_rows(1)]
+    assert (await import_rows(registry, first, by="one")).written == 1
+    later = [(n, {**row, "entity": f"Office {int(row['handle'][1:]) % 2}"})
+             for n, row in many_rows(1_200)][1:]
+    assert (await import_rows(registry, later, by="two")).written == 1_199
+    refs = [AccountRef("x", f"h{n:05d}") for n in range(1_200)]
+    found = await registry.find(refs)
+    expected = ["Office 1", *(f"Office {n % 2}" for n in range(1, 1_200))]
+    assert [found[ref].entity for ref in refs] == expected
+    async with registry.engine.connect() as conn:
+        named = (await conn.exec_driver_sql("SELECT name, count(*) FROM entities GROUP BY name"
+                                            " ORDER BY name")).all()
+    assert [tuple(row) for row in named] == [("Office 0", 1), ("Office 1", 1)]

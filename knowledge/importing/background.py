@@ -50,7 +50,16 @@ def _values(fields: Fields) -> list[str]:
 
 @cache
 def _accounts(fields: Fields) -> str:
-    return _insert("accounts", ACCOUNT_COLUMNS, "json_each(?1)", _values(fields))
+    """Each account's entity by name (created by the statement before): a unique-index lookup."""
+    values = _values(fields)
+    entity = ACCOUNT_COLUMNS.index("entity_id")
+    values[entity] = f"(SELECT id FROM entities WHERE name = {values[entity]})"
+    return _insert("accounts", ACCOUNT_COLUMNS, "json_each(?1)", values)
+
+
+# An entity already registered stays (WHERE true: SQLite's rule for an upsert of a SELECT).
+_ENTITIES = ("INSERT INTO entities (name) SELECT value FROM json_each(?1) WHERE true"
+             " ORDER BY key ON CONFLICT (name) DO NOTHING")
 
 
 @cache
@@ -72,17 +81,17 @@ class Writes:
     """The statements started and not yet done; awaiting them raises a failure of theirs."""
 
     def __init__(self) -> None:
-        self._pending: list[asyncio.Future[Any]] = []
+        self.pending: list[asyncio.Future[Any]] = []
 
     async def done(self) -> None:
-        pending, self._pending = self._pending, []
+        pending, self.pending = self.pending, []
         if pending:
             await asyncio.gather(*pending)
 
     async def settled(self) -> None:
         """Every statement finished, failed or not (on the way out of another failure: the
         rollback must come after them)."""
-        pending, self._pending = self._pending, []
+        pending, self.pending = self.pending, []
         await asyncio.gather(*pending, return_exceptions=True)
 
     def start(
@@ -97,7 +106,7 @@ class Writes:
         same = [field[0] for field, varying in zip(fields, varies, strict=True) if not varying]
         items = list(zip(*compress(fields, varies), strict=True)) or [()] * len(rows)
         text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
-        self._pending.append(asyncio.ensure_future(_run(driver, sql(varies), (text, *same))))
+        self.pending.append(asyncio.ensure_future(_run(driver, sql(varies), (text, *same))))
 
     async def queued(self) -> None:
         """The statements started handed to aiosqlite's thread (each task's first step), which
@@ -109,15 +118,22 @@ async def _run(driver: DriverConnection, sql: str, values: tuple[Any, ...]) -> N
     await driver.execute_fetchall(sql, values)  # queued on the first step: one hop
 
 
+def start_entities(writes: Writes, driver: DriverConnection, names: list[str]) -> None:
+    """The entities of these names, those not registered yet created (in this order)."""
+    if names:
+        text = json.dumps(names, ensure_ascii=False)
+        writes.pending.append(asyncio.ensure_future(_run(driver, _ENTITIES, (text,))))
+
+
 def start_accounts(
-    writes: Writes, driver: DriverConnection, chunk: Sequence[Planned], names: dict[str, int],
-    by: str, when: str,
+    writes: Writes, driver: DriverConnection, chunk: Sequence[Planned], by: str, when: str
 ) -> None:
-    """insert_accounts' rows (SQLite's forms of times and dates), as three statements started."""
+    """insert_accounts' rows (SQLite's forms of times and dates), as three statements started;
+    their entities must be registered or started before."""
     known: dict[int, tuple[Any, ...]] = {}  # by id(): rows citing one page share its Evidence
     writes.start(driver, _accounts, [
-        (a.ref.platform, a.ref.handle, a.handle_as_written, a.platform_id,
-         names[a.entity] if a.entity else None, a.status.value, a.note, when)
+        (a.ref.platform, a.ref.handle, a.handle_as_written, a.platform_id, a.entity,
+         a.status.value, a.note, when)
         for a in chunk
     ])
     writes.start(driver, _evidence, [
