@@ -96,3 +96,20 @@ async def test_new_accounts_join_registered_and_new_entities(registry: SqlRegist
         named = (await conn.exec_driver_sql("SELECT name, count(*) FROM entities GROUP BY name"
                                             " ORDER BY name")).all()
     assert [tuple(row) for row in named] == [("Office 0", 1), ("Office 1", 1)]
+
+
+async def test_accounts_with_several_sources_or_none_in_one_chunk(registry: SqlRegistry) -> None:
+    second = {**AWKWARD, "source_url": "https://example.org/two", "source_title": "Two",
+              "source_publisher": "", "source_published": "", "source_quote": ""}
+    bare = {"entity": "Bare", "platform": "x", "handle": "bare", "verdict": "official"}
+    result = await import_rows(registry, [(2, AWKWARD), (3, second), (4, bare)], by="t")
+    assert (result.written, result.problems) == (3, [])
+    desk, plain = AccountRef("x", "desk_007"), AccountRef("x", "bare")
+    found = await registry.find([desk, plain])
+    assert [e.url for e in found[desk].evidence] == [AWKWARD["source_url"], second["source_url"]]
+    assert found[desk].evidence[1] == Evidence("https://example.org/two", "Two")
+    assert (found[plain].entity, found[plain].evidence) == ("Bare", ())
+    [change] = await registry.history(desk)
+    assert change.evidence is not None and change.evidence.url == AWKWARD["source_url"]
+    [change] = await registry.history(plain)
+    assert change.evidence is None

@@ -95,16 +95,15 @@ class Writes:
         await asyncio.gather(*pending, return_exceptions=True)
 
     def start(
-        self, driver: DriverConnection, sql: Callable[[Fields], str], rows: list[tuple[Any, ...]]
+        self, driver: DriverConnection, sql: Callable[[Fields], str], columns: list[list[Any]]
     ) -> None:
-        """Insert rows (by sql of which fields vary) once queued(): the fields that vary as one
-        JSON array of arrays, the others bound once each."""
-        if not rows:
+        """Insert rows, given as their fields' columns (by sql of which fields vary), once
+        queued(): the fields that vary as one JSON array of rows, the others bound once each."""
+        if not columns or not columns[0]:
             return
-        fields = list(zip(*rows, strict=True))  # C loops all through: this is the main thread
-        varies = tuple(field.count(field[0]) != len(field) for field in fields)
-        same = [field[0] for field, varying in zip(fields, varies, strict=True) if not varying]
-        items = list(zip(*compress(fields, varies), strict=True)) or [()] * len(rows)
+        varies = tuple(column.count(column[0]) != len(column) for column in columns)
+        same = [column[0] for column, varying in zip(columns, varies, strict=True) if not varying]
+        items = list(zip(*compress(columns, varies), strict=True)) or [()] * len(columns[0])
         text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
         self.pending.append(asyncio.ensure_future(_run(driver, sql(varies), (text, *same))))
 
@@ -129,33 +128,33 @@ def start_accounts(
     writes: Writes, driver: DriverConnection, chunk: Sequence[Planned], by: str, when: str
 ) -> None:
     """insert_accounts' rows (SQLite's forms of times and dates), as three statements started;
-    their entities must be registered or started before."""
-    known: dict[int, tuple[Any, ...]] = {}  # by id(): rows citing one page share its Evidence
-    writes.start(driver, _accounts, [
-        (a.ref.platform, a.ref.handle, a.handle_as_written, a.platform_id, a.entity,
-         a.status.value, a.note, when)
-        for a in chunk
-    ])
-    writes.start(driver, _evidence, [
-        (a.ref.platform, a.ref.handle, *_fields(p, known))
-        for a in chunk
-        for p in a.evidence.values()
-    ])
-    writes.start(driver, _changes, [
-        (a.ref.platform, a.ref.handle, when, by, Status.UNKNOWN.value, a.status.value, a.entity,
-         a.note, *_fields(first_source(a), known))
-        for a in chunk
-    ])
+    their entities must be registered or started before. Built column by column (a list each,
+    shared by the statements that write it): the main thread's share of the write."""
+    count = len(chunk)
+    refs = [a.ref for a in chunk]
+    platform, handle = [r.platform for r in refs], [r.handle for r in refs]
+    entity, note = [a.entity for a in chunk], [a.note for a in chunk]
+    status = [a.status._value_ for a in chunk]  # Enum.value is a Python property: slow
+    written, platform_id = [a.handle_as_written for a in chunk], [a.platform_id for a in chunk]
+    writes.start(driver, _accounts,
+                 [platform, handle, written, platform_id, entity, status, note, [when] * count])
+    first = _source_columns([first_source(a) for a in chunk])
+    if all(len(a.evidence) == 1 for a in chunk):  # the evidence rows are the first sources
+        sources = [platform, handle, *first]
+    else:
+        rows = [(a.ref.platform, a.ref.handle, p) for a in chunk for p in a.evidence.values()]
+        sources = [[r[0] for r in rows], [r[1] for r in rows],
+                   *_source_columns([r[2] for r in rows])]
+    writes.start(driver, _evidence, sources)
+    unknown = [Status.UNKNOWN.value] * count
+    writes.start(driver, _changes, [platform, handle, [when] * count, [by] * count, unknown,
+                                    status, entity, note, *first])
 
 
-def _fields(proof: Evidence | None, known: dict[int, tuple[Any, ...]]) -> tuple[Any, ...]:
-    """url, title, publisher, published (ISO text, as SQLAlchemy stores a date), quote; known:
-    by id(proof), for proofs alive while it is (the chunk's)."""
-    if proof is None:
-        return (None,) * 5
-    fields = known.get(id(proof))
-    if fields is None:
-        published = proof.published.isoformat() if proof.published else None
-        fields = proof.url, proof.title, proof.publisher, published, proof.quote
-        known[id(proof)] = fields
-    return fields
+def _source_columns(proofs: list[Evidence | None]) -> list[list[Any]]:
+    """url, title, publisher, published (ISO text, as SQLAlchemy stores a date), quote."""
+    days = [p.published if p else None for p in proofs]
+    return [[p.url if p else None for p in proofs], [p.title if p else None for p in proofs],
+            [p.publisher if p else None for p in proofs],
+            [day.isoformat() if day else None for day in days],
+            [p.quote if p else None for p in proofs]]
