@@ -52,7 +52,8 @@ async def insert_accounts(
     by: str,
     at: datetime,
 ) -> None:
-    """Accounts, their evidence and one change each, by the driver's executemany."""
+    """Accounts, their evidence and one change each, by insert_many (COPY on PostgreSQL; an
+    import on SQLite writes them in the background instead: background.py)."""
     when = driver_time(conn, at)
     fields: dict[int, tuple[Any, ...]] = {}  # by id(): rows citing one page share its Evidence
     last_id = await conn.scalar(select(func.max(accounts.c.id))) or 0
