@@ -19,10 +19,8 @@ Rules (knowledge/importing/ checks, merges and writes):
 
 from __future__ import annotations
 
-import gc
 import io
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -33,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import limits
+from bot.collector import cycles_uncollected
 from bot.model import PROTECTED, AccountRef, ImportProblem
 from knowledge.changelog import newest_change
 from knowledge.database import driver_time, writing
@@ -129,7 +128,7 @@ async def import_rows(
     before, and its change_id is set when the import commits.
     """
     totals = _Totals()
-    with _cycles_uncollected():
+    with cycles_uncollected():  # checking a batch makes many young objects, no cycles
         async with writing(registry.engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Plans cached while the tables were small would scan them whole once they grow.
@@ -228,20 +227,6 @@ async def _write_new(
     for chunk in chunks(new, WRITE_CHUNK):
         start_accounts(writes, driver, chunk, by, when)
     await writes.queued()
-
-
-@contextmanager
-def _cycles_uncollected() -> Iterator[None]:
-    """No cyclic garbage collection while an import runs: its rows, accounts and sources hold no
-    cycles, and the collector's passes over the batch's many young objects cost about a third of
-    checking them. It comes back on afterwards (unless something else had turned it off)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _batches(
