@@ -19,10 +19,8 @@ Rules (knowledge/importing/ checks, merges and writes):
 
 from __future__ import annotations
 
-import gc
 import io
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -33,14 +31,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import limits
+from bot.collector import cycles_uncollected
 from bot.model import PROTECTED, AccountRef, ImportProblem
 from knowledge.changelog import newest_change
-from knowledge.database import writing
+from knowledge.database import driver_time, writing
 from knowledge.formats import READERS, BadImportFile, read_capped
 from knowledge.importing.accounts import against_registry, registered
+from knowledge.importing.background import Writes, start_accounts, start_entities
 from knowledge.importing.entities import match_entities, write_entities
 from knowledge.importing.plan import Plan, plan_rows
-from knowledge.importing.rows import COLUMNS, ImportResult
+from knowledge.importing.rows import COLUMNS, ImportResult, Planned
 from knowledge.importing.write import add_sources, insert_accounts
 from knowledge.notify import announce
 from knowledge.registry import SqlRegistry, chunks, entity_ids
@@ -128,7 +128,7 @@ async def import_rows(
     before, and its change_id is set when the import commits.
     """
     totals = _Totals()
-    with _cycles_uncollected():
+    with cycles_uncollected():  # checking a batch makes many young objects, no cycles
         async with writing(registry.engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Plans cached while the tables were small would scan them whole once they grow.
@@ -137,12 +137,18 @@ async def import_rows(
             if index is not None:  # the write lock is ours: another connection reads as we do
                 async for protected in registry.protected():
                     index.folding.add(row for row in protected if row[1])
-            at = datetime.now(UTC)
-            for batch in _batches(rows, BATCH_ROWS):
-                indexed = await _import_part(conn, plan_rows(batch), by, at, totals)
-                if index is not None:
-                    del batch  # the part's rows freed before its accounts fold (peak memory)
-                    index.folding.add(indexed)
+            at, writes = datetime.now(UTC), Writes()
+            try:
+                for batch in _batches(rows, BATCH_ROWS):
+                    plan = plan_rows(batch)  # while the part before is written (SQLite)
+                    await writes.done()
+                    indexed = await _import_part(conn, plan, by, at, totals, writes)
+                    if index is not None:
+                        del batch, plan  # the part's rows freed before it folds (peak memory)
+                        index.folding.add(indexed)
+                await writes.done()
+            finally:
+                await writes.settled()  # before a rollback
             refused = bool(totals.problems) and not skip_invalid
             if dry_run or refused or not (totals.written or totals.entity_rows):
                 await conn.rollback()
@@ -172,42 +178,55 @@ async def _import_part(
     by: str,
     at: datetime,
     totals: _Totals,
+    writes: Writes,
 ) -> list[tuple[AccountRef, str, str]]:
-    """Check the part against the registry and write it; the accounts it added that the
-    lookalike index holds (ref, entity, handle as written), in id order."""
+    """Check the part against the registry and write it (its new accounts last: on SQLite
+    they are left writing in writes); the accounts it added that the lookalike index holds
+    (ref, entity, handle as written), in id order."""
     existing = await registered(conn, list(plan.accounts))
     matched = await match_entities(conn, plan, existing)
     new, grown, unchanged = against_registry(plan, existing)
-    writes = [*new, *grown]
-    totals.written += sum(a.rows - a.repeats for a in writes)
-    totals.unchanged += unchanged + sum(a.repeats for a in writes)
+    written = [*new, *grown]
+    totals.written += sum(a.rows - a.repeats for a in written)
+    totals.unchanged += unchanged + sum(a.repeats for a in written)
     totals.problems.extend(plan.problems)
     totals.merges.extend(matched.merges)
-    named = {a.entity for a in new if a.entity} | set(matched.identifiers) | set(matched.aliases)
+    named = set(matched.identifiers) | set(matched.aliases)  # what write_entities needs now
+    if conn.dialect.name != "sqlite":  # SQLite creates the others as it writes (_write_new)
+        named |= {a.entity for a in new if a.entity}
     names = await entity_ids(conn, named)
-    for chunk in chunks(new, WRITE_CHUNK):
-        await insert_accounts(conn, chunk, names, by, at)
     for account in grown:
         await add_sources(conn, account, existing[account.ref], by)
     totals.entity_rows += await write_entities(conn, matched, names)
-    await announce(conn, [account.ref for account in writes])
+    await announce(conn, [account.ref for account in written])
+    await _write_new(conn, new, names, (by, at), writes)
     # Inserted in this order, so in id order; grown accounts stay as the index holds them.
     return [(a.ref, a.entity, a.handle_as_written) for a in new
             if a.entity and a.status in PROTECTED]
 
 
-@contextmanager
-def _cycles_uncollected() -> Iterator[None]:
-    """No cyclic garbage collection while an import runs: its rows, accounts and sources hold no
-    cycles, and the collector's passes over the batch's many young objects cost about a third of
-    checking them. It comes back on afterwards (unless something else had turned it off)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
+async def _write_new(
+    conn: AsyncConnection,
+    new: list[Planned],
+    names: dict[str, int],
+    signed: tuple[str, datetime],
+    writes: Writes,
+) -> None:
+    """New accounts, their sources and changes: on SQLite started in writes (their entities
+    not in names first, in name order; one statement per table and chunk, see
+    knowledge/importing/background.py), elsewhere written now (COPY)."""
+    by, at = signed
+    if conn.dialect.name != "sqlite":
+        for chunk in chunks(new, WRITE_CHUNK):
+            await insert_accounts(conn, chunk, names, by, at)
+        return
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None  # aiosqlite's Connection
+    when = str(driver_time(conn, at))
+    start_entities(writes, driver, sorted({a.entity for a in new if a.entity} - names.keys()))
+    for chunk in chunks(new, WRITE_CHUNK):
+        start_accounts(writes, driver, chunk, by, when)
+    await writes.queued()
 
 
 def _batches(

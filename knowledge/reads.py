@@ -211,7 +211,35 @@ async def _stream(engine: AsyncEngine, query: Any, batch: int) -> AsyncIterator[
             yield list(rows)
 
 
+# SQLite: a million rows streamed through aiosqlite and SQLAlchemy cost seconds (a thread hop
+# and a row object each); one group_concat per batch is one string, split in milliseconds.
+# No stored text holds NUL (bot.limits), so it parts the values.
+_KEYS = ("platform || ':' || handle_key", "handle_key")
+
+
+async def _joined(
+    engine: AsyncEngine, table: str, columns: Sequence[str], batch: int
+) -> AsyncIterator[list[list[str]]]:
+    """Each column's values, batch rows at a time in rowid order (SQLite only)."""
+    joined = ", ".join(f"group_concat({column}, char(0))" for column in columns)
+    sql = (f"SELECT max(row_number), {joined} FROM (SELECT rowid AS row_number, * FROM {table}"
+           " WHERE rowid > ? ORDER BY rowid LIMIT ?)")
+    last = 0
+    async with engine.connect() as conn:
+        while True:
+            row = (await conn.exec_driver_sql(sql, (last, batch))).one()
+            if row[0] is None:
+                return
+            last = row[0]
+            texts: list[str] = list(row[1:])
+            yield [values.split("\0") for values in texts]
+
+
 async def registered_keys(engine: AsyncEngine, batch: int) -> AsyncIterator[list[tuple[str, str]]]:
+    if engine.dialect.name == "sqlite":
+        async for keys, handles in _joined(engine, "accounts", _KEYS, batch):
+            yield list(zip(keys, handles, strict=True))
+        return
     query = select(accounts.c.platform + ":" + accounts.c.handle_key, accounts.c.handle_key)
     async for rows in _stream(engine, query, batch):
         yield [(key, handle) for key, handle in rows]
@@ -224,6 +252,11 @@ async def mentioned_keys(engine: AsyncEngine, batch: int) -> AsyncIterator[list[
 
 
 async def entity_names(engine: AsyncEngine, batch: int) -> AsyncIterator[list[str]]:
+    if engine.dialect.name == "sqlite":
+        for table, column in (("entities", "name"), ("entity_aliases", "alias")):
+            async for (names,) in _joined(engine, table, (column,), batch):
+                yield names
+        return
     query = union_all(select(entities.c.name), select(entity_aliases.c.alias))
     async for rows in _stream(engine, query, batch):
         yield [name for (name,) in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ from bot.model import (
 from knowledge import reads
 from knowledge.compiled import OneHop, fetch_on, inline_reader
 from knowledge.database import writing
+from knowledge.importer import import_rows, read_rows
 from knowledge.memory import MemoryRegistry
 from knowledge.registry import SqlChatPreferences, SqlRegistry, open_registry
 from knowledge.tables import accounts, chat_preferences, metadata
@@ -483,3 +485,20 @@ async def test_chat_settings_follow_a_chat_to_its_new_id(registry: SqlRegistry) 
     assert not await preferences.autocheck("telegram", "-5")
     await preferences.set_language("discord", "9", None, "discord:2")  # a new row: auto-check off
     assert not await preferences.autocheck("discord", "9")
+
+
+async def test_the_key_streams_give_every_key_once_in_batches(registry: SqlRegistry) -> None:
+    """registered_keys and entity_names, batch by batch past a removed account's gap (SQLite
+    reads them as joined strings by rowid): every account, entity name and alias once."""
+    rows = "entity,platform,handle,verdict,source_url,aliases\n" + "".join(
+        f"Office {n},x,office_{n},official,https://example.org/{n},Desk {n};Bureau {n}\n"
+        for n in range(7)
+    )
+    result = await import_rows(registry, read_rows(io.StringIO(rows), "csv"), by="test")
+    assert result.written == 7
+    await registry.undo(AccountRef("x", "office_3"), by="test")
+    keys = [pair async for batch in registry.registered_keys(2) for pair in batch]
+    names = [name async for batch in registry.entity_names(2) for name in batch]
+    assert sorted(keys) == sorted((f"x:office_{n}", f"office_{n}") for n in range(7) if n != 3)
+    expected = [f"{kind} {n}" for n in range(7) for kind in ("Office", "Desk", "Bureau")]
+    assert sorted(names) == sorted(expected)

@@ -1,4 +1,5 @@
-"""The import's writes: new accounts in bulk (executemany), new sources one account at a time."""
+"""The import's writes: new accounts in bulk (COPY on PostgreSQL; SQLite writes them in the
+background, knowledge/importing/background.py), new sources one account at a time."""
 
 from __future__ import annotations
 
@@ -51,7 +52,8 @@ async def insert_accounts(
     by: str,
     at: datetime,
 ) -> None:
-    """Accounts, their evidence and one change each, by the driver's executemany."""
+    """Accounts, their evidence and one change each, by insert_many (COPY on PostgreSQL; an
+    import on SQLite writes them in the background instead: background.py)."""
     when = driver_time(conn, at)
     fields: dict[int, tuple[Any, ...]] = {}  # by id(): rows citing one page share its Evidence
     last_id = await conn.scalar(select(func.max(accounts.c.id))) or 0

@@ -1,0 +1,161 @@
+"""SQLite: a part's new accounts written in aiosqlite's thread while Python goes on (issue 12).
+
+executemany takes the GIL back for every row it steps, so beside busy Python it waits up to the
+switch interval per row. One `INSERT ... SELECT ... FROM json_each(?)` per table and chunk is one
+sqlite3_step, run without the GIL: aiosqlite's thread writes part N while the main thread folds
+part N's accounts and checks part N+1 (1M rows on two cores: the writes cost the main thread
+about 2 s instead of 17 s, when the other core is free). Each statement is queued at once (one
+hop each, aiosqlite runs them in order), so none waits for the busy event loop; the next part's
+reads queue behind them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Sequence
+from functools import cache
+from itertools import compress
+from typing import TYPE_CHECKING, Any
+
+from bot.model import Evidence, Status
+from knowledge.importing.plan import first_source
+from knowledge.importing.rows import Planned
+from knowledge.importing.write import ACCOUNT_COLUMNS, CHANGE_COLUMNS, EVIDENCE_COLUMNS
+
+if TYPE_CHECKING:  # loaded by SQLAlchemy's SQLite dialect, where it is used at all
+    from aiosqlite import Connection as DriverConnection
+
+
+Fields = tuple[bool, ...]  # whether each field varies between the chunk's rows
+
+
+def _insert(table: str, columns: Sequence[str], source: str, values: Sequence[str]) -> str:
+    named = ", ".join(f'"{column}"' for column in columns)
+    return f"INSERT INTO {table} ({named}) SELECT {', '.join(values)} FROM {source} ORDER BY key"
+
+
+def _values(fields: Fields) -> list[str]:
+    """Each field's SQL: a varying one read from its row's array (each read parses the row's
+    JSON: most of the statement's time), one the same in every row bound once, as ?2, ?3..."""
+    values, item, bound = [], 0, 2
+    for varies in fields:
+        if varies:
+            values.append(f"json_extract(json_each.value, '$[{item}]')")  # not ->>: SQLite 3.38
+            item += 1
+        else:
+            values.append(f"?{bound}")
+            bound += 1
+    return values
+
+
+@cache
+def _accounts(fields: Fields) -> str:
+    """Each account's entity by name (created by the statement before): a unique-index lookup."""
+    values = _values(fields)
+    entity = ACCOUNT_COLUMNS.index("entity_id")
+    values[entity] = f"(SELECT id FROM entities WHERE name = {values[entity]})"
+    return _insert("accounts", ACCOUNT_COLUMNS, "json_each(?1)", values)
+
+
+# An entity already registered stays (WHERE true: SQLite's rule for an upsert of a SELECT).
+_ENTITIES = ("INSERT INTO entities (name) SELECT value FROM json_each(?1) WHERE true"
+             " ORDER BY key ON CONFLICT (name) DO NOTHING")
+
+
+@cache
+def _evidence(fields: Fields) -> str:
+    """Each source row names its account by (platform, handle key), inserted by the statement
+    before: one unique-index lookup per row, json_each first (CROSS JOIN keeps that order)."""
+    platform, handle, *values = _values(fields)
+    source = (f"json_each(?1) CROSS JOIN accounts ON accounts.platform = {platform}"
+              f" AND accounts.handle_key = {handle}")
+    return _insert("evidence", EVIDENCE_COLUMNS, source, ["accounts.id", *values])
+
+
+@cache
+def _changes(fields: Fields) -> str:
+    return _insert("changes", CHANGE_COLUMNS, "json_each(?1)", _values(fields))
+
+
+class Writes:
+    """The statements started and not yet done; awaiting them raises a failure of theirs."""
+
+    def __init__(self) -> None:
+        self.pending: list[asyncio.Future[Any]] = []
+
+    async def done(self) -> None:
+        pending, self.pending = self.pending, []
+        if pending:
+            await asyncio.gather(*pending)
+
+    async def settled(self) -> None:
+        """Every statement finished, failed or not (on the way out of another failure: the
+        rollback must come after them)."""
+        pending, self.pending = self.pending, []
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def start(
+        self, driver: DriverConnection, sql: Callable[[Fields], str], columns: list[list[Any]]
+    ) -> None:
+        """Insert rows, given as their fields' columns (by sql of which fields vary), once
+        queued(): the fields that vary as one JSON array of rows, the others bound once each."""
+        if not columns or not columns[0]:
+            return
+        varies = tuple(column.count(column[0]) != len(column) for column in columns)
+        same = [column[0] for column, varying in zip(columns, varies, strict=True) if not varying]
+        items = list(zip(*compress(columns, varies), strict=True)) or [()] * len(columns[0])
+        text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+        self.pending.append(asyncio.ensure_future(_run(driver, sql(varies), (text, *same))))
+
+    async def queued(self) -> None:
+        """The statements started handed to aiosqlite's thread (each task's first step), which
+        runs them whether or not the event loop gets a turn meanwhile."""
+        await asyncio.sleep(0)
+
+
+async def _run(driver: DriverConnection, sql: str, values: tuple[Any, ...]) -> None:
+    await driver.execute_fetchall(sql, values)  # queued on the first step: one hop
+
+
+def start_entities(writes: Writes, driver: DriverConnection, names: list[str]) -> None:
+    """The entities of these names, those not registered yet created (in this order)."""
+    if names:
+        text = json.dumps(names, ensure_ascii=False)
+        writes.pending.append(asyncio.ensure_future(_run(driver, _ENTITIES, (text,))))
+
+
+def start_accounts(
+    writes: Writes, driver: DriverConnection, chunk: Sequence[Planned], by: str, when: str
+) -> None:
+    """insert_accounts' rows (SQLite's forms of times and dates), as three statements started;
+    their entities must be registered or started before. Built column by column (a list each,
+    shared by the statements that write it): the main thread's share of the write."""
+    count = len(chunk)
+    refs = [a.ref for a in chunk]
+    platform, handle = [r.platform for r in refs], [r.handle for r in refs]
+    entity, note = [a.entity for a in chunk], [a.note for a in chunk]
+    status = [a.status._value_ for a in chunk]  # Enum.value is a Python property: slow
+    written, platform_id = [a.handle_as_written for a in chunk], [a.platform_id for a in chunk]
+    writes.start(driver, _accounts,
+                 [platform, handle, written, platform_id, entity, status, note, [when] * count])
+    first = _source_columns([first_source(a) for a in chunk])
+    if all(len(a.evidence) == 1 for a in chunk):  # the evidence rows are the first sources
+        sources = [platform, handle, *first]
+    else:
+        rows = [(a.ref.platform, a.ref.handle, p) for a in chunk for p in a.evidence.values()]
+        sources = [[r[0] for r in rows], [r[1] for r in rows],
+                   *_source_columns([r[2] for r in rows])]
+    writes.start(driver, _evidence, sources)
+    unknown = [Status.UNKNOWN.value] * count
+    writes.start(driver, _changes, [platform, handle, [when] * count, [by] * count, unknown,
+                                    status, entity, note, *first])
+
+
+def _source_columns(proofs: list[Evidence | None]) -> list[list[Any]]:
+    """url, title, publisher, published (ISO text, as SQLAlchemy stores a date), quote."""
+    days = [p.published if p else None for p in proofs]
+    return [[p.url if p else None for p in proofs], [p.title if p else None for p in proofs],
+            [p.publisher if p else None for p in proofs],
+            [day.isoformat() if day else None for day in days],
+            [p.quote if p else None for p in proofs]]
