@@ -160,7 +160,7 @@ def fuzz_cli(directory: Path, inputs: int) -> Tally:
 
 
 def _expected_queries(batch: bytes) -> list[str]:
-    """The queries the command line reads from these stdin bytes (see isofficial.cli._lines)."""
+    """The queries the command line reads from these stdin bytes (isofficial.check_cli._lines)."""
     queries = []
     for raw in io.BytesIO(batch):
         try:

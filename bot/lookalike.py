@@ -254,7 +254,7 @@ class LookalikeIndex:
         if not rows:
             return
         targets = self._accounts.keys(rows)
-        # every distance at once: one call, not one per pair
+        # Every distance at once: one call, not one per pair.
         nearest = cdist(asked, targets, scorer=OSA.distance, dtype=np.int32).min(axis=0)
         shortest = min(map(len, asked))
         # Farther than any bound, and no unpaired key to measure: most candidates, skipped here.

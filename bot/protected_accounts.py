@@ -26,8 +26,8 @@ _OTHER_PLATFORM = len(PLATFORMS)  # the bit of a platform not in PLATFORMS
 
 class ProtectedAccounts:
     """Rows of (platform, handle, entity, loose key, letter counts of the key and of the
-    unpaired key, alive), found by ref in a sorted array of stable hashes; entities numbered in
-    a table of their own, with the platforms each is on."""
+    unpaired key, hash of the handle as written, alive), found by ref in a sorted array of
+    stable hashes; entities numbered in a table of their own, with the platforms each is on."""
 
     def __init__(self, arrays: Arrays | None = None) -> None:
         """Empty, or the columns another one's arrays() gave."""
@@ -40,7 +40,7 @@ class ProtectedAccounts:
         self._entity = Column(np.int32, get("entity"))
         self._alive = Column(np.bool_, get("alive"))
         self._letters = Column(np.uint64, get("letters"))  # the key's bot.letter_counts
-        # The handle's key without glyph pairs (rn, not m)'s, where it is another: else 0.
+        # Those of the handle's key without glyph pairs (rn kept, not read as m), else 0.
         self._unpaired = Column(np.uint64, get("unpaired_letters"))
         self._written = Column(np.int64, get("written"))  # stable hash of the handle as written
         self._handles = _strings(arrays, "handles")
