@@ -106,7 +106,11 @@ class Writes:
         same = [column[0] for column, varying in zip(columns, varies, strict=True) if not varying]
         items = list(zip(*compress(columns, varies), strict=True)) or [()] * len(columns[0])
         text = json.dumps(items, ensure_ascii=False, separators=(",", ":"))
-        self.pending.append(asyncio.ensure_future(_run(driver, sql(varies), (text, *same))))
+        self.run(driver, sql(varies), (text, *same))
+
+    def run(self, driver: DriverConnection, sql: str, values: tuple[Any, ...]) -> None:
+        """Start one statement (queued on aiosqlite's thread at the task's first step)."""
+        self.pending.append(asyncio.ensure_future(driver.execute_fetchall(sql, values)))
 
     async def queued(self) -> None:
         """The statements started handed to aiosqlite's thread (each task's first step), which
@@ -114,15 +118,11 @@ class Writes:
         await asyncio.sleep(0)
 
 
-async def _run(driver: DriverConnection, sql: str, values: tuple[Any, ...]) -> None:
-    await driver.execute_fetchall(sql, values)  # queued on the first step: one hop
-
-
 def start_entities(writes: Writes, driver: DriverConnection, names: list[str]) -> None:
     """The entities of these names, those not registered yet created (in this order)."""
     if names:
         text = json.dumps(names, ensure_ascii=False)
-        writes.pending.append(asyncio.ensure_future(_run(driver, _ENTITIES, (text,))))
+        writes.run(driver, _ENTITIES, (text,))
 
 
 def start_accounts(
