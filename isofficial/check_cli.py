@@ -124,11 +124,13 @@ async def check_command(core: Core, asker: Asker, queries: Sequence[str], as_jso
     """Answer each query (stdin's lines when none is given); 1 if any named no account."""
     status = 0
     waiting: list[str] = []  # answers not written yet
-    for query, unreadable, drained in _lines(queries, sys.stdin.buffer):
-        if query or unreadable:
-            status |= await _check_one(core, asker, query, unreadable, as_json, waiting)
-        if drained or len(waiting) >= FLUSH_EVERY:  # before waiting for more, or now and then
-            _write(waiting)
-    _write(waiting)
+    try:
+        for query, unreadable, drained in _lines(queries, sys.stdin.buffer):
+            if query or unreadable:
+                status |= await _check_one(core, asker, query, unreadable, as_json, waiting)
+            if drained or len(waiting) >= FLUSH_EVERY:  # before waiting for more, now and then
+                _write(waiting)
+    finally:  # stdin failing (or an interrupt) loses no answer already made
+        _write(waiting)
     return status
 
