@@ -32,7 +32,12 @@ from bot.lookalike_keys import (
     stems_of,
 )
 from bot.model import AccountRef
-from bot.stable_hash import deletion_hashes, stable_hashes
+from bot.stable_hash import (
+    deletion_hashes,
+    stable_hashes,
+    substitution_hashes,
+    text_substitution_hashes,
+)
 
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
 CHUNK = 1 << 14  # accounts folded at a time: their names are dropped after
@@ -117,9 +122,11 @@ def bulk_pairs(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
     typos, owners = deletion_hashes(list(compress(typo_texts, typo_kept)))
     long = [i for i, key in enumerate(keys) if len(key) >= MIN_HALVES]
     long_halves = [half_text(half) for i in long for half in halves(keys[i])]
+    substituted, substituted_owners = left_half_substitutions([keys[i] for i in long])
     return ((stable_hashes(list(compress(exact, kept))), exact_owners[kept]),
             (typos, typo_owners[typo_kept][owners]),
-            (stable_hashes(long_halves), np.repeat(mine[long], 2)))
+            (np.concatenate([stable_hashes(long_halves), substituted]),
+             np.concatenate([np.repeat(mine[long], 2), mine[long][substituted_owners]])))
 
 
 def _stems(names: Sequence[Name]) -> tuple[list[str], npt.NDArray[np.intp]]:
@@ -145,8 +152,26 @@ def pairs_of(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
     long_halves = [[half_text(h) for h in halves(n.key)] if len(n.key) >= MIN_HALVES else []
                    for n in names]
     typos, owners = deletion_hashes([k for keys in typo_keys for k in keys])
+    long = [i for i, n in enumerate(names) if len(n.key) >= MIN_HALVES]
+    substituted, substituted_owners = left_half_substitutions([names[i].key for i in long])
+    halves_hashes, halves_owners = _texts_pairs(long_halves, first)
+    long_ids = np.array(long, np.int32) + np.int32(first)
     return (_texts_pairs(exact, first), (typos, _owners(typo_keys, first)[owners]),
-            _texts_pairs(long_halves, first))
+            (np.concatenate([halves_hashes, substituted]),
+             np.concatenate([halves_owners, long_ids[substituted_owners]])))
+
+
+def left_half_substitutions(keys: Sequence[str]) -> tuple[npt.NDArray[np.int64],
+                                                          npt.NDArray[np.intp]]:
+    """What finds a substitution in each half of a long key (the case its halves alone miss):
+    its left half with each letter left out (substitution_hashes, tagged with the key's
+    length), kept in the halves map; and the position in keys each hash belongs to."""
+    return substitution_hashes([key[: len(key) // 2] for key in keys], _lengths(keys))
+
+
+def left_half_substitutions_of(key: str) -> npt.NDArray[np.int64]:
+    """left_half_substitutions of one key (a query's)."""
+    return text_substitution_hashes(key[: len(key) // 2], len(key))
 
 
 def unpaired_of(ref: AccountRef, written: str | None, name: Name) -> str:

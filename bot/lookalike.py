@@ -7,7 +7,8 @@ Every candidate comes from an index over all platforms, never from a scan of the
   found inside longer names (affixes);
 - a symmetric-deletion map (each key, with and without glyph-pair folding, and its one-character
   deletions): typos within one edit, and many within two, then checked by OSA distance;
-- a map from the halves of long keys: two substitutions in a long name leave one half intact.
+- a map from the halves of long keys: two substitutions in a long name leave one half intact,
+  or the left half one substitution away (its letters each left out, by position).
 Matches are graded: a two-edit typo between two plausible names is `weak` (shown, never an alarm).
 """
 
@@ -23,7 +24,14 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
 from bot.columns import Arrays
-from bot.folding import MIN_HALVES, Batch, Folding, pairs_of, unpaired_letters
+from bot.folding import (
+    MIN_HALVES,
+    Batch,
+    Folding,
+    left_half_substitutions_of,
+    pairs_of,
+    unpaired_letters,
+)
 from bot.letter_counts import gaps, signature
 from bot.lookalike_keys import (
     AFFIX_WORDS,
@@ -32,7 +40,6 @@ from bot.lookalike_keys import (
     brand_pieces,
     deletions,
     half_text,
-    half_texts_with_one_substitution,
     halves_of_near_lengths,
     leet,
     name_of,
@@ -232,9 +239,9 @@ class LookalikeIndex:
         yield from found
         if len(name.key) >= MIN_HALVES and all(m.detail != "1-edit" for m in found):
             # Two edits in a long name: one half survives, or the left half is one letter off.
-            wanted = [*map(half_text, halves_of_near_lengths(name.key)),
-                      *half_texts_with_one_substitution(name.key)]
-            near = self._halves.lookup(_hashes(wanted), alive)
+            wanted = _hashes(map(half_text, halves_of_near_lengths(name.key)))
+            substituted = left_half_substitutions_of(name.key)
+            near = self._halves.lookup(np.concatenate([wanted, substituted]), alive)
             near -= {m.account for m in found}
             yield from self._verified(keys, near)
 
@@ -258,7 +265,7 @@ class LookalikeIndex:
         nearest = cdist(asked, targets, scorer=OSA.distance, dtype=np.int32).min(axis=0)
         shortest = min(map(len, asked))
         # Farther than any bound, and no unpaired key to measure: most candidates, skipped here.
-        for at in np.flatnonzero((nearest <= _MOST_EDITS) | measure_unpaired).tolist():
+        for at in ((nearest <= _MOST_EDITS) | measure_unpaired).nonzero()[0].tolist():
             account, target, distance = rows[at], targets[at], int(nearest[at])
             if distance > 1 and measure_unpaired[at]:
                 ref = self._accounts.ref(account)

@@ -130,11 +130,11 @@ class HashMultimap:
             # the bucket has other top bits.
             starts = np.minimum(starts, len(self._entries) - _WINDOW)
             found = self._entries[starts[:, None] + _WINDOW_STEPS].reshape(-1)
-            hit = np.flatnonzero((found & _HIGH) == np.repeat(high, _WINDOW))
+            hit = ((found & _HIGH) == high.repeat(_WINDOW)).nonzero()[0]
             return hit // _WINDOW, (found[hit] & _LOW).astype(np.int32)
         # Every entry of every wanted bucket, however many.
-        asked = np.repeat(np.arange(len(wanted)), sizes)
-        positions = np.arange(len(asked)) + np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
+        asked = np.arange(len(wanted)).repeat(sizes)
+        positions = np.arange(len(asked)) + (starts - sizes.cumsum() + sizes).repeat(sizes)
         found = self._entries[positions]
         hit = (found & _HIGH) == high[asked]
         return asked[hit], (found[hit] & _LOW).astype(np.int32)

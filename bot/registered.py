@@ -64,7 +64,7 @@ class KeySet:
             return True
         if key in self._removed:
             return False
-        at = int(np.searchsorted(self._sorted, key))
+        at = int(self._sorted.searchsorted(key))  # the method: numpy's wrapper costs more
         return at < len(self._sorted) and int(self._sorted[at]) == key
 
     def __len__(self) -> int:
@@ -108,7 +108,7 @@ class KeySet:
         return kept
 
     def _in_sorted(self, key: int) -> bool:
-        at = int(np.searchsorted(self._sorted, key))
+        at = int(self._sorted.searchsorted(key))  # the method: numpy's wrapper costs more
         return at < len(self._sorted) and int(self._sorted[at]) == key
 
     def _compact_if_long(self) -> None:
