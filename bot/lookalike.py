@@ -7,8 +7,7 @@ Every candidate comes from an index over all platforms, never from a scan of the
   found inside longer names (affixes);
 - a symmetric-deletion map (each key, with and without glyph-pair folding, and its one-character
   deletions): typos within one edit, and many within two, then checked by OSA distance;
-- a map from the halves of long keys: two substitutions in a long name leave one half intact,
-  or the left half one substitution away (its letters each left out, by position).
+- a map from the halves of long keys: two substitutions in a long name leave one half intact.
 Matches are graded: a two-edit typo between two plausible names is `weak` (shown, never an alarm).
 """
 
@@ -24,14 +23,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
 from bot.columns import Arrays
-from bot.folding import (
-    MIN_HALVES,
-    Batch,
-    Folding,
-    left_half_substitutions_of,
-    pairs_of,
-    unpaired_letters,
-)
+from bot.folding import MIN_HALVES, Batch, Folding, pairs_of, unpaired_letters
 from bot.letter_counts import gaps, signature
 from bot.lookalike_keys import (
     AFFIX_WORDS,
@@ -40,6 +32,7 @@ from bot.lookalike_keys import (
     brand_pieces,
     deletions,
     half_text,
+    half_texts_with_one_substitution,
     halves_of_near_lengths,
     leet,
     name_of,
@@ -239,9 +232,9 @@ class LookalikeIndex:
         yield from found
         if len(name.key) >= MIN_HALVES and all(m.detail != "1-edit" for m in found):
             # Two edits in a long name: one half survives, or the left half is one letter off.
-            wanted = _hashes(map(half_text, halves_of_near_lengths(name.key)))
-            substituted = left_half_substitutions_of(name.key)
-            near = self._halves.lookup(np.concatenate([wanted, substituted]), alive)
+            wanted = [*map(half_text, halves_of_near_lengths(name.key)),
+                      *half_texts_with_one_substitution(name.key)]
+            near = self._halves.lookup(_hashes(wanted), alive)
             near -= {m.account for m in found}
             yield from self._verified(keys, near)
 

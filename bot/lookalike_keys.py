@@ -128,10 +128,26 @@ def halves(key: str) -> tuple[tuple[int, int, str], tuple[int, int, str]]:
     return (len(key), 0, key[:middle]), (len(key), 1, key[middle:])
 
 
+_ALPHABET = "abcdefghjklmnopqrstuvwxyz0123456789"  # a folded key's letters (i reads as l)
+
+
 def half_text(half: tuple[int, int, str]) -> str:
     """A half of a key as text (what the index hashes): its key's length, its side, its letters."""
     length, side, text = half
     return f"{length}:{side}:{text}"
+
+
+def half_texts_with_one_substitution(key: str) -> list[str]:
+    """half_text of the left half with each letter replaced: a substitution in each half (the
+    case the halves alone miss) leaves the left half one substitution away. Built as texts by
+    one comprehension per letter (a query makes a couple of hundred: no tuple, no format each)."""
+    left = key[: len(key) // 2]
+    prefix = half_text((len(key), 0, ""))
+    texts: list[str] = []
+    for i, letter in enumerate(left):
+        head, tail = prefix + left[:i], left[i + 1 :]
+        texts += [head + other + tail for other in _ALPHABET if other != letter]
+    return texts
 
 
 def halves_of_near_lengths(key: str) -> Iterator[tuple[int, int, str]]:

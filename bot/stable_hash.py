@@ -45,7 +45,6 @@ def stable_hashes(texts: Iterable[str]) -> npt.NDArray[np.int64]:
 _BASE = 0x9E3779B97F4A7C15
 _INVERSE = pow(_BASE, -1, _WRAP)
 _LENGTH_KEY = np.uint64(0xD6E8FEB86659FD93)
-_TAG_KEY = np.uint64(0x8CB92BA72F3D8DD7)  # odd: spreads a tag over the bits
 _MIX = (np.uint64(30), np.uint64(0xBF58476D1CE4E5B9), np.uint64(27),
         np.uint64(0x94D049BB133111EB), np.uint64(31))
 _powers_cache: list[npt.NDArray[np.uint64]] = []
@@ -71,30 +70,6 @@ def deletion_hashes(texts: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.ND
     cut = left + powers[end] * (sums[end] - sums[at + 1])
     hashes = np.concatenate([_finished(whole, ends - starts), _finished(cut, end - start - 1)])
     return hashes, np.concatenate([np.arange(len(texts)), owner])
-
-
-def substitution_hashes(texts: Sequence[str], tags: npt.NDArray[np.int64]
-                        ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
-    """For each text, one hash per position: of the text with that character left out, the
-    position and the text's tag. Two texts of one tag share a hash exactly when they are equal
-    but for (at most) that one character: one substitution apart. And the position in texts
-    each hash belongs to."""
-    hashes, owners = deletion_hashes(texts)
-    cuts, owners = hashes[len(texts):], owners[len(texts):]
-    lengths = np.fromiter(map(len, texts), np.intp, len(texts))
-    positions = np.arange(len(cuts)) - (np.cumsum(lengths) - lengths)[owners]
-    return _tagged(cuts, tags[owners] << 16 | positions), owners
-
-
-def text_substitution_hashes(text: str, tag: int) -> npt.NDArray[np.int64]:
-    """substitution_hashes of one text (a query's): from typo_hashes' terms, made once for
-    each length, not a dozen numpy steps over a few characters."""
-    return _tagged(typo_hashes(text, False)[1:], tag << 16 | np.arange(len(text)))
-
-
-def _tagged(hashes: npt.NDArray[np.int64], places: npt.NDArray[np.int64]
-            ) -> npt.NDArray[np.int64]:
-    return _mixed(hashes.view(np.uint64) ^ places.astype(np.uint64) * _TAG_KEY)
 
 
 def typo_hashes(text: str, doubles: bool) -> npt.NDArray[np.int64]:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+import multiprocessing
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core import Core
+from bot.folding import Folding
 from bot.guard import Guard
 from bot.kept import Imported, keep, start_index
 from bot.lookalike import LookalikeIndex
@@ -98,11 +102,21 @@ async def keep_index(
         await keep(registry, store, await start_index(registry, store, imported=imported))
 
 
-def index_to_build(settings: Settings) -> Imported | None:
+@contextmanager
+def index_to_build(settings: Settings) -> Iterator[Imported | None]:
     """What an import folds its accounts into when no kept index exists yet (the keep after it
-    builds the index whole): None when one does, which the keep catches up instead."""
+    builds the index whole), folded by a process of its own while the import goes on: None
+    when one does, which the keep catches up instead."""
     store = index_store(settings)
-    return Imported() if store is not None and not store.path.exists() else None
+    if store is None or store.path.exists():
+        yield None
+        return
+    # spawn: the import's threads (aiosqlite's) must not be forked mid-statement.
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield Imported(Folding(pool))
+    finally:  # every chunk folded is in hand by then; on a failure, nothing more is folded
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def index_store(settings: Settings) -> IndexFile | None:

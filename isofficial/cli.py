@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -180,17 +181,17 @@ async def _import_into(registry: SqlRegistry, args: argparse.Namespace, settings
         else read_rows(source, args.format)
     )
     skip_invalid = args.skip_invalid or (native and not args.strict)  # quirks stop nothing
-    imported = None if args.dry_run else index_to_build(settings)
-    result = await import_rows(
-        registry,
-        rows,
-        by=args.by or f"import:{name}",
-        skip_invalid=skip_invalid,
-        dry_run=args.dry_run,
-        index=imported,
-    )
-    if result.written and not args.dry_run:
-        await keep_index(registry, settings, imported)
+    with nullcontext() if args.dry_run else index_to_build(settings) as imported:
+        result = await import_rows(
+            registry,
+            rows,
+            by=args.by or f"import:{name}",
+            skip_invalid=skip_invalid,
+            dry_run=args.dry_run,
+            index=imported,
+        )
+        if result.written and not args.dry_run:
+            await keep_index(registry, settings, imported)
     for problem in result.problems:
         print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
     for merge in result.merges:

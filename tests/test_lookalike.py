@@ -6,9 +6,14 @@ import pytest
 
 from bot.columns import Strings
 from bot.domains import split_domain
-from bot.folding import left_half_substitutions, left_half_substitutions_of
 from bot.lookalike import LookalikeIndex
-from bot.lookalike_keys import half_text, name_of, unpaired_key
+from bot.lookalike_keys import (
+    _ALPHABET,
+    half_text,
+    half_texts_with_one_substitution,
+    name_of,
+    unpaired_key,
+)
 from bot.model import AccountRecord, AccountRef, Reason, Status
 
 
@@ -209,38 +214,12 @@ def test_strings_many_reads_a_string_holding_a_nul_as_it_is() -> None:
     assert strings.many([2, 2]) == ["", ""]
 
 
-def test_left_half_substitutions_meet_exactly_one_substitution_apart() -> None:
-    # Keys of one length share a hash when their left halves (gustavo) differ in one place.
-    key = "gustavofulvio37"
-    hashes, owners = left_half_substitutions([key])
-    assert len(hashes) == 7 and owners.tolist() == [0] * 7
-    mine = set(hashes.tolist())
-    shared = {
-        other: len(mine & set(left_half_substitutions([other])[0].tolist()))
-        for other in ("gustavofulvio37", "gusXavoXulvio37", "gustavXabcdefgh", "gusXaXofulvio37",
-                      "ugstavofulvio37", "gustavofulvio371", "gustavafulvio3")
-    }
-    assert shared == {
-        "gustavofulvio37": 7,  # the same left half: every position
-        "gusXavoXulvio37": 1,  # one substitution on each side: the left half's meets
-        "gustavXabcdefgh": 1,
-        "gusXaXofulvio37": 0,  # two in the left half
-        "ugstavofulvio37": 0,  # a transposition is two substitutions
-        "gustavofulvio371": 0,  # another length (its halves find it)
-        "gustavafulvio3": 0,
-    }
+def test_left_half_substitutions_are_half_texts_of_each_letter_replaced() -> None:
+    key = "gustavofulvio37"  # 15 letters: the left half is gustavo
+    expected = [f"15:0:{key[:at]}{letter}{key[at + 1 : 7]}"
+                for at in range(7) for letter in _ALPHABET if letter != key[at]]
+    assert half_texts_with_one_substitution(key) == expected
     assert half_text((15, 0, "gustavo")) == "15:0:gustavo"  # what the index's halves hash
-    # A query's are made another way (one text): the same hashes.
-    for other in [key, *shared]:
-        assert (left_half_substitutions_of(other).tolist()
-                == left_half_substitutions([other])[0].tolist())
-
-
-def test_a_substitution_in_each_half_of_a_long_name_is_found(index: LookalikeIndex) -> None:
-    index.add(x("gustavofulvio37"), "Gustavo Fulvio")
-    found = index.find(x("gusqavofxlvio37"))  # q for t on the left, x for u: 2 edits
-    assert [lk.target for lk in found] == [x("gustavofulvio37")]
-    assert found[0].reason is Reason.TYPO
 
 
 @pytest.mark.parametrize(("ref", "written"), [

@@ -1,0 +1,95 @@
+"""Folding in a process of its own (bot.folding.Folding with a pool, as an import folds): the
+same batch as folding here, and still the same when the pool fails at any point."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import numpy as np
+import pytest
+
+from bot.folding import CHUNK, Batch, Folding
+from bot.lookalike import LookalikeIndex
+from bot.model import AccountRef
+
+Row = tuple[AccountRef, str, str | None]
+
+
+def accounts(count: int) -> list[Row]:
+    """More than one chunk's worth: handles as written, None (the key itself) and odd ones."""
+    made: list[Row] = []
+    for at in range(count):
+        handle = f"office_{at:05d}" if at % 7 else f"Mrbeast{at}rn"
+        written = None if at % 5 == 0 else handle.title()
+        platform = "x" if at % 3 else "instagram"
+        made.append((AccountRef(platform, handle.lower()), f"Entity {at % 900}", written))
+    return made
+
+
+def folded(folding: Folding, rows: list[Row]) -> Batch:
+    folding.add(rows[: CHUNK + 10])  # one chunk handed out now, the rest later
+    folding.add(rows[CHUNK + 10 :])
+    return folding.batch()
+
+
+def assert_same(batch: Batch, expected: Batch) -> None:
+    assert batch.rows == expected.rows
+    assert np.array_equal(batch.unpaired, expected.unpaired)
+    assert np.array_equal(batch.written, expected.written)
+    for (hashes, ids), (want_hashes, want_ids) in zip(batch.pairs, expected.pairs, strict=True):
+        assert np.array_equal(hashes, want_hashes) and np.array_equal(ids, want_ids)
+
+
+class FailingPool(Executor):
+    """A pool whose process dies: its futures fail from the after-th task on, or (at_submit)
+    submitting fails."""
+
+    def __init__(self, after: int, at_submit: bool = False) -> None:
+        self.after, self.at_submit, self.tasks = after, at_submit, 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.tasks += 1
+        broken = BrokenProcessPool("the folding process was killed")
+        if self.tasks > self.after and self.at_submit:
+            raise broken
+        future: Future[Any] = Future()
+        if self.tasks > self.after:
+            future.set_exception(broken)
+        else:
+            future.set_result(fn(*args, **kwargs))
+        return future
+
+
+ROWS = accounts(2 * CHUNK + 500)
+
+
+@pytest.fixture(scope="module")
+def expected() -> Batch:
+    return folded(Folding(), ROWS)
+
+
+def test_a_process_pool_folds_what_folding_here_folds(expected: Batch) -> None:
+    context = multiprocessing.get_context("spawn")  # as the import's pool: no fork of threads
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        assert_same(folded(Folding(pool), ROWS), expected)
+
+
+@pytest.mark.parametrize("after", [0, 1, 2])
+@pytest.mark.parametrize("at_submit", [False, True])
+def test_a_pool_that_fails_costs_time_never_the_batch(
+    expected: Batch, after: int, at_submit: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert_same(folded(Folding(FailingPool(after, at_submit)), ROWS), expected)
+    assert "the folding process failed" in caplog.text
+
+
+def test_an_index_of_a_pools_batch_answers_as_one_folded_here(expected: Batch) -> None:
+    pooled = LookalikeIndex.of_batch(folded(Folding(FailingPool(1)), ROWS))
+    here = LookalikeIndex.of_batch(expected)
+    for ref in (AccountRef("x", "office_00101"), AccountRef("x", "mrbeast7rm")):
+        assert pooled.find(ref) == here.find(ref)
+        assert here.find(ref)  # a lookalike of a registered one: something to agree on
