@@ -20,6 +20,7 @@ from itertools import compress
 import numpy as np
 import numpy.typing as npt
 
+from bot.collector import cycles_uncollected
 from bot.letter_counts import Signatures, signature, signatures
 from bot.lookalike_keys import (
     MIN_STEM,
@@ -123,9 +124,10 @@ def _result(chunk: list[Row], folded: Folded | Future[Folded], first: int) -> Fo
 
 def fold_texts(accounts: Sequence[tuple[str, str, str | None]], first: int) -> Folded:
     """fold of (platform, handle key, handle as written or None): what a pool's process is
-    sent (plain tuples pickle fast)."""
-    return fold([(AccountRef(platform, handle), written) for platform, handle, written
-                 in accounts], first)
+    sent (plain tuples pickle fast). Its collector paused, as the import's is."""
+    with cycles_uncollected():
+        return fold([(AccountRef(platform, handle), written) for platform, handle, written
+                     in accounts], first)
 
 
 def fold(accounts: Sequence[tuple[AccountRef, str | None]], first: int) -> Folded:
