@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import multiprocessing
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -35,6 +36,8 @@ from knowledge.verify.store import MemoryVerificationStore, SqlVerificationStore
 if TYPE_CHECKING:
     from knowledge.fetcher import SafeFetcher
     from knowledge.verify.accounts import TxtLookup
+
+log = logging.getLogger(__name__)
 
 STARTER_BY = STARTER_DATA
 OFF = "off"  # ISOFFICIAL_INDEX_FILE=off: no kept lookalike index
@@ -111,8 +114,12 @@ def index_to_build(settings: Settings) -> Iterator[Imported | None]:
     if store is None or store.path.exists():
         yield None
         return
-    # spawn: the import's threads (aiosqlite's) must not be forked mid-statement.
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:  # spawn: the import's threads (aiosqlite's) must not be forked mid-statement
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    except (OSError, NotImplementedError) as error:  # no process semaphores (some sandboxes)
+        log.warning("folding the lookalike index in this process: %s", error)
+        yield Imported()
+        return
     try:
         yield Imported(Folding(pool))
     finally:  # every chunk folded is in hand by then; on a failure, nothing more is folded

@@ -7,6 +7,7 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ import pytest
 from bot.folding import CHUNK, Batch, Folding
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
+from isofficial import bootstrap
+from isofficial.settings import Settings
 
 Row = tuple[AccountRef, str, str | None]
 
@@ -93,3 +96,32 @@ def test_an_index_of_a_pools_batch_answers_as_one_folded_here(expected: Batch) -
     for ref in (AccountRef("x", "office_00101"), AccountRef("x", "mrbeast7rm")):
         assert pooled.find(ref) == here.find(ref)
         assert here.find(ref)  # a lookalike of a registered one: something to agree on
+
+
+def test_an_import_folds_in_a_process_of_its_own_until_an_index_is_kept(
+    tmp_path: Path, expected: Batch
+) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
+                        index_file=str(tmp_path / "index.bin"))
+    with bootstrap.index_to_build(settings) as imported:
+        assert imported is not None
+        assert_same(folded(imported.folding, ROWS), expected)
+    (tmp_path / "index.bin").write_bytes(b"kept")  # a kept index: the keep catches it up
+    with bootstrap.index_to_build(settings) as imported:
+        assert imported is None
+
+
+def test_without_process_semaphores_an_import_folds_here(
+    tmp_path: Path, expected: Batch, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def no_semaphores(*args: object, **kwargs: object) -> Executor:
+        raise OSError(38, "sem_open: Function not implemented")
+
+    monkeypatch.setattr(bootstrap, "ProcessPoolExecutor", no_semaphores)
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
+                        index_file=str(tmp_path / "index.bin"))
+    with bootstrap.index_to_build(settings) as imported:
+        assert imported is not None
+        assert_same(folded(imported.folding, ROWS), expected)
+    assert "folding the lookalike index in this process" in caplog.text
