@@ -272,6 +272,7 @@ def test_the_code_digest_covers_every_module_the_index_code_imports() -> None:
     code computes with and the digest leaves out would let an older file through."""
     bot = Path(kept_code.__file__).parent
     types_only = {"model.py", "ports.py", "i18n.py", "verification.py", "guard_model.py"}
+    computes_nothing = {"collector.py"}  # pauses the garbage collector, no more
     seen: set[str] = set()
     waiting = list(kept_code._INDEX_CODE)
     while waiting:
@@ -280,7 +281,7 @@ def test_the_code_digest_covers_every_module_the_index_code_imports() -> None:
         for node in ast.walk(ast.parse((bot / name).read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
                 imported = f"{node.module.split('.')[1]}.py"  # type: ignore[union-attr]
-                if imported not in seen | types_only:
+                if imported not in seen | types_only | computes_nothing:
                     assert imported in kept_code._INDEX_CODE, f"{name} imports {imported}"
                     waiting.append(imported)
 
