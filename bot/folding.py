@@ -12,6 +12,7 @@ a tenth of the folding (200k accounts: 0.22 s of its CPU against 1.78 s folded h
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
@@ -120,6 +121,13 @@ def _result(chunk: list[Row], folded: Folded | Future[Folded], first: int) -> Fo
     except Exception as error:  # its process died (killed, out of memory): fold it here
         log.warning("folding a chunk here: the folding process failed (%s)", error)
         return fold([(ref, written) for ref, _, written in chunk], first)
+
+
+def folding_process_started() -> None:
+    """A pool's process, at its start: Ctrl-C reaches every process of the terminal's group,
+    and an interrupt is the importing process's to handle (it shuts the pool down); here it
+    would only print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def fold_texts(accounts: Sequence[tuple[str, str, str | None]], first: int) -> Folded:

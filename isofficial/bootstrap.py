@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.core import Core
-from bot.folding import Folding
+from bot.folding import Folding, folding_process_started
 from bot.guard import Guard
 from bot.kept import Imported, keep, start_index
 from bot.lookalike import LookalikeIndex
@@ -115,7 +115,8 @@ def index_to_build(settings: Settings) -> Iterator[Imported | None]:
         yield None
         return
     try:  # spawn: the import's threads (aiosqlite's) must not be forked mid-statement
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
+                                   initializer=folding_process_started)
     except (OSError, NotImplementedError) as error:  # no process semaphores (some sandboxes)
         log.warning("folding the lookalike index in this process: %s", error)
         yield Imported()

@@ -4,6 +4,7 @@ same batch as folding here, and still the same when the pool fails at any point.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -125,3 +126,20 @@ def test_without_process_semaphores_an_import_folds_here(
         assert imported is not None
         assert_same(folded(imported.folding, ROWS), expected)
     assert "folding the lookalike index in this process" in caplog.text
+
+
+def interrupt_handler() -> object:
+    return signal.getsignal(signal.SIGINT)
+
+
+def test_the_import_pools_process_leaves_ctrl_c_to_the_import(tmp_path: Path) -> None:
+    # Ctrl-C reaches the whole process group: the import shuts its pool down; the pool's
+    # process, waiting for work, would only print a KeyboardInterrupt traceback.
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
+                        index_file=str(tmp_path / "index.bin"))
+    with bootstrap.index_to_build(settings) as imported:
+        assert imported is not None
+        pool = imported.folding._pool
+        assert pool is not None
+        assert pool.submit(interrupt_handler).result() == signal.SIG_IGN
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # this process's untouched
