@@ -86,8 +86,13 @@ class Folding:
         if self._waiting:
             self._fold(self._waiting)
             self._waiting = []
-        done = [(chunk, _result(chunk, folded, first)) for chunk, folded, first in self._done]
+        failures: list[Exception] = []
+        done = [(chunk, _result(chunk, folded, first, failures))
+                for chunk, folded, first in self._done]
         self._done = []
+        if failures:  # its process died (killed, out of memory): those chunks folded here
+            log.warning("%d chunks folded here: the folding process failed (%s)",
+                        len(failures), failures[0])
         rows = [(ref, entity, key) for chunk, (keys, _, _) in done
                 for (ref, entity, _), key in zip(chunk, keys, strict=True)]
         unpaired = np.concatenate([u for _, (_, u, _) in done] or [np.empty(0, np.uint64)])
@@ -113,13 +118,14 @@ class Folding:
         self._count += len(chunk)
 
 
-def _result(chunk: list[Row], folded: Folded | Future[Folded], first: int) -> Folded:
+def _result(chunk: list[Row], folded: Folded | Future[Folded], first: int,
+            failures: list[Exception]) -> Folded:
     if not isinstance(folded, Future):
         return folded
     try:
         return folded.result()
-    except Exception as error:  # its process died (killed, out of memory): fold it here
-        log.warning("folding a chunk here: the folding process failed (%s)", error)
+    except Exception as error:
+        failures.append(error)
         return fold([(ref, written) for ref, _, written in chunk], first)
 
 
