@@ -12,9 +12,10 @@ arguments are `isofficial import`'s.
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 STARTED = time.perf_counter()
@@ -24,31 +25,29 @@ def stamp(step: str) -> None:
     print(f"[{time.perf_counter() - STARTED:7.2f} s] {step}", file=sys.stderr, flush=True)
 
 
-def timed_async(owner: Any, name: str) -> None:
-    step: Callable[..., Awaitable[Any]] = getattr(owner, name)
+def timed(owner: Any, name: str) -> None:
+    """owner.name (a function, or a method called on its class) stamped as it starts and ends;
+    a coroutine function's when its coroutine does."""
+    step: Callable[..., Any] = getattr(owner, name)
 
-    @functools.wraps(step)
-    async def wrapped(*args: Any, **kwargs: Any) -> Any:
-        stamp(f"{name} starts")
-        try:
-            return await step(*args, **kwargs)
-        finally:
-            stamp(f"{name} ends")
+    if inspect.iscoroutinefunction(step):
+        @functools.wraps(step)
+        async def wrapped(*args: Any, **kwargs: Any) -> Any:
+            stamp(f"{name} starts")
+            try:
+                return await step(*args, **kwargs)
+            finally:
+                stamp(f"{name} ends")
+    else:
+        @functools.wraps(step)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            stamp(f"{name} starts")
+            try:
+                return step(*args, **kwargs)
+            finally:
+                stamp(f"{name} ends")
 
     setattr(owner, name, wrapped)
-
-
-def timed(owner: Any, name: str, *, classmethod_: bool = False) -> None:
-    step = getattr(owner, name)
-
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        stamp(f"{name} starts")
-        try:
-            return step(*args[1:] if classmethod_ else args, **kwargs)
-        finally:
-            stamp(f"{name} ends")
-
-    setattr(owner, name, classmethod(wrapped) if classmethod_ else wrapped)
 
 
 def main() -> None:
@@ -59,21 +58,13 @@ def main() -> None:
     import isofficial.cli
     import knowledge.importer
 
-    timed_async(knowledge.importer, "import_rows")
-    timed_async(isofficial.cli, "keep_index")
-    timed_async(isofficial.bootstrap, "keep")  # the keep after the build: the file saved
+    timed(knowledge.importer, "import_rows")
+    timed(isofficial.cli, "keep_index")
+    timed(isofficial.bootstrap, "keep")  # the keep after the build: the file saved
     timed(bot.folding.Folding, "batch")
-    timed(bot.lookalike.LookalikeIndex, "of_batch", classmethod_=True)
-    load = bot.presence.Presence.load.__func__  # type: ignore[attr-defined]
-
-    async def presence_load(cls: type, *args: Any, **kwargs: Any) -> Any:
-        stamp("Presence.load starts")
-        try:
-            return await load(cls, *args, **kwargs)
-        finally:
-            stamp("Presence.load ends")
-
-    bot.presence.Presence.load = classmethod(presence_load)  # type: ignore[method-assign, assignment]
+    # Class methods, wrapped bound: the command calls them on the class.
+    timed(bot.lookalike.LookalikeIndex, "of_batch")
+    timed(bot.presence.Presence, "load")
     sys.argv = ["isofficial", "import", *sys.argv[1:]]
     stamp("started")
     try:

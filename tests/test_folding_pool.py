@@ -14,13 +14,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.folding import CHUNK, Batch, Folding
+from bot.folding import CHUNK, Batch, Folding, Row
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
 from isofficial import bootstrap
 from isofficial.settings import Settings
-
-Row = tuple[AccountRef, str, str | None]
 
 
 def accounts(count: int) -> list[Row]:
