@@ -216,7 +216,8 @@ class Core:
         wanted = [ref for ref in refs if ref not in found and presence.worth_reading(ref)]
         if wanted:
             generation = presence.generation
-            fresh = await self.registry.read(wanted, MENTIONS_PER_ANSWER)
+            mentioned = [ref for ref in wanted if presence.may_be_mentioned(ref)]
+            fresh = await self.registry.read(wanted, MENTIONS_PER_ANSWER, mentioned)
             presence.keep(fresh, generation)
             found |= fresh
         return {ref: found.get(ref, NOTHING) for ref in refs}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -70,9 +70,13 @@ class Registry(Protocol):
         """Every entity name and alias (what search matches besides handle keys), in batches."""
         ...
 
-    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+    async def read(
+        self, refs: Sequence[AccountRef], mentions: int = 5,
+        mentioned: Collection[AccountRef] | None = None,
+    ) -> dict[AccountRef, Known]:
         """Each ref's record and its newest mentions (as `mentions` gives them), in one round
-        trip for a check's few refs."""
+        trip for a check's few refs; refs not in mentioned (None: every ref is) are known to
+        have no mentions, and are read without."""
         ...
 
     def follow(self, reload: Callable[[list[AccountRef]], Awaitable[None]]) -> None:

@@ -15,6 +15,7 @@ from collections import namedtuple
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from cachetools import LRUCache
 from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -68,13 +69,17 @@ class Compiled:
         return found
 
 
+COMPILED_KEPT = 512  # statements kept compiled: the module constants and the shapes in use
+
+
 class _Statements:
     """Each statement compiled once, keyed by identity: the statements are module constants or
-    cached per shape; each is held too, so its id is never another's."""
+    cached per shape; each is held while its entry is, so its id is never another's. The
+    least recently used go past COMPILED_KEPT (reads come in many shapes)."""
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
-        self._compiled: dict[int, tuple[Statement, Compiled]] = {}
+        self._compiled: LRUCache[int, tuple[Statement, Compiled]] = LRUCache(COMPILED_KEPT)
 
     def compiled(self, statement: Statement) -> Compiled:
         held = self._compiled.get(id(statement))

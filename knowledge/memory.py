@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -82,8 +82,13 @@ class MemoryRegistry:
     def follow(self, reload: Callable[[list[AccountRef]], Awaitable[None]]) -> None:
         """Nothing writes here but the core, which keeps itself up to date."""
 
-    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
-        return {ref: Known(self.records.get(ref), tuple(await self.mentions(ref, mentions)))
+    async def read(
+        self, refs: Sequence[AccountRef], mentions: int = 5,
+        mentioned: Collection[AccountRef] | None = None,
+    ) -> dict[AccountRef, Known]:
+        may = set(refs if mentioned is None else mentioned)
+        return {ref: Known(self.records.get(ref),
+                           tuple(await self.mentions(ref, mentions)) if ref in may else ())
                 for ref in refs}
 
     async def apply(self, correction: Correction, by: str) -> tuple[AccountRecord, Change]:

@@ -2,15 +2,15 @@
 streams of keys the core keeps in memory (bot/registered.py, bot/search_keys.py).
 
 `read` answers what `find` and `mentions` answer together, in one round trip: a UNION ALL of
-the accounts' rows (one per evidence link), their entities' aliases and identifiers, and each
-account's newest mentions (two index ranges per account, as knowledge/feeds/store.py reads
-them), all in one set of columns told apart by `kind`.
+the accounts' rows (one per evidence link), their entities' aliases and identifiers, and the
+newest mentions of each account that may have any (two index ranges per account, as
+knowledge/feeds/store.py reads them), all in one set of columns told apart by `kind`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -132,27 +132,34 @@ def _mentions(at: int, platform: Any) -> Select[Any]:
     )
 
 
-@lru_cache(maxsize=REFS_PER_READ)
-def _statement(count: int) -> CompoundSelect[Any]:
-    """The read of count refs (bind parameters p0, h0, p1, h1, ... and limit), built once:
-    building and keying a statement this size costs more than running it."""
+@lru_cache(maxsize=4 * REFS_PER_READ)
+def _statement(count: int, mentioned: int) -> CompoundSelect[Any]:
+    """The read of count refs, the first `mentioned` of them with their mentions (bind
+    parameters p0, h0, p1, h1, ... and limit), built once per shape: building and keying a
+    statement this size costs more than running it."""
     parts = [_records(count), *_identity(count)]
-    for at in range(count):
+    for at in range(mentioned):
         parts += [_mentions(at, bindparam(f"p{at}")), _mentions(at, literal(ANY))]
     return union_all(*parts)
 
 
 async def read_known(
-    fetch: Fetch, refs: Sequence[AccountRef], limit: int
+    fetch: Fetch, refs: Sequence[AccountRef], limit: int,
+    mentioned: Collection[AccountRef] | None = None,
 ) -> dict[AccountRef, Known]:
-    """Each ref's record and newest mentions: one statement per REFS_PER_READ refs."""
+    """Each ref's record and newest mentions: one statement per REFS_PER_READ refs. Only the
+    refs in mentioned (None: every one) are read for mentions; the others have none (a check
+    knows which may have some: most registered accounts are named in no feed, and their two
+    mention ranges were a third of the read)."""
     known: dict[AccountRef, Known] = {}
-    for chunk in sql.chunks(list(dict.fromkeys(refs)), REFS_PER_READ):
+    unique = list(dict.fromkeys(refs))
+    may = set(unique if mentioned is None else mentioned)
+    for chunk in sql.chunks(sorted(unique, key=lambda ref: ref not in may), REFS_PER_READ):
         params: dict[str, Any] = {"limit": limit}
-        for at, ref in enumerate(chunk):
+        for at, ref in enumerate(chunk):  # those read for mentions first: the shape's order
             params |= {f"p{at}": ref.platform, f"h{at}": ref.handle}
-        rows = await fetch(_statement(len(chunk)), params)
-        known.update(_known(chunk, rows, limit))
+        shape = _statement(len(chunk), sum(ref in may for ref in chunk))
+        known.update(_known(chunk, await fetch(shape, params), limit))
     return known
 
 

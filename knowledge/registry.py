@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -249,9 +249,12 @@ class SqlRegistry:
     def entity_names(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
         return reads.entity_names(self.engine, batch)
 
-    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+    async def read(
+        self, refs: Sequence[AccountRef], mentions: int = 5,
+        mentioned: Collection[AccountRef] | None = None,
+    ) -> dict[AccountRef, Known]:
         async with self.fetching() as fetch:
-            return await reads.read_known(fetch, refs, mentions)
+            return await reads.read_known(fetch, refs, mentions, mentioned)
 
     def follow(self, reload: Reload) -> None:
         follow_local(self.engine, reload)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import string
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -471,9 +471,12 @@ class GatedRegistry:
         found: dict[AccountRef, AccountRecord] = await self.inner.find(refs)
         return found
 
-    async def read(self, refs: Sequence[AccountRef], mentions: int = 5) -> dict[AccountRef, Known]:
+    async def read(
+        self, refs: Sequence[AccountRef], mentions: int = 5,
+        mentioned: Collection[AccountRef] | None = None,
+    ) -> dict[AccountRef, Known]:
         await self.gate.wait()
-        known: dict[AccountRef, Known] = await self.inner.read(refs, mentions)
+        known: dict[AccountRef, Known] = await self.inner.read(refs, mentions, mentioned)
         return known
 
     def __getattr__(self, name: str) -> Any:

@@ -256,6 +256,41 @@ async def test_a_mention_of_an_unregistered_account_shows(congress: SqlRegistry)
         assert [m.title for m in after.mentions] == ["Fans run x.com/dprk_today"]
 
 
+async def test_a_registered_account_is_read_for_mentions_only_where_a_feed_may_name_it(
+    congress: SqlRegistry,
+) -> None:
+    """The read of a registered account no feed names leaves out the mention ranges; one a
+    feed names, before the core started or while it runs, shows its mentions, as a core
+    reading everything answers."""
+    named, other = AccountRef("x", "repaaronbean"), AccountRef("instagram", "repaaronbean")
+    async with FeedServer() as server:
+        server.set("/a.xml", rss_with([("Fans of x.com/repaaronbean", "https://news.example/1",
+                                        "Thu, 19 Aug 2010 08:00 GMT")]))
+        await add_feed(congress.engine, server.url("/a.xml"))
+        await refresh_all(congress.engine, keep_days=FOREVER)
+        read = await congress.read([named, other], 5, mentioned=[named])
+        assert read == await congress.read([named, other], 5)  # other has none: the same
+        assert [m.title for m in read[named].mentions] == ["Fans of x.com/repaaronbean"]
+        assert (await congress.read([named], 5, mentioned=[]))[named] == replace(
+            read[named], mentions=())
+
+        core = await started(congress)
+        slow = Core(congress, core.index, verifier=core.verifier, feeds=core.feeds)
+        for ref, titles in ((named, ["Fans of x.com/repaaronbean"]), (other, [])):
+            async with statements(congress) as seen:
+                [answer] = await core.check(str(ref), OPERATOR)
+            assert [m.title for m in answer.mentions] == titles
+            assert [("item_mentions" in sql) for sql in seen] == [bool(titles)]
+            assert [answer] == await slow.check(str(ref), OPERATOR)
+
+        server.set("/a.xml", rss_with([("Fans of instagram.com/repaaronbean",
+                                        "https://news.example/2", "Tue, 24 Aug 2010 09:00 GMT")]))
+        await refresh_all(congress.engine, keep_days=FOREVER)  # heard at once: same process
+        [after] = await core.check(str(other), OPERATOR)
+        assert [m.title for m in after.mentions] == ["Fans of instagram.com/repaaronbean"]
+        assert [after] == await slow.check(str(other), OPERATOR)
+
+
 async def within(seconds: float, answered: Callable[[], Awaitable[bool]]) -> None:
     start = time.monotonic()
     while not await answered():
