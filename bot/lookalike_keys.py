@@ -299,7 +299,7 @@ def brand_pieces(name: Name) -> set[str]:
     pieces: set[str] = set()
     for text in filter(None, (name.folded, *name.subdomain.split("."))):
         letters = [t for t in _NOT_LETTERS.split(text) if t]
-        separated = [t for t in _SEPARATORS.split(text) if t]  # digits kept: austinscottga08_official
+        separated = [t for t in _SEPARATORS.split(text) if t]  # digits kept: austinscottga08_x
         for tokens in (letters, separated) if separated != letters else (letters,):
             stripped = [_strip_affix_words(t) for t in tokens]
             pieces.update(tokens)
