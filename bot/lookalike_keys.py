@@ -299,7 +299,8 @@ def brand_pieces(name: Name) -> set[str]:
     pieces: set[str] = set()
     for text in filter(None, (name.folded, *name.subdomain.split("."))):
         letters = [t for t in _NOT_LETTERS.split(text) if t]
-        separated = [t for t in _SEPARATORS.split(text) if t]  # digits kept: austinscottga08_x
+        # Digits kept: austinscottga08_official. Most names split alike: their pieces once.
+        separated = [t for t in _SEPARATORS.split(text) if t]
         for tokens in (letters, separated) if separated != letters else (letters,):
             stripped = [_strip_affix_words(t) for t in tokens]
             pieces.update(tokens)
