@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import compress
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -58,6 +58,7 @@ OTHER_PLATFORM_PENALTY = 0.05  # same-platform matches rank first
 NO_ACCOUNT_HERE_BONUS = 0.03  # the entity is official on the query's platform, and not as this
 _MAP_NAMES = ("exact", "deletions", "halves")
 _MOST_EDITS = typo_bound(1 << 30)  # the bound of the longest names: no typo is farther
+_signature = lru_cache(maxsize=1024)(signature)  # a query's keys, measured in two passes
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,17 +248,21 @@ class LookalikeIndex:
         """Candidates within the typo bound of a key, by OSA distance; the stored key first, the
         target's key without glyph pairs only when that one is too far. Candidates whose letter
         counts are too far from every key's (bot.letter_counts) are dropped unmeasured."""
-        rows, asked = list(accounts), list(keys)
-        unpaired = self._accounts.unpaired_letters(rows)
+        asked = list(keys)
+        candidates = np.fromiter(accounts, np.int64, len(accounts))
+        unpaired = self._accounts.unpaired_letters(candidates)
         measure_unpaired = unpaired != 0
-        if len(rows) > _FEW_CANDIDATES and asked:  # most of a stranger's share only a half with it
-            letters = [*map(signature, asked)]
-            near = gaps(self._accounts.letters(rows), letters) <= 2 * _MOST_EDITS
-            measure_unpaired &= gaps(unpaired, letters) <= 2 * _MOST_EDITS
+        if len(candidates) > _FEW_CANDIDATES and asked:  # most of a stranger's share a half only
+            # Both letter counts measured at once (numpy's calls cost more than their work here).
+            both = gaps(np.concatenate([self._accounts.letters(candidates), unpaired]),
+                        [*map(_signature, asked)]) <= 2 * _MOST_EDITS
+            near, measure_unpaired = both[: len(candidates)], both[len(candidates) :]
+            measure_unpaired &= unpaired != 0
             near |= measure_unpaired
-            rows, measure_unpaired = list(compress(rows, near)), measure_unpaired[near]
-        if not rows:
+            candidates, measure_unpaired = candidates[near], measure_unpaired[near]
+        if not len(candidates):
             return
+        rows = candidates.tolist()
         targets = self._accounts.keys(rows)
         # Every distance at once: one call, not one per pair.
         nearest = cdist(asked, targets, scorer=OSA.distance, dtype=np.int32).min(axis=0)

@@ -234,11 +234,11 @@ class ProtectedAccounts:
         """The loose keys of rows, in order."""
         return self._keys.many(rows)
 
-    def letters(self, rows: Sequence[int]) -> Signatures:
+    def letters(self, rows: Sequence[int] | npt.NDArray[np.int64]) -> Signatures:
         """The letter counts of rows' keys, in order."""
         return self._letters.values[np.asarray(rows, dtype=np.int64)]  # type: ignore[return-value]
 
-    def unpaired_letters(self, rows: Sequence[int]) -> Signatures:
+    def unpaired_letters(self, rows: Sequence[int] | npt.NDArray[np.int64]) -> Signatures:
         """The letter counts of rows' unpaired keys, in order: 0 where a row has none."""
         return self._unpaired.values[np.asarray(rows, dtype=np.int64)]  # type: ignore[return-value]
 
