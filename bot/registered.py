@@ -64,8 +64,7 @@ class KeySet:
             return True
         if key in self._removed:
             return False
-        at = int(self._sorted.searchsorted(key))  # the method: numpy's wrapper costs more
-        return at < len(self._sorted) and int(self._sorted[at]) == key
+        return self._in_sorted(key)
 
     def __len__(self) -> int:
         in_sorted = len(self._sorted) - len(self._removed)  # removed keys are in the array
@@ -108,8 +107,11 @@ class KeySet:
         return kept
 
     def _in_sorted(self, key: int) -> bool:
-        at = int(self._sorted.searchsorted(key))  # the method: numpy's wrapper costs more
-        return at < len(self._sorted) and int(self._sorted[at]) == key
+        keys = self._sorted
+        if not len(keys):  # no feeds, no verifications: a numpy call saved, thrice a check
+            return False
+        at = int(keys.searchsorted(key))  # the method: numpy's wrapper costs more
+        return at < len(keys) and int(keys[at]) == key
 
     def _compact_if_long(self) -> None:
         if len(self._added) + len(self._removed) > COMPACT_AT:

@@ -30,6 +30,7 @@ log = logging.getLogger("isofficial")
 Query = tuple[str, str | None, bool]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 FLUSH_EVERY = 64  # answers written at once, at most, while more queries are waiting
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps makes one per call
 
 
 def _lines(queries: Sequence[str], stdin: BinaryIO) -> Iterator[Query]:
@@ -92,8 +93,7 @@ async def _check_one(core: Core, asker: Asker, query: str, unreadable: str | Non
         out.append(_check_error(query, error, as_json))
         return 1
     if as_json:
-        out.extend(json.dumps(render.answer_json(answer), ensure_ascii=False)
-                   for answer in answers)
+        out.extend(_JSON(render.answer_json(answer)) for answer in answers)
         if more := render.unanswered_line(answers):
             print(f"{query[:80]}: {more}", file=sys.stderr)
     else:
@@ -116,7 +116,7 @@ def _check_error(query: str, error: Exception, as_json: bool) -> str:
         log.error("check failed on %r", query[:200], exc_info=error)
         reason = f"internal error ({type(error).__name__}): please report this query"
     if as_json:
-        return json.dumps(render.error_json(query, reason), ensure_ascii=False)
+        return _JSON(render.error_json(query, reason))
     return f"{query[:80]}: {reason}"
 
 
