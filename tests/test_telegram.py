@@ -7,7 +7,7 @@ import asyncio
 import logging
 import re
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -26,7 +26,7 @@ from adapters.telegram.run import serve
 from bot import render
 from bot.core import Core
 from bot.model import AccountRef, Answer, Asker, Certainty, Correction, Evidence, Status
-from bot.ports import ChatPreferences, FeedCatalog
+from bot.ports import ChatPreferences, FeedCatalog, Known
 from knowledge.feeds.store import SqlFeedCatalog
 from knowledge.memory import MemoryRegistry
 from knowledge.registry import SqlChatPreferences, open_registry
@@ -493,7 +493,8 @@ async def test_a_bug_is_logged_and_answered_briefly_and_the_bot_goes_on(
     fake: FakeTelegram, caplog: pytest.LogCaptureFixture
 ) -> None:
     class BrokenRegistry(MemoryRegistry):
-        async def mentions(self, ref: AccountRef, limit: int = 5) -> list[Evidence]:
+        async def read(self, refs: Sequence[AccountRef], mentions: int = 5,
+                       mentioned: Collection[AccountRef] | None = None) -> dict[AccountRef, Known]:
             raise RuntimeError("registry down")
 
     caplog.set_level(logging.DEBUG)
