@@ -252,8 +252,9 @@ class LookalikeIndex:
         candidates = np.fromiter(accounts, np.int64, len(accounts))
         unpaired = self._accounts.unpaired_letters(candidates)
         measure_unpaired = unpaired != 0
-        if len(candidates) > _FEW_CANDIDATES and asked:  # most of a stranger's share a half only
-            # Both letter counts measured at once (numpy's calls cost more than their work here).
+        if len(candidates) > _FEW_CANDIDATES and asked:
+            # Most of a stranger's candidates share only a half with it. Both letter counts are
+            # measured at once (numpy's calls cost more than their work here).
             both = gaps(np.concatenate([self._accounts.letters(candidates), unpaired]),
                         [*map(_signature, asked)]) <= 2 * _MOST_EDITS
             near, measure_unpaired = both[: len(candidates)], both[len(candidates) :]
