@@ -257,8 +257,8 @@ class LookalikeIndex:
             # measured at once (numpy's calls cost more than their work here).
             both = gaps(np.concatenate([self._accounts.letters(candidates), unpaired]),
                         [*map(_signature, asked)]) <= 2 * _MOST_EDITS
-            near, measure_unpaired = both[: len(candidates)], both[len(candidates) :]
-            measure_unpaired &= unpaired != 0
+            near = both[: len(candidates)]
+            measure_unpaired &= both[len(candidates) :]
             near |= measure_unpaired
             candidates, measure_unpaired = candidates[near], measure_unpaired[near]
         if not len(candidates):

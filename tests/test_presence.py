@@ -234,14 +234,22 @@ async def answered(core: Core, query: str) -> list[Answer] | str:
         return str(error)
 
 
+async def feed_holds(registry: SqlRegistry, server: FeedServer, item: tuple[str, str, str],
+                     *, added: bool = True) -> None:
+    """The test feed now holds this one item (title, link, date), read into the registry; the
+    feed is added first unless it was."""
+    server.set("/a.xml", rss_with([item]))
+    if not added:
+        await add_feed(registry.engine, server.url("/a.xml"))
+    await refresh_all(registry.engine, keep_days=FOREVER)  # heard at once: same process
+
+
 async def test_a_mention_of_an_unregistered_account_shows(congress: SqlRegistry) -> None:
     """Mentions stored before the core started, and mentions stored while it runs."""
     stranger, later = AccountRef("x", "uriminzok"), AccountRef("x", "dprk_today")
     async with FeedServer() as server:
-        server.set("/a.xml", rss_with([("Seoul blocks @uriminzok", "https://news.example/1",
-                                        "Thu, 19 Aug 2010 08:00 GMT")]))
-        await add_feed(congress.engine, server.url("/a.xml"))
-        await refresh_all(congress.engine, keep_days=FOREVER)
+        await feed_holds(congress, server, ("Seoul blocks @uriminzok", "https://news.example/1",
+                                            "Thu, 19 Aug 2010 08:00 GMT"), added=False)
         core = await started(congress)
         [answer] = await core.check(str(stranger), OPERATOR)
         assert answer.status is Status.UNKNOWN
@@ -249,9 +257,8 @@ async def test_a_mention_of_an_unregistered_account_shows(congress: SqlRegistry)
 
         [before] = await core.check(str(later), OPERATOR)
         assert before.mentions == ()
-        server.set("/a.xml", rss_with([("Fans run x.com/dprk_today", "https://news.example/2",
-                                        "Tue, 24 Aug 2010 09:00 GMT")]))
-        await refresh_all(congress.engine, keep_days=FOREVER)  # heard at once: same process
+        await feed_holds(congress, server, ("Fans run x.com/dprk_today", "https://news.example/2",
+                                            "Tue, 24 Aug 2010 09:00 GMT"))
         [after] = await core.check(str(later), OPERATOR)
         assert [m.title for m in after.mentions] == ["Fans run x.com/dprk_today"]
 
@@ -264,10 +271,8 @@ async def test_a_registered_account_is_read_for_mentions_only_where_a_feed_may_n
     reading everything answers."""
     named, other = AccountRef("x", "repaaronbean"), AccountRef("instagram", "repaaronbean")
     async with FeedServer() as server:
-        server.set("/a.xml", rss_with([("Fans of x.com/repaaronbean", "https://news.example/1",
-                                        "Thu, 19 Aug 2010 08:00 GMT")]))
-        await add_feed(congress.engine, server.url("/a.xml"))
-        await refresh_all(congress.engine, keep_days=FOREVER)
+        await feed_holds(congress, server, ("Fans of x.com/repaaronbean", "https://news.example/1",
+                                            "Thu, 19 Aug 2010 08:00 GMT"), added=False)
         read = await congress.read([named, other], 5, mentioned=[named])
         assert read == await congress.read([named, other], 5)  # other has none: the same
         assert [m.title for m in read[named].mentions] == ["Fans of x.com/repaaronbean"]
@@ -283,9 +288,8 @@ async def test_a_registered_account_is_read_for_mentions_only_where_a_feed_may_n
             assert [("item_mentions" in sql) for sql in seen] == [bool(titles)]
             assert [answer] == await slow.check(str(ref), OPERATOR)
 
-        server.set("/a.xml", rss_with([("Fans of instagram.com/repaaronbean",
-                                        "https://news.example/2", "Tue, 24 Aug 2010 09:00 GMT")]))
-        await refresh_all(congress.engine, keep_days=FOREVER)  # heard at once: same process
+        await feed_holds(congress, server, ("Fans of instagram.com/repaaronbean",
+                                            "https://news.example/2", "Tue, 24 Aug 2010 09:00 GMT"))
         [after] = await core.check(str(other), OPERATOR)
         assert [m.title for m in after.mentions] == ["Fans of instagram.com/repaaronbean"]
         assert [after] == await slow.check(str(other), OPERATOR)
