@@ -32,6 +32,19 @@ class Strings:
         np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
         return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), offsets)
 
+    @classmethod
+    def joined(cls, parts: Sequence[Strings]) -> Strings:
+        """The strings of parts, end to end (one copy of their blobs)."""
+        for part in parts:
+            part._fold()
+        if not parts:
+            return cls()
+        sizes = np.array([len(part._blob) for part in parts], dtype=np.int64)
+        shifts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        offsets = [part._offsets[1:] + shift for part, shift in zip(parts, shifts, strict=True)]
+        return cls(np.concatenate([part._blob for part in parts]),
+                   np.concatenate([np.zeros(1, dtype=np.int64), *offsets]))
+
     def __len__(self) -> int:
         return len(self._offsets) - 1 + len(self._tail)
 
@@ -65,10 +78,15 @@ class Strings:
             self._fold()
         return len(self) - 1
 
-    def extend(self, texts: Sequence[str]) -> int:
+    def extend(self, texts: Sequence[str] | Strings) -> int:
         """Add texts at once (one copy of the blob); returns the first one's row."""
-        self._tail.extend(texts)
-        self._fold()
+        if isinstance(texts, Strings):
+            self._fold()
+            joined = Strings.joined([self, texts])
+            self._blob, self._offsets = joined._blob, joined._offsets
+        else:
+            self._tail.extend(texts)
+            self._fold()
         return len(self) - len(texts)
 
     def arrays(self) -> Arrays:

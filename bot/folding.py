@@ -17,11 +17,13 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from itertools import compress
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.collector import cycles_uncollected
+from bot.columns import Strings
 from bot.letter_counts import Signatures, signature, signatures
 from bot.lookalike_keys import (
     MIN_STEM,
@@ -38,6 +40,7 @@ from bot.lookalike_keys import (
     stems_of,
 )
 from bot.model import AccountRef
+from bot.multimap import packed
 from bot.stable_hash import deletion_hashes, stable_hashes
 
 log = logging.getLogger(__name__)
@@ -45,20 +48,50 @@ log = logging.getLogger(__name__)
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
 CHUNK = 1 << 14  # accounts folded at a time: their names are dropped after
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
-Folded = tuple[list[str], Signatures, tuple[Pairs, Pairs, Pairs]]
+Entries = npt.NDArray[np.int64]  # (hash, account) pairs packed (bot.multimap.packed)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """Accounts folded, as columns: each one's handle and loose key, the letter counts of the
+    key and of its unpaired key (unpaired_letters), the stable hashes of "platform:handle" and
+    of the handle as written (what the rest was folded from), and the entries of the exact,
+    deletion and halves maps. Arrays and blobs: a pool's process sends them back as a few
+    buffers, not a million objects, and the index takes them as they are."""
+
+    handles: Strings
+    keys: Strings
+    letters: Signatures
+    unpaired: Signatures
+    ids: npt.NDArray[np.int64]
+    written: npt.NDArray[np.int64]
+    entries: tuple[Entries, Entries, Entries]  # each sorted (a batch's: sorted runs)
+
+    @classmethod
+    def joined(cls, parts: Sequence[Folded]) -> Folded:
+        """The parts end to end (each map's entries as the parts' sorted runs)."""
+        def column(name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
+            return np.concatenate([getattr(p, name) for p in parts] or [np.empty(0, dtype)])
+
+        entries = tuple(np.concatenate([p.entries[at] for p in parts] or [np.empty(0, np.int64)])
+                        for at in range(3))
+        return cls(Strings.joined([p.handles for p in parts]),
+                   Strings.joined([p.keys for p in parts]), column("letters", np.uint64),
+                   column("unpaired", np.uint64), column("ids", np.int64),
+                   column("written", np.int64), cast(tuple[Entries, Entries, Entries], entries))
 
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Accounts folded, numbered from 0: their rows (ref, entity, loose key), the letter counts
-    of each one's unpaired key (unpaired_letters), the stable hash of each handle as written
-    (what the rest was folded from), and the (hash, account) pairs of the exact, deletion and
-    halves maps."""
+    """Accounts folded, numbered from 0: each one's platform and entity, as given, and what
+    they folded into."""
 
-    rows: list[tuple[AccountRef, str, str]]
-    unpaired: Signatures
-    written: npt.NDArray[np.int64]
-    pairs: tuple[Pairs, Pairs, Pairs]
+    platforms: list[str]
+    entities: list[str]
+    folded: Folded
+
+    def __len__(self) -> int:
+        return len(self.platforms)
 
 
 Row = tuple[AccountRef, str, str | None]  # an account, its entity, its handle as written
@@ -93,15 +126,9 @@ class Folding:
         if failures:  # its process died (killed, out of memory): those chunks folded here
             log.warning("%d chunks folded here: the folding process failed (%s)",
                         len(failures), failures[0])
-        rows = [(ref, entity, key) for chunk, (keys, _, _) in done
-                for (ref, entity, _), key in zip(chunk, keys, strict=True)]
-        unpaired = np.concatenate([u for _, (_, u, _) in done] or [np.empty(0, np.uint64)])
-        written = stable_hashes([written or ref.handle for chunk, _ in done
-                                 for ref, _, written in chunk])
-        parts = [pairs for _, (_, _, pairs) in done]
-        return Batch(rows, unpaired, written, (_joined([p[0] for p in parts]),
-                                    _joined([p[1] for p in parts]),
-                                    _joined([p[2] for p in parts])))
+        return Batch([ref.platform for chunk, _ in done for ref, _, _ in chunk],
+                     [entity for chunk, _ in done for _, entity, _ in chunk],
+                     Folded.joined([folded for _, folded in done]))
 
     def _fold(self, chunk: list[Row]) -> None:
         folded: Folded | Future[Folded] | None = None
@@ -145,12 +172,16 @@ def fold_texts(accounts: Sequence[tuple[str, str, str | None]], first: int) -> F
 
 
 def fold(accounts: Sequence[tuple[AccountRef, str | None]], first: int) -> Folded:
-    """Accounts first, first + 1, ... (ref, handle as written or None): their loose keys,
-    the letter counts of their unpaired keys (unpaired_letters), and their pairs."""
-    names = names_of([(ref, written or ref.handle) for ref, written in accounts])
-    unpaired = signatures([unpaired_of(ref, written, name)
-                           for (ref, written), name in zip(accounts, names, strict=True)])
-    return [name.key for name in names], unpaired, bulk_pairs(names, first)
+    """Accounts first, first + 1, ... (ref, handle as written or None), folded."""
+    written = [written or ref.handle for ref, written in accounts]
+    names = names_of([(ref, handle) for (ref, _), handle in zip(accounts, written, strict=True)])
+    keys = [name.key for name in names]
+    unpaired = signatures([unpaired_of(ref, handle, name)
+                           for (ref, handle), name in zip(accounts, names, strict=True)])
+    entries = tuple(np.sort(packed(hashes, ids)) for hashes, ids in bulk_pairs(names, first))
+    return Folded(Strings.of([ref.handle for ref, _ in accounts]), Strings.of(keys),
+                  signatures(keys), unpaired, stable_hashes([str(ref) for ref, _ in accounts]),
+                  stable_hashes(written), cast(tuple[Entries, Entries, Entries], entries))
 
 
 def bulk_pairs(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
@@ -228,9 +259,3 @@ def _owners(lists: Sequence[Sequence[object]], first: int) -> npt.NDArray[np.int
 
 def _texts_pairs(texts: Sequence[Sequence[str]], first: int) -> Pairs:
     return stable_hashes([t for ts in texts for t in ts]), _owners(texts, first)
-
-
-def _joined(parts: Sequence[Pairs]) -> Pairs:
-    if not parts:
-        return np.empty(0, np.int64), np.empty(0, np.int32)
-    return np.concatenate([h for h, _ in parts]), np.concatenate([i for _, i in parts])

@@ -42,7 +42,7 @@ from bot.lookalike_keys import (
     unpaired_key,
 )
 from bot.model import PROTECTED, AccountRecord, AccountRef, Lookalike, Reason, Strength
-from bot.multimap import HashMultimap
+from bot.multimap import HashMultimap, shifted
 from bot.protected_accounts import ProtectedAccounts
 from bot.stable_hash import stable_hashes, typo_hashes
 
@@ -94,8 +94,9 @@ class LookalikeIndex:
     def of_batch(cls, batch: Batch) -> LookalikeIndex:
         """The index of folded accounts (bot.folding), its hash arrays each sorted once: in
         threads while the accounts' columns are built (numpy sorts without the GIL)."""
-        with ThreadPoolExecutor(len(batch.pairs)) as sorting:
-            maps = [sorting.submit(HashMultimap.built, *pairs) for pairs in batch.pairs]
+        entries = batch.folded.entries
+        with ThreadPoolExecutor(len(entries)) as sorting:
+            maps = [sorting.submit(HashMultimap.of_runs, runs) for runs in entries]
             accounts = ProtectedAccounts.built(batch)
             exact, deletions, halves = (built.result() for built in maps)
         return cls(accounts, (exact, deletions, halves))
@@ -112,9 +113,9 @@ class LookalikeIndex:
         """refs no longer indexed as they were, and the accounts of batch indexed (merged in)."""
         first = self._accounts.replace(refs, batch)
         alive = self._accounts.alive
-        for multimap, (hashes, ids) in zip((self._exact, self._deletions, self._halves),
-                                           batch.pairs, strict=True):
-            multimap.add_pairs(hashes, ids + np.int32(first), alive)
+        for multimap, entries in zip((self._exact, self._deletions, self._halves),
+                                     batch.folded.entries, strict=True):
+            multimap.add_entries(shifted(entries, first), alive)
 
     def arrays(self) -> Arrays:
         """Every array of the index, by name (the tails merged in): from_arrays takes them."""

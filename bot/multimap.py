@@ -56,7 +56,14 @@ class HashMultimap:
     @classmethod
     def built(cls, hashes: npt.NDArray[np.int64], ids: npt.NDArray[np.int32]) -> HashMultimap:
         """A multimap of these pairs, sorted once, each pair kept once."""
-        return cls(_unique(np.sort(_packed(hashes, ids))))
+        return cls(_unique(np.sort(packed(hashes, ids))))
+
+    @classmethod
+    def of_runs(cls, entries: npt.NDArray[np.int64]) -> HashMultimap:
+        """A multimap of packed entries given as sorted runs end to end (each chunk's, sorted
+        as it was folded): a stable sort merges the runs (timsort), in about half the time of
+        a sort from scratch; each pair kept once."""
+        return cls(_unique(np.sort(entries, kind="stable")))
 
     def arrays(self, alive: Alive = None) -> Arrays:
         """The sorted arrays, the tail merged in: what from_arrays (or the constructor) takes."""
@@ -158,7 +165,11 @@ class HashMultimap:
     def add_pairs(self, hashes: npt.NDArray[np.int64], ids: npt.NDArray[np.int32],
                   alive: Alive = None) -> None:
         """Many (hash, id) pairs at once (a bulk catch-up): sorted in with the tail, one merge."""
-        self.merge(alive, _packed(hashes, ids))
+        self.add_entries(packed(hashes, ids), alive)
+
+    def add_entries(self, entries: npt.NDArray[np.int64], alive: Alive = None) -> None:
+        """Many packed entries at once, in any order: sorted in with the tail, one merge."""
+        self.merge(alive, entries)
 
     def merge(self, alive: Alive = None, more: npt.NDArray[np.int64] | None = None) -> None:
         """Sort the tail (and more packed entries) into the arrays: a sorted merge, no full
@@ -176,8 +187,14 @@ class HashMultimap:
         self._bits = len(self._directory).bit_length() - 1
 
 
-def _packed(hashes: npt.NDArray[np.int64], ids: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+def packed(hashes: npt.NDArray[np.int64], ids: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    """The entry of each (hash, id) pair: the hash's top 32 bits over the id's 32."""
     return (hashes & _HIGH) | ids.astype(np.int64)
+
+
+def shifted(entries: npt.NDArray[np.int64], by: int) -> npt.NDArray[np.int64]:
+    """The entries of ids by more (ids stay below 2**31: the order is unchanged)."""
+    return entries + np.int64(by)
 
 
 def _unique(entries: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from bot.columns import Arrays, Column, Strings
 from bot.folding import Batch
-from bot.letter_counts import Signatures, signature, signatures
+from bot.letter_counts import Signatures, signature
 from bot.model import AccountRef
 from bot.multimap import HashMultimap
 from bot.platforms import PLATFORMS
@@ -59,36 +59,30 @@ class ProtectedAccounts:
     @classmethod
     def built(cls, batch: Batch) -> ProtectedAccounts:
         """The folded accounts of distinct refs, their columns built at once."""
-        table, rows = cls(), batch.rows
-        platforms = [table._platform_code(ref.platform) for ref, _, _ in rows]
-        entity_of: dict[str, int] = {}
-        entities = np.fromiter((entity_of.setdefault(e, len(entity_of)) for _, e, _ in rows),
-                               np.int32, len(rows))
-        names = list(entity_of)
-        del entity_of
-        handles = [ref.handle for ref, _, _ in rows]
-        ref_hashes = stable_hashes(f"{ref.platform}:{ref.handle}" for ref, _, _ in rows)
+        table, folded = cls(), batch.folded
+        platforms = table._platform_codes_of(batch.platforms)
+        names = list(dict.fromkeys(batch.entities))
+        number_of = {name: number for number, name in enumerate(names)}
+        entities = np.fromiter(map(number_of.__getitem__, batch.entities), np.int32, len(batch))
+        del number_of
         arrays: Arrays = {
-            "platform": np.array(platforms, dtype=np.int16),
+            "platform": platforms,
             "entity": entities,
-            "alive": np.ones(len(rows), dtype=np.bool_),
-            "letters": signatures([key for _, _, key in rows]),
-            "unpaired_letters": batch.unpaired,
-            "written": batch.written,
+            "alive": np.ones(len(batch), dtype=np.bool_),
+            "letters": folded.letters,
+            "unpaired_letters": folded.unpaired,
+            "written": folded.written,
         }
-        keys = Strings.of([key for _, _, key in rows])
-        for prefix, strings in (("platforms", table._platform_names), ("keys", keys),
-                                ("handles", Strings.of(handles)), ("entities", Strings.of(names))):
+        for prefix, strings in (("platforms", table._platform_names), ("keys", folded.keys),
+                                ("handles", folded.handles), ("entities", Strings.of(names))):
             arrays.update({f"{prefix}.{k}": v for k, v in strings.arrays().items()})
-        ids = np.arange(len(rows), dtype=np.int32)
         for prefix, multimap in (
-            ("ids", HashMultimap.built(ref_hashes, ids)),
+            ("ids", HashMultimap.built(folded.ids, np.arange(len(batch), dtype=np.int32))),
             ("entity_ids", HashMultimap.built(stable_hashes(names),
                                               np.arange(len(names), dtype=np.int32))),
         ):
             arrays.update({f"{prefix}.{k}": v for k, v in multimap.arrays().items()})
-        masks, second = _platform_masks(entities, arrays["platform"], table._platform_names,
-                                        len(names))
+        masks, second = _platform_masks(entities, platforms, table._platform_names, len(names))
         arrays["entity_platforms"] = masks
         arrays["second.keys"], arrays["second.counts"] = second
         return cls(arrays)
@@ -96,22 +90,21 @@ class ProtectedAccounts:
     def replace(self, refs: Sequence[AccountRef], batch: Batch) -> int:
         """refs no longer protected, then the batch's accounts protected, at once; returns the
         first new row (the rows follow in order)."""
-        rows = batch.rows
+        folded = batch.folded
         gone = self._rows_of(refs)
         self._alive.writable()[gone] = False
         self._count -= len(gone)
-        first = self._alive.extend(np.ones(len(rows), dtype=np.bool_))
-        self._letters.extend(signatures([key for _, _, key in rows]))
-        self._unpaired.extend(batch.unpaired)
-        self._written.extend(batch.written)
-        self._platform.extend(np.fromiter((self._platform_code(ref.platform) for ref, _, _ in rows),
-                                          np.int16, len(rows)))
-        self._entity.extend(self._entity_numbers([entity for _, entity, _ in rows]))
-        self._handles.extend([ref.handle for ref, _, _ in rows])
-        self._keys.extend([key for _, _, key in rows])
-        self._ids.add_pairs(stable_hashes(_ref_text(ref) for ref, _, _ in rows),
-                            np.arange(first, first + len(rows), dtype=np.int32), self.alive)
-        self._count += len(rows)
+        first = self._alive.extend(np.ones(len(batch), dtype=np.bool_))
+        self._letters.extend(folded.letters)
+        self._unpaired.extend(folded.unpaired)
+        self._written.extend(folded.written)
+        self._platform.extend(self._platform_codes_of(batch.platforms))
+        self._entity.extend(self._entity_numbers(batch.entities))
+        self._handles.extend(folded.handles)
+        self._keys.extend(folded.keys)
+        self._ids.add_pairs(folded.ids, np.arange(first, first + len(batch), dtype=np.int32),
+                            self.alive)
+        self._count += len(batch)
         # The platform masks counted anew from the rows alive: linear, and exact by construction.
         alive = self._alive.array()
         masks, second = _platform_masks(self._entity.array()[alive], self._platform.array()[alive],
@@ -246,6 +239,11 @@ class ProtectedAccounts:
         """Whether the row's entity has a protected account on platform."""
         mask = int(self._entity_platforms.values[self._entity.values[row]])
         return bool(mask & 1 << _bit(platform))
+
+    def _platform_codes_of(self, platforms: Sequence[str]) -> npt.NDArray[np.int16]:
+        """_platform_code of each (a code looked up once per platform, not once per row)."""
+        codes = {name: self._platform_code(name) for name in dict.fromkeys(platforms)}
+        return np.fromiter(map(codes.__getitem__, platforms), np.int16, len(platforms))
 
     def _platform_code(self, platform: str) -> int:
         code = self._platform_codes.get(platform)

@@ -39,11 +39,15 @@ def folded(folding: Folding, rows: list[Row]) -> Batch:
 
 
 def assert_same(batch: Batch, expected: Batch) -> None:
-    assert batch.rows == expected.rows
-    assert np.array_equal(batch.unpaired, expected.unpaired)
-    assert np.array_equal(batch.written, expected.written)
-    for (hashes, ids), (want_hashes, want_ids) in zip(batch.pairs, expected.pairs, strict=True):
-        assert np.array_equal(hashes, want_hashes) and np.array_equal(ids, want_ids)
+    assert (batch.platforms, batch.entities) == (expected.platforms, expected.entities)
+    folded, want = batch.folded, expected.folded
+    for strings in ("handles", "keys"):
+        assert list(map(getattr(folded, strings).__getitem__, range(len(batch)))) == list(
+            map(getattr(want, strings).__getitem__, range(len(expected))))
+    for column in ("letters", "unpaired", "ids", "written"):
+        assert np.array_equal(getattr(folded, column), getattr(want, column))
+    for entries, wanted in zip(folded.entries, want.entries, strict=True):
+        assert np.array_equal(entries, wanted)
 
 
 class FailingPool(Executor):

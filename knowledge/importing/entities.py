@@ -36,21 +36,23 @@ async def match_entities(
     conn: AsyncConnection, plan: Plan, existing: dict[AccountRef, AccountRecord]
 ) -> Matched:
     """Rename the plan's accounts to the registered entity each means; what else to write."""
-    accounts_of: dict[str, list[Planned]] = defaultdict(list)
-    for account in plan.accounts.values():
-        if account.entity is not None:
-            accounts_of[account.entity].append(account)
     wanted = {i for e in plan.entities.values() for i in e.identifiers}
     owners = await _owners(conn, wanted)
     registered = await _registered_ids(conn, {*plan.entities, *owners.values()})
-    registered.update(await _registered_ids(conn, _sharing(accounts_of, existing)))
+    # A new entity under its own name, none of its accounts registered, has nothing to match
+    # (most of a new file): its accounts are not gathered.
+    to_match = [e for e in plan.entities.values()
+                if existing or e.identifiers or e.aliases or e.name in registered]
+    accounts_of = _accounts_of(plan, {e.name for e in to_match})
+    if existing:
+        registered.update(await _registered_ids(conn, _sharing(accounts_of, existing)))
     known_aliases = await _aliases(conn, registered)
     matched = Matched()
-    for entity in plan.entities.values():
+    for entity in to_match:
         mine = accounts_of.get(entity.name, [])
         if not (entity.identifiers or entity.aliases or entity.name in registered
-                or (existing and any(a.ref in existing for a in mine))):
-            continue  # a new entity under its own name, nothing to add (most of a new file)
+                or any(a.ref in existing for a in mine)):
+            continue
         target, reason = _target(entity, mine, owners, registered, existing)
         if target is None:
             matched.refused.add(entity.name)
@@ -79,6 +81,16 @@ async def match_entities(
     plan.problems.sort(key=lambda p: p.line)
     matched.merges.sort()
     return matched
+
+
+def _accounts_of(plan: Plan, names: set[str]) -> dict[str, list[Planned]]:
+    """The plan's accounts of each of these entities."""
+    found: dict[str, list[Planned]] = {}
+    if names:
+        for account in plan.accounts.values():
+            if account.entity in names:
+                found.setdefault(account.entity, []).append(account)
+    return found
 
 
 def _target(
@@ -158,7 +170,7 @@ async def _registered_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[s
         select(entities.c.name, entity_identifiers.c.scheme, entity_identifiers.c.value)
         .select_from(entities.outerjoin(entity_identifiers))
     )
-    named = query.where(any_of(conn, entities.c.name, sorted(set(names))))
+    named = query.where(any_of(conn, entities.c.name, list(set(names))))
     for name, scheme, value in await conn.execute(named):
         ids = found.setdefault(name, set())
         if scheme is not None:
@@ -172,7 +184,7 @@ async def _aliases(conn: AsyncConnection, names: Iterable[str]) -> dict[str, set
     query = select(entities.c.name, entity_aliases.c.alias).select_from(
         entities.join(entity_aliases)
     )
-    named = query.where(any_of(conn, entities.c.name, sorted(set(names))))
+    named = query.where(any_of(conn, entities.c.name, list(set(names))))
     for name, alias in await conn.execute(named):
         found[name].add(alias)
     return found
