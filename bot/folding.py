@@ -12,6 +12,7 @@ a tenth of the folding (200k accounts: 0.22 s of its CPU against 1.78 s folded h
 from __future__ import annotations
 
 import logging
+import os
 import signal
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
 CHUNK = 1 << 14  # accounts folded at a time: their names are dropped after
+LOWEST_PRIORITY = 19  # a pool's process's niceness (Unix)
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 Entries = npt.NDArray[np.int64]  # (hash, account) pairs packed (bot.multimap.packed)
 
@@ -159,8 +161,14 @@ def _result(chunk: list[Row], folded: Folded | Future[Folded], first: int,
 def folding_process_started() -> None:
     """A pool's process, at its start: Ctrl-C reaches every process of the terminal's group,
     and an interrupt is the importing process's to handle (it shuts the pool down); here it
-    would only print a traceback."""
+    would only print a traceback.
+
+    It runs at the lowest priority: the import wants its work only once every row is written,
+    and the import's checks and SQLite's writer are the path to that (1M rows on two cores:
+    the import took 27.6 s instead of 30.1, the median of three runs each)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(os, "nice"):  # not on Windows
+        os.nice(LOWEST_PRIORITY - os.nice(0))
 
 
 def fold_texts(accounts: Sequence[tuple[str, str, str | None]], first: int) -> Folded:

@@ -4,6 +4,7 @@ same batch as folding here, and still the same when the pool fails at any point.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.folding import CHUNK, Batch, Folding, Row
+from bot.folding import CHUNK, LOWEST_PRIORITY, Batch, Folding, Row
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
 from isofficial import bootstrap
@@ -134,6 +135,10 @@ def interrupt_handler() -> object:
     return signal.getsignal(signal.SIGINT)
 
 
+def niceness() -> int:
+    return os.nice(0)
+
+
 def test_the_import_pools_process_leaves_ctrl_c_to_the_import(tmp_path: Path) -> None:
     # Ctrl-C reaches the whole process group: the import shuts its pool down; the pool's
     # process, waiting for work, would only print a KeyboardInterrupt traceback.
@@ -145,3 +150,14 @@ def test_the_import_pools_process_leaves_ctrl_c_to_the_import(tmp_path: Path) ->
         assert pool is not None
         assert pool.submit(interrupt_handler).result() == signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # this process's untouched
+
+
+def test_the_import_pools_process_folds_at_the_lowest_priority(tmp_path: Path) -> None:
+    # Its results are wanted once the rows are written: the import's own work goes first.
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
+                        index_file=str(tmp_path / "index.bin"))
+    mine = niceness()
+    with bootstrap.index_to_build(settings) as imported:
+        assert imported is not None and imported.folding._pool is not None
+        assert imported.folding._pool.submit(niceness).result() == LOWEST_PRIORITY
+    assert niceness() == mine  # this process's untouched
