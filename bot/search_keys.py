@@ -96,19 +96,22 @@ def _prefix_hashes(handles: Sequence[str]) -> Keys:
     if not handles:
         return np.empty(0, np.int64)
     codes = _codes(handles)
-    starts = np.concatenate([[0], np.flatnonzero(codes == 0)[:-1] + 1])
+    at = np.concatenate([[0], np.flatnonzero(codes == 0)[:-1] + 1])  # each one's next code
     found = []
-    running = np.zeros(len(starts), dtype=np.uint64)
-    alive = np.ones(len(starts), dtype=bool)  # the handle is at least k + 1 characters long
+    running = np.zeros(len(at), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for k in range(PREFIX_LENGTHS[-1]):
-            step = codes[starts + k] if k == 0 else codes[np.minimum(starts + k, len(codes) - 1)]
-            alive &= step != 0
-            if not alive.any():
-                break
-            running = running * np.uint64(_P) + step
+            step = codes[at]
+            longer = step != 0  # the handle is at least k + 1 characters long
+            if not longer.all():  # the others dropped: the arrays shrink as handles end
+                at, running, step = at[longer], running[longer], step[longer]
+                if not len(at):
+                    break
+            running *= np.uint64(_P)  # in place: no new array each step
+            running += step
+            at += 1
             if k + 1 in PREFIX_LENGTHS:
-                found.append(running[alive])
+                found.append(running.copy())
     return np.concatenate(found or [np.empty(0, np.uint64)]).view(np.int64)
 
 
@@ -123,6 +126,7 @@ def _gram_hashes(names: Sequence[str]) -> Keys:
     with np.errstate(over="ignore"):
         for at in range(GRAM):
             window = codes[at : at + count]
-            value = value * np.uint64(_P) + window
+            value *= np.uint64(_P)  # in place: tens of millions of grams at 1M names
+            value += window
             across |= window == 0
     return value[~across].view(np.int64)
