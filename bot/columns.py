@@ -81,7 +81,6 @@ class Strings:
     def extend(self, texts: Sequence[str] | Strings) -> int:
         """Add texts at once (one copy of the blob); returns the first one's row."""
         if isinstance(texts, Strings):
-            self._fold()
             joined = Strings.joined([self, texts])
             self._blob, self._offsets = joined._blob, joined._offsets
         else:

@@ -193,7 +193,7 @@ def packed(hashes: npt.NDArray[np.int64], ids: npt.NDArray[np.int32]) -> npt.NDA
 
 
 def shifted(entries: npt.NDArray[np.int64], by: int) -> npt.NDArray[np.int64]:
-    """The entries of ids by more (ids stay below 2**31: the order is unchanged)."""
+    """The entries with each id raised by `by` (ids stay below 2**31: the order is kept)."""
     return entries + np.int64(by)
 
 

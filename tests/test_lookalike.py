@@ -214,6 +214,19 @@ def test_strings_many_reads_a_string_holding_a_nul_as_it_is() -> None:
     assert strings.many([2, 2]) == ["", ""]
 
 
+def test_strings_joined_and_extended_by_strings_hold_every_string_in_order() -> None:
+    # The folding process's blobs are joined chunk by chunk, and a catch-up extends by them.
+    first, empty, second = Strings.of(["nasa", "ñandú"]), Strings(), Strings.of(["", "bbc"])
+    second.append("日本")  # a tail not yet folded
+    joined = Strings.joined([first, empty, second])
+    assert [joined[row] for row in range(len(joined))] == ["nasa", "ñandú", "", "bbc", "日本"]
+    assert len(Strings.joined([])) == 0
+    grown = Strings.of(["esa"])
+    grown.append("isro")
+    assert grown.extend(joined) == 2
+    assert grown.many([0, 1, 2, 6]) == ["esa", "isro", "nasa", "日本"]
+
+
 def test_left_half_substitutions_are_half_texts_of_each_letter_replaced() -> None:
     key = "gustavofulvio37"  # 15 letters: the left half is gustavo
     expected = [f"15:0:{key[:at]}{letter}{key[at + 1 : 7]}"
