@@ -56,8 +56,8 @@ Entries = npt.NDArray[np.int64]  # (hash, account) pairs packed (bot.multimap.pa
 @dataclass(frozen=True, slots=True)
 class Folded:
     """Accounts folded, as columns: each one's handle and loose key, the letter counts of the
-    key and of its unpaired key (unpaired_letters), the stable hashes of "platform:handle" and
-    of the handle as written (what the rest was folded from), and the entries of the exact,
+    key and of its unpaired key (unpaired_letters), its ref_key (bot.registered) and the stable
+    hash of the handle as written (what the rest was folded from), and the entries of the exact,
     deletion and halves maps. Arrays and blobs: a pool's process sends them back as a few
     buffers, not a million objects, and the index takes them as they are."""
 

@@ -19,6 +19,7 @@ from bot.letter_counts import Signatures, signature
 from bot.model import AccountRef
 from bot.multimap import HashMultimap
 from bot.platforms import PLATFORMS
+from bot.registered import ref_key
 from bot.stable_hash import stable_hash, stable_hashes
 
 _OTHER_PLATFORM = len(PLATFORMS)  # the bit of a platform not in PLATFORMS
@@ -45,7 +46,7 @@ class ProtectedAccounts:
         self._written = Column(np.int64, get("written"))  # stable hash of the handle as written
         self._handles = _strings(arrays, "handles")
         self._keys = _strings(arrays, "keys")
-        self._ids = _multimap(arrays, "ids")  # stable hash of "platform:handle" -> row
+        self._ids = _multimap(arrays, "ids")  # ref_key (bot.registered) -> row
         self._entity_names = _strings(arrays, "entities")
         self._entity_ids = _multimap(arrays, "entity_ids")  # stable hash of a name -> number
         # Bit mask of the platforms each entity is on; the rare second account of an entity on
@@ -154,7 +155,7 @@ class ProtectedAccounts:
                 + self._ids.nbytes() + self._entity_ids.nbytes())
 
     def row_of(self, ref: AccountRef) -> int | None:
-        for row in self._ids.lookup([_ref_hash(ref)], self.alive):
+        for row in self._ids.lookup([ref_key(ref)], self.alive):
             if self.ref(row) == ref:  # a hash collision is not the account
                 return row
         return None
@@ -169,7 +170,7 @@ class ProtectedAccounts:
         self._entity.append(self._entity_number(entity))
         self._handles.append(ref.handle)
         self._keys.append(key)
-        self._ids.add([_ref_hash(ref)], row)
+        self._ids.add([ref_key(ref)], row)
         self._count += 1
         self._note_platform(self._entity.values[row], ref.platform)
         return row
@@ -192,7 +193,7 @@ class ProtectedAccounts:
 
     def _rows_of(self, refs: Sequence[AccountRef]) -> npt.NDArray[np.int32]:
         """The alive rows of those of refs that are protected (row_of for many at once)."""
-        asked, rows = self._ids.matches(stable_hashes(map(_ref_text, refs)), self.alive)
+        asked, rows = self._ids.matches(stable_hashes(map(str, refs)), self.alive)
         same = [self.ref(row) == refs[at] for at, row in zip(asked.tolist(), rows.tolist(),
                                                              strict=True)]
         return rows[np.array(same, dtype=np.bool_)] if same else rows
@@ -284,12 +285,6 @@ def _bit(platform: str) -> int:
     return PLATFORMS.index(platform) if platform in PLATFORMS else _OTHER_PLATFORM
 
 
-def _ref_text(ref: AccountRef) -> str:
-    return f"{ref.platform}:{ref.handle}"
-
-
-def _ref_hash(ref: AccountRef) -> int:
-    return stable_hash(_ref_text(ref))
 
 
 def _platform_masks(
