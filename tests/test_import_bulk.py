@@ -13,12 +13,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.model import AccountRef
+from bot.model import AccountRef, IsOfficialError
 from knowledge import importer
 from knowledge.database import insert_new, writing
-from knowledge.formats import BadImportFile, csv_rows, unescape_formula
+from knowledge.formats import ERROR, BadImportFile, csv_rows, unescape_formula
 from knowledge.importer import import_rows, read_rows
 from knowledge.importing.entities import _registered_ids as entities_named
+from knowledge.importing.rows import COLUMNS, _cells, screened
 from knowledge.registry import SqlRegistry, account_ids, entity_ids
 from knowledge.tables import accounts, changes, entities, entity_aliases, evidence
 
@@ -86,6 +87,34 @@ def test_csv_blank_lines_short_and_long_records() -> None:
         (4, {"platform": "y", "verdict": "official", "note": "n"}),  # as csv.DictReader
         (7, {"platform": "z", "verdict": "=1", "note": "'+2"}),
     ]
+
+
+ROW_CELLS = ["x", " official ", "a\tb", "n\nm", "\x00", "\ud800", "é" * 41, "q" * 301, "", "  ",
+             "https://example.org/a", "2020-01-02", "wikidata:Q1"]
+
+
+def test_rows_screened_a_column_at_a_time_are_the_rows_checked_one_by_one() -> None:
+    chance = random.Random(7)
+    columns = [*COLUMNS, "unknown", ERROR]
+    for _ in range(300):
+        shapes = [chance.sample(columns, chance.randint(1, 6)) for _ in range(chance.randint(1, 3))]
+        rows = [(line, {c: chance.choice(ROW_CELLS) for c in chance.choice(shapes)})
+                for line in range(chance.randint(1, 8))]
+        for (_, row), cells in zip(rows, screened(rows), strict=True):
+            try:
+                expected: tuple[str, ...] | str = _checked_cells(row)
+            except (IsOfficialError, ValueError) as error:
+                expected = str(error)
+            if cells is not None:  # None: checked one by one, as before
+                assert cells == expected, row
+    assert screened([]) == []
+
+
+def _checked_cells(row: dict[str, str]) -> tuple[str, ...]:
+    if ERROR in row:
+        raise ValueError(row[ERROR])
+    cells = _cells(row)
+    return tuple(cells.get(column, "") for column in COLUMNS)
 
 
 def rows_watching_the_collector(seen: list[bool]) -> Iterator[tuple[int, dict[str, str]]]:

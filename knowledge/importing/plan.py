@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from bot.model import AccountRecord, AccountRef, Evidence, ImportProblem, IsOfficialError
-from knowledge.importing.rows import Planned, Proofs, check_row, scheme_of
+from knowledge.importing.rows import Planned, Proofs, check_row, planned, scheme_of, screened
 
 
 @dataclass(slots=True)
@@ -77,9 +77,10 @@ def plan_rows(rows: Iterable[tuple[int, dict[str, str]]]) -> Plan:
     entities = _Entities()
     clashes: dict[AccountRef, list[tuple[int, dict[str, str], Planned]]] = {}
     proofs: Proofs = {}
-    for line, row in rows:
+    rows = rows if isinstance(rows, list) else list(rows)
+    for (line, row), cells in zip(rows, screened(rows), strict=True):
         try:
-            account = check_row(row, proofs)
+            account = check_row(row, proofs) if cells is None else planned(cells, proofs)
             entities.resolve(account, line)
         except (IsOfficialError, ValueError) as error:
             plan.problems.append(ImportProblem(line, str(error), row))
