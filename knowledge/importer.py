@@ -226,7 +226,7 @@ async def _write_new(
     start_entities(writes, driver, sorted({a.entity for a in new if a.entity} - names.keys()))
     for chunk in chunks(new, WRITE_CHUNK):
         start_accounts(writes, driver, chunk, by, when)
-    await writes.queued()
+        await writes.queued()  # the writer, idle since this part's reads, starts on the chunk
 
 
 def _batches(
