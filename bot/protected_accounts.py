@@ -63,7 +63,7 @@ class ProtectedAccounts:
         table, folded = cls(), batch.folded
         platforms = table._platform_codes_of(batch.platforms)
         names = list(dict.fromkeys(batch.entities))
-        number_of = {name: number for number, name in enumerate(names)}
+        number_of = dict(zip(names, range(len(names)), strict=True))  # C loops, not a comprehension
         entities = np.fromiter(map(number_of.__getitem__, batch.entities), np.int32, len(batch))
         del number_of
         arrays: Arrays = {

@@ -228,9 +228,11 @@ async def _joined(
     engine: AsyncEngine, table: str, columns: Sequence[str], batch: int
 ) -> AsyncIterator[list[list[str]]]:
     """Each column's values, batch rows at a time in rowid order (SQLite only)."""
-    joined = ", ".join(f"group_concat({column}, char(0))" for column in columns)
-    sql = (f"SELECT max(row_number), {joined} FROM (SELECT rowid AS row_number, * FROM {table}"
-           " WHERE rowid > ? ORDER BY rowid LIMIT ?)")
+    # The inner query reads only what is joined (a subquery with a LIMIT is materialised).
+    named = ", ".join(f"{column} AS c{at}" for at, column in enumerate(columns))
+    joined = ", ".join(f"group_concat(c{at}, char(0))" for at in range(len(columns)))
+    sql = (f"SELECT max(row_number), {joined} FROM (SELECT rowid AS row_number, {named}"
+           f" FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?)")
     last = 0
     async with engine.connect() as conn:
         while True:
