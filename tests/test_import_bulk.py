@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from bot.model import AccountRef, IsOfficialError
 from knowledge import importer
@@ -167,6 +167,35 @@ async def test_sources_and_changes_land_on_their_accounts_across_chunks(
     shown = [(key, url, day.isoformat() if day else None) for key, url, day in sources]
     assert shown == expected
     assert [(key, url, day.isoformat() if day else None) for key, url, day in log] == expected
+
+
+async def test_sources_land_on_their_accounts_with_several_each_and_ids_reused(
+    registry: SqlRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer finds a chunk's accounts by their place, counting back from the largest id:
+    right when accounts hold several sources, and when the newest ids were freed before."""
+    monkeypatch.setattr(importer, "WRITE_CHUNK", 300)
+    monkeypatch.setattr(importer, "BATCH_ROWS", 1_000)
+    await import_rows(registry, many_rows(60), by="before")
+    async with writing(registry.engine) as conn:  # the newest accounts gone: their ids reused
+        newest = await conn.scalar(select(func.max(accounts.c.id)))
+        await conn.execute(delete(accounts).where(accounts.c.id > newest - 20))
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for n in range(2_500):
+            for url in [f"https://example.org/g/{n}"] + [f"https://example.org/more/{n}"] * (
+                    n % 5 == 0):
+                yield n + 2, {"entity": f"G {n}", "platform": "x", "handle": f"G{n:05d}",
+                              "verdict": "official", "source_url": url}
+
+    result = await import_rows(registry, rows(), by="bulk")
+    assert (result.written, result.problems) == (3_000, [])
+    query = select(accounts.c.handle_key, evidence.c.url).join(evidence)
+    async with registry.engine.connect() as conn:
+        found = {tuple(row) for row in await conn.execute(query) if row[0].startswith("g")}
+    assert found == {(f"g{n:05d}", url) for n in range(2_500) for url in
+                     [f"https://example.org/g/{n}"] + [f"https://example.org/more/{n}"] * (
+                         n % 5 == 0)}
 
 
 async def test_a_part_meets_the_registry_as_the_parts_before_it_left_it(
