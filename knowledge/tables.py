@@ -27,6 +27,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    text,
 )
 
 metadata = MetaData(
@@ -37,6 +38,12 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+
+def _present(column: str) -> dict[str, Any]:
+    """A partial index's options: the rows where column is not NULL (migration 0008)."""
+    where = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": where, "postgresql_where": where}
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -78,7 +85,7 @@ accounts = Table(
     Column("note", Text),
     Column("reviewed_at", UtcDateTime),
     UniqueConstraint("platform", "handle_key"),
-    Index(None, "platform_id"),
+    Index(None, "platform_id", **_present("platform_id")),
     Index(None, "entity_id"),  # an entity's accounts (autocomplete by entity name)
 )
 # Autocomplete: handle keys by prefix, any case, as a range scan. The migration builds it with
@@ -120,7 +127,7 @@ changes = Table(
     Column("undoes", Integer, ForeignKey("changes.id")),
     Column("before", JSON(none_as_null=True)),
     Index(None, "platform", "handle_key", "id"),
-    Index(None, "undoes"),
+    Index(None, "undoes", **_present("undoes")),
 )
 
 reports = Table(

@@ -12,7 +12,7 @@ import aiosqlite
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, column, func, insert, make_url, select, table
+from sqlalchemy import Connection, column, func, insert, make_url, select, table, text
 from sqlalchemy.exc import IntegrityError
 
 import knowledge.feeds.tables  # noqa: F401  (its tables join the metadata the migrations make)
@@ -82,6 +82,28 @@ async def test_schema_matches_tables_and_reopening_keeps_data(database_url: str)
 def _schema_differences(conn: Connection) -> list[object]:
     context = MigrationContext.configure(conn, opts={"compare_type": True})
     return list(compare_metadata(context, metadata))
+
+
+@pytest.mark.parametrize(("query", "index"), [
+    ("SELECT id FROM accounts WHERE platform_id = '42'", "ix_accounts_platform_id"),
+    ("SELECT c.id FROM changes c WHERE NOT EXISTS (SELECT 1 FROM changes u WHERE u.undoes = c.id)",
+     "ix_changes_undoes"),
+])
+async def test_indexes_of_mostly_empty_columns_hold_values_only_and_serve_lookups(
+    registry: SqlRegistry, query: str, index: str
+) -> None:
+    async with registry.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            definition = await conn.scalar(text(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = :index"), {"index": index})
+            await conn.execute(text("SET LOCAL enable_seqscan = off"))  # tables this small
+            plan = [row[0] for row in await conn.execute(text(f"EXPLAIN {query}"))]
+        else:
+            definition = await conn.scalar(text(
+                "SELECT sql FROM sqlite_master WHERE name = :index"), {"index": index})
+            plan = [row[-1] for row in await conn.execute(text(f"EXPLAIN QUERY PLAN {query}"))]
+    assert definition is not None and "IS NOT NULL" in definition
+    assert any(index in step for step in plan), plan
 
 
 async def test_sqlite_file_and_its_directory_are_created(tmp_path: Path) -> None:
