@@ -33,6 +33,7 @@ from bot.lookalike_keys import (
     cuts_of,
     half_text,
     halves,
+    halves_texts,
     leet,
     leets,
     loose_keys,
@@ -209,7 +210,7 @@ def bulk_pairs(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
     typo_kept = np.concatenate([lengths[:count], _lengths(unpaired)]) >= MIN_TYPO_LENGTH
     typos, owners = deletion_hashes(list(compress(typo_texts, typo_kept)))
     long = [i for i, key in enumerate(keys) if len(key) >= MIN_HALVES]
-    long_halves = [half_text(half) for i in long for half in halves(keys[i])]
+    long_halves = halves_texts([keys[i] for i in long])
     return ((stable_hashes(list(compress(exact, kept))), exact_owners[kept]),
             (typos, typo_owners[typo_kept][owners]),
             (stable_hashes(long_halves), np.repeat(mine[long], 2)))

@@ -9,8 +9,12 @@ from bot.domains import split_domain
 from bot.lookalike import LookalikeIndex
 from bot.lookalike_keys import (
     _ALPHABET,
+    _SEPARATORS,
+    _unseparated,
     half_text,
     half_texts_with_one_substitution,
+    halves,
+    halves_texts,
     name_of,
     unpaired_key,
 )
@@ -233,6 +237,18 @@ def test_left_half_substitutions_are_half_texts_of_each_letter_replaced() -> Non
                 for at in range(7) for letter in _ALPHABET if letter != key[at]]
     assert half_texts_with_one_substitution(key) == expected
     assert half_text((15, 0, "gustavo")) == "15:0:gustavo"  # what the index's halves hash
+
+
+def test_halves_texts_are_the_half_texts_of_each_keys_halves() -> None:
+    keys = ["gustavofulvio37", "abcdefghijklmnopq", "ab", ""]
+    assert halves_texts(keys) == [half_text(h) for key in keys for h in halves(key)]
+
+
+def test_separators_go_as_the_pattern_removes_them_ascii_or_not() -> None:
+    texts = ["".join(map(chr, range(128))), "a b\tc_d.e-f\x1cg\x1fh\u3000i", "\0x_\0 y",
+             "nasa_gov", "é-x", ""]
+    for text in texts:
+        assert _unseparated(text) == _SEPARATORS.sub("", text), repr(text)
 
 
 @pytest.mark.parametrize(("ref", "written"), [
