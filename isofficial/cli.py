@@ -28,7 +28,7 @@ from isofficial.bootstrap import (
 )
 from isofficial.check_cli import check_command
 from isofficial.settings import Settings, env_files
-from knowledge.database import writing
+from knowledge.database import checkpoint_now, writing
 from knowledge.registry import SqlRegistry
 
 log = logging.getLogger("isofficial")
@@ -189,9 +189,12 @@ async def _import_into(registry: SqlRegistry, args: argparse.Namespace, settings
             skip_invalid=skip_invalid,
             dry_run=args.dry_run,
             index=imported,
+            checkpoint=False,  # folded below, beside the index's keep
         )
+        steps = [checkpoint_now(registry.engine)]
         if result.written and not args.dry_run:
-            await keep_index(registry, settings, imported)
+            steps.append(keep_index(registry, settings, imported))
+        await asyncio.gather(*steps)
     for problem in result.problems:
         print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
     for merge in result.merges:

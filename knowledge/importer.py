@@ -116,6 +116,7 @@ async def import_rows(
     skip_invalid: bool = False,
     dry_run: bool = False,
     index: Imported | None = None,
+    checkpoint: bool = True,
 ) -> ImportResult:
     """Check every row, then write in one transaction (unless problems, or a dry run).
 
@@ -126,10 +127,13 @@ async def import_rows(
     index: on SQLite (one writer at a time: nothing else changes the registry meanwhile), the
     lookalike index's accounts are folded into it as they are written, after those registered
     before, and its change_id is set when the import commits.
+
+    checkpoint=False: on SQLite the commit's pages are left in the write-ahead log for the
+    caller's knowledge.database.checkpoint_now (see writing).
     """
     totals = _Totals()
     with cycles_uncollected():  # checking a batch makes many young objects, no cycles
-        async with writing(registry.engine) as conn:
+        async with writing(registry.engine, checkpoint=checkpoint) as conn:
             if conn.dialect.name == "postgresql":
                 # Plans cached while the tables were small would scan them whole once they grow.
                 await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

@@ -9,18 +9,20 @@ import gc
 import io
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, make_url, select
+from sqlalchemy import text as sql
 
 from bot.model import AccountRef, IsOfficialError
 from knowledge import importer
-from knowledge.database import insert_new, writing
+from knowledge.database import AUTOCHECKPOINT_PAGES, checkpoint_now, insert_new, writing
 from knowledge.formats import ERROR, BadImportFile, csv_rows, unescape_formula
 from knowledge.importer import import_rows, read_rows
 from knowledge.importing.entities import _registered_ids as entities_named
 from knowledge.importing.rows import COLUMNS, _cells, screened
-from knowledge.registry import SqlRegistry, account_ids, entity_ids
+from knowledge.registry import SqlRegistry, account_ids, entity_ids, open_registry
 from knowledge.tables import accounts, changes, entities, entity_aliases, evidence
 
 
@@ -196,6 +198,22 @@ async def test_sources_land_on_their_accounts_with_several_each_and_ids_reused(
     assert found == {(f"g{n:05d}", url) for n in range(2_500) for url in
                      [f"https://example.org/g/{n}"] + [f"https://example.org/more/{n}"] * (
                          n % 5 == 0)}
+
+
+async def test_an_import_may_leave_its_log_to_fold_later_and_commits_fold_it_again(
+    sqlite_url: str
+) -> None:
+    registry = await open_registry(sqlite_url)
+    path = Path(make_url(sqlite_url).database or "")
+    before = path.stat().st_size
+    await import_rows(registry, many_rows(20_000), by="bulk", checkpoint=False)
+    assert path.stat().st_size == before  # every page still in the write-ahead log
+    assert await registry.count() == 20_000  # and read from there
+    await checkpoint_now(registry.engine)
+    assert path.stat().st_size > before + 2_000_000
+    async with registry.engine.connect() as conn:  # the pooled connection checkpoints again
+        assert await conn.scalar(sql("PRAGMA wal_autocheckpoint")) == AUTOCHECKPOINT_PAGES
+    await registry.close()
 
 
 async def test_a_part_meets_the_registry_as_the_parts_before_it_left_it(
