@@ -194,7 +194,10 @@ async def _import_into(registry: SqlRegistry, args: argparse.Namespace, settings
         steps = [checkpoint_now(registry.engine)]
         if result.written and not args.dry_run:
             steps.append(keep_index(registry, settings, imported))
-        await asyncio.gather(*steps)
+        # Both finished before a failure of either is raised (the registry closes after).
+        for outcome in await asyncio.gather(*steps, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
     for problem in result.problems:
         print(f"{name}:{problem.line}: {problem.reason}", file=sys.stderr)
     for merge in result.merges:

@@ -70,7 +70,7 @@ def _evidence(fields: Fields) -> str:
     """Each source row names its account by its place in the chunk. The statement before
     inserted the chunk's accounts in order, and SQLite gives a new row the largest id plus one:
     their ids run from max(id) - count + 1, found once per statement, not looked up per row
-    (a sixth of the writer's time). The chunk's first and last accounts are checked to hold the
+    (200k sources: 0.45 -> 0.29 s). The chunk's first and last accounts are checked to hold the
     ids that puts them at; were they not, account_id would be NULL and the statement fail."""
     place, count, first_platform, first_handle, last_platform, last_handle, *values = (
         _values(fields))
