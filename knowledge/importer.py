@@ -42,6 +42,7 @@ from knowledge.importing.entities import match_entities, write_entities
 from knowledge.importing.plan import Plan, plan_rows
 from knowledge.importing.rows import COLUMNS, ImportResult, Planned
 from knowledge.importing.write import add_sources, insert_accounts
+from knowledge.importing.written import Written
 from knowledge.notify import announce
 from knowledge.registry import SqlRegistry, chunks, entity_ids
 
@@ -142,11 +143,13 @@ async def import_rows(
                 async for protected in registry.protected():
                     index.folding.add(row for row in protected if row[1])
             at, writes = datetime.now(UTC), Writes()
+            # SQLite: nothing else writes meanwhile, so what the import wrote is known here.
+            so_far = await Written.since(conn) if conn.dialect.name == "sqlite" else None
             try:
                 for batch in _batches(rows, BATCH_ROWS):
-                    plan = plan_rows(batch)  # while the part before is written (SQLite)
-                    await writes.done()
-                    indexed = await _import_part(conn, plan, by, at, totals, writes)
+                    plan = plan_rows(batch)  # while the parts before are written (SQLite)
+                    await writes.all_but_last_part()  # memory: two parts' writes at most
+                    indexed = await _import_part(conn, plan, by, at, totals, writes, so_far)
                     if index is not None:
                         del batch, plan  # the part's rows freed before it folds (peak memory)
                         index.folding.add(indexed)
@@ -183,12 +186,15 @@ async def _import_part(
     at: datetime,
     totals: _Totals,
     writes: Writes,
+    so_far: Written | None,
 ) -> list[tuple[AccountRef, str, str]]:
     """Check the part against the registry and write it (its new accounts last: on SQLite
     they are left writing in writes); the accounts it added that the lookalike index holds
-    (ref, entity, handle as written), in id order."""
-    existing = await registered(conn, list(plan.accounts))
-    matched = await match_entities(conn, plan, existing)
+    (ref, entity, handle as written), in id order. so_far: what the parts before wrote,
+    where the registry had nothing else (only refs and names that may be there are read)."""
+    refs = list(plan.accounts)
+    existing = await registered(conn, so_far.refs_to_read(refs) if so_far else refs)
+    matched = await match_entities(conn, plan, existing, so_far)
     new, grown, unchanged = against_registry(plan, existing)
     written = [*new, *grown]
     totals.written += sum(a.rows - a.repeats for a in written)
@@ -204,6 +210,9 @@ async def _import_part(
     totals.entity_rows += await write_entities(conn, matched, names)
     await announce(conn, [account.ref for account in written])
     await _write_new(conn, new, names, (by, at), writes)
+    if so_far is not None:
+        entity_names = {a.entity for a in plan.accounts.values() if a.entity}
+        so_far.wrote([a.ref for a in new], entity_names | plan.entities.keys() | names.keys())
     # Inserted in this order, so in id order; grown accounts stay as the index holds them.
     return [(a.ref, a.entity, a.handle_as_written) for a in new
             if a.entity and a.status in PROTECTED]

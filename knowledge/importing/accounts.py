@@ -21,7 +21,7 @@ async def registered(
     conn: AsyncConnection, refs: list[AccountRef]
 ) -> dict[AccountRef, AccountRecord]:
     """The records of the refs already registered (cheap when few are: ids first)."""
-    if await conn.scalar(select(accounts.c.id).limit(1)) is None:
+    if not refs or await conn.scalar(select(accounts.c.id).limit(1)) is None:
         return {}
     return await find_in(conn, list(await account_ids(conn, refs)))
 

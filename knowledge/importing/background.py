@@ -91,16 +91,25 @@ class Writes:
 
     def __init__(self) -> None:
         self.pending: list[asyncio.Future[Any]] = []
+        self._earlier: list[asyncio.Future[Any]] = []  # those started before the last part
 
     async def done(self) -> None:
-        pending, self.pending = self.pending, []
+        pending, self.pending, self._earlier = [*self._earlier, *self.pending], [], []
         if pending:
             await asyncio.gather(*pending)
+
+    async def all_but_last_part(self) -> None:
+        """The statements started before the last part's done; the last part's become the
+        earlier ones. A part is checked while the one before it is written (its reads, if
+        any, queue behind those writes on aiosqlite's one thread)."""
+        earlier, self._earlier, self.pending = self._earlier, self.pending, []
+        if earlier:
+            await asyncio.gather(*earlier)
 
     async def settled(self) -> None:
         """Every statement finished, failed or not (on the way out of another failure: the
         rollback must come after them)."""
-        pending, self.pending = self.pending, []
+        pending, self.pending, self._earlier = [*self._earlier, *self.pending], [], []
         await asyncio.gather(*pending, return_exceptions=True)
 
     def start(

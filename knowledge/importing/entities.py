@@ -19,6 +19,7 @@ from bot.model import AccountRecord, AccountRef, ImportProblem
 from knowledge.database import any_of, insert_new
 from knowledge.importing.plan import EntityPlan, Plan
 from knowledge.importing.rows import Planned, scheme_of
+from knowledge.importing.written import Written
 from knowledge.tables import entities, entity_aliases, entity_identifiers
 
 
@@ -33,12 +34,17 @@ class Matched:
 
 
 async def match_entities(
-    conn: AsyncConnection, plan: Plan, existing: dict[AccountRef, AccountRecord]
+    conn: AsyncConnection,
+    plan: Plan,
+    existing: dict[AccountRef, AccountRecord],
+    written: Written | None = None,
 ) -> Matched:
-    """Rename the plan's accounts to the registered entity each means; what else to write."""
+    """Rename the plan's accounts to the registered entity each means; what else to write.
+    written: what the import wrote, when the registry had no entities before it."""
     wanted = {i for e in plan.entities.values() for i in e.identifiers}
     owners = await _owners(conn, wanted)
-    registered = await _registered_ids(conn, {*plan.entities, *owners.values()})
+    to_read = written.names_to_read(plan.entities) if written else set(plan.entities)
+    registered = await _registered_ids(conn, {*to_read, *owners.values()})
     # A new entity under its own name, none of its accounts registered, has nothing to match
     # (most of a new file): its accounts are not gathered.
     to_match = [e for e in plan.entities.values()
@@ -166,11 +172,14 @@ async def _owners(conn: AsyncConnection, identifiers: Iterable[str]) -> dict[str
 async def _registered_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[str, set[str]]:
     """The identifiers of each registered entity among names (every registered name is a key)."""
     found: dict[str, set[str]] = {}
+    names = set(names)
+    if not names:
+        return found
     query = (
         select(entities.c.name, entity_identifiers.c.scheme, entity_identifiers.c.value)
         .select_from(entities.outerjoin(entity_identifiers))
     )
-    named = query.where(any_of(conn, entities.c.name, list(set(names))))
+    named = query.where(any_of(conn, entities.c.name, list(names)))
     for name, scheme, value in await conn.execute(named):
         ids = found.setdefault(name, set())
         if scheme is not None:
@@ -181,10 +190,13 @@ async def _registered_ids(conn: AsyncConnection, names: Iterable[str]) -> dict[s
 async def _aliases(conn: AsyncConnection, names: Iterable[str]) -> dict[str, set[str]]:
     """The registered aliases of each entity among names."""
     found: dict[str, set[str]] = defaultdict(set)
+    names = set(names)
+    if not names:
+        return found
     query = select(entities.c.name, entity_aliases.c.alias).select_from(
         entities.join(entity_aliases)
     )
-    named = query.where(any_of(conn, entities.c.name, list(set(names))))
+    named = query.where(any_of(conn, entities.c.name, list(names)))
     for name, alias in await conn.execute(named):
         found[name].add(alias)
     return found
