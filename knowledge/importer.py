@@ -190,8 +190,8 @@ async def _import_part(
 ) -> list[tuple[AccountRef, str, str]]:
     """Check the part against the registry and write it (its new accounts last: on SQLite
     they are left writing in writes); the accounts it added that the lookalike index holds
-    (ref, entity, handle as written), in id order. so_far: what the parts before wrote,
-    where the registry had nothing else (only refs and names that may be there are read)."""
+    (ref, entity, handle as written), in id order. so_far: what the registry may hold (its
+    few rows at the start, what the parts before wrote): only those refs and names are read."""
     refs = list(plan.accounts)
     existing = await registered(conn, so_far.refs_to_read(refs) if so_far else refs)
     matched = await match_entities(conn, plan, existing, so_far)

@@ -114,7 +114,7 @@ async def test_an_import_reading_only_what_may_be_there_writes_what_one_reading_
     for seed in range(3):
         rows = tangled_rows(400, seed=10 + seed)
         asked.clear()
-        kept = await imported(tmp_path / f"kept{seed}.db", rows, 100_000)
+        kept = await imported(tmp_path / f"kept{seed}.db", rows, written_module.READ_AT)
         with_set = sum(asked)
         asked.clear()
         every = await imported(tmp_path / f"all{seed}.db", rows, -1)

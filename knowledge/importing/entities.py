@@ -40,7 +40,7 @@ async def match_entities(
     written: Written | None = None,
 ) -> Matched:
     """Rename the plan's accounts to the registered entity each means; what else to write.
-    written: what the import wrote, when the registry had no entities before it."""
+    written: the names the registry may hold (None: every name is looked up)."""
     wanted = {i for e in plan.entities.values() for i in e.identifiers}
     owners = await _owners(conn, wanted)
     to_read = written.names_to_read(plan.entities) if written else set(plan.entities)

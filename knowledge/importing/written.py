@@ -2,11 +2,12 @@
 about accounts and entities it may hold (issue 12).
 
 On SQLite the import holds the write lock from its first statement: the registry holds what it
-held then and what the import wrote since. When a table held few rows then (a new registry's
-starter data), their keys are read once, and the set of those and of the import's own says
-which of a part's refs or names to look up. A part of a new file usually looks up none, so the
-main thread checks it while the part before is still being written, instead of waiting for
-those writes to read nothing. A larger registry is asked about every ref and name, as before.
+held then and what the import wrote since. When a table held few rows then (at most READ_AT: a
+new registry's starter data), their keys are read once, and the set of those and of the
+import's own says which of a part's refs or names to look up. A part of a new file usually
+looks up none, so the main thread checks it while the part before is still being written,
+instead of waiting for those writes to read nothing. A larger registry is asked about every
+ref and name, as before.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from bot.registered import Keys
 from bot.stable_hash import stable_hashes
 from knowledge.tables import accounts, entities
 
-READ_AT = 100_000  # rows read at the start at most: about the lookups of two parts
+# Rows read at the start at most: milliseconds, so that even a file of a few rows, whose own
+# lookups would cost less than the read, pays nothing to speak of.
+READ_AT = 10_000
 
 
 class KeyRuns:
