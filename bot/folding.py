@@ -7,17 +7,24 @@ else to do meanwhile: two worker processes folding its chunks were measured slow
 shared cores (200k accounts in 13 s against 6 s). An import has: given a pool (one process of
 its own), Folding hands it each chunk as plain texts and goes on; the main process's share is
 a tenth of the folding (200k accounts: 0.22 s of its CPU against 1.78 s folded here).
+
+Given a folder too, the pool's process leaves each chunk's result (megabytes) in a file there
+and sends back its name. Sent through the pool's pipe, the result waits at every 64 KB for the
+importing process's reader thread to get the GIL from the busy main thread: 20 results of
+5 MB beside busy Python took 7.4 s instead of 1.3 s, the folding process blocked meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
 import signal
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from itertools import compress
+from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
@@ -105,10 +112,12 @@ class Folding:
     at a time: here, or by pool while the caller goes on (a chunk the pool fails, its process
     gone, is folded here: the same result, later)."""
 
-    def __init__(self, pool: Executor | None = None) -> None:
+    def __init__(self, pool: Executor | None = None, folder: Path | None = None) -> None:
+        """folder: where the pool's process leaves its results (fold_texts), if anywhere."""
         self._pool = pool
+        self._folder = str(folder) if folder is not None else None
         self._waiting: list[Row] = []
-        self._done: list[tuple[list[Row], Folded | Future[Folded], int]] = []  # and its first
+        self._done: list[tuple[list[Row], Folded | Future[Folded | str], int]] = []  # its first
         self._count = 0
 
     def add(self, accounts: Iterable[Row]) -> None:
@@ -134,11 +143,11 @@ class Folding:
                      Folded.joined([folded for _, folded in done]))
 
     def _fold(self, chunk: list[Row]) -> None:
-        folded: Folded | Future[Folded] | None = None
+        folded: Folded | Future[Folded | str] | None = None
         if self._pool is not None:
             texts = [(ref.platform, ref.handle, written) for ref, _, written in chunk]
             try:
-                folded = self._pool.submit(fold_texts, texts, self._count)
+                folded = self._pool.submit(fold_texts, texts, self._count, self._folder)
             except Exception as error:  # a broken pool: fold here from now on
                 log.warning("folding here: the folding process failed (%s)", error)
                 self._pool = None
@@ -148,15 +157,27 @@ class Folding:
         self._count += len(chunk)
 
 
-def _result(chunk: list[Row], folded: Folded | Future[Folded], first: int,
-            failures: list[Exception]) -> Folded:
+def _result(chunk: list[Row], folded: Folded | Future[Folded | str], first: int,
+             failures: list[Exception]) -> Folded:
     if not isinstance(folded, Future):
         return folded
     try:
-        return folded.result()
-    except Exception as error:
+        result = folded.result()
+        return _taken(result) if isinstance(result, str) else result
+    except Exception as error:  # the process died, or its file is gone or cut short
         failures.append(error)
         return fold([(ref, written) for ref, _, written in chunk], first)
+
+
+def _taken(path: str) -> Folded:
+    """The result fold_texts left in a file of the folder this process made for it (so no one
+    else's pickle), the file removed."""
+    with open(path, "rb") as file:
+        folded = pickle.load(file)  # written by this import's own process
+    os.unlink(path)
+    if not isinstance(folded, Folded):
+        raise TypeError(f"{path} holds no folded accounts")
+    return folded
 
 
 def folding_process_started() -> None:
@@ -172,12 +193,21 @@ def folding_process_started() -> None:
         os.nice(LOWEST_PRIORITY - os.nice(0))
 
 
-def fold_texts(accounts: Sequence[tuple[str, str, str | None]], first: int) -> Folded:
+def fold_texts(
+    accounts: Sequence[tuple[str, str, str | None]], first: int, folder: str | None = None
+) -> Folded | str:
     """fold of (platform, handle key, handle as written or None): what a pool's process is
-    sent (plain tuples pickle fast). Its collector paused, as the import's is."""
+    sent (plain tuples pickle fast). Its collector paused, as the import's is. With a folder,
+    the result is left in a file there and the file's name returned."""
     with cycles_uncollected():
-        return fold([(AccountRef(platform, handle), written) for platform, handle, written
-                     in accounts], first)
+        folded = fold([(AccountRef(platform, handle), written) for platform, handle, written
+                       in accounts], first)
+    if folder is None:
+        return folded
+    path = os.path.join(folder, f"{first}.pickle")
+    with open(path, "wb") as file:
+        pickle.dump(folded, file, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
 
 
 def fold(accounts: Sequence[tuple[AccountRef, str | None]], first: int) -> Folded:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import multiprocessing
+import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -121,10 +122,13 @@ def index_to_build(settings: Settings) -> Iterator[Imported | None]:
         log.warning("folding the lookalike index in this process: %s", error)
         yield Imported()
         return
+    # The process's results come back as files in a folder of this process's own (bot.folding).
+    folder = tempfile.TemporaryDirectory(prefix="isofficial-fold-", ignore_cleanup_errors=True)
     try:
-        yield Imported(Folding(pool))
+        yield Imported(Folding(pool, Path(folder.name)))
     finally:  # every chunk folded is in hand by then; on a failure, nothing more is folded
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)  # no file lands after the folder goes
+        folder.cleanup()
 
 
 def index_store(settings: Settings) -> IndexFile | None:

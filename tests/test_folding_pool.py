@@ -79,10 +79,39 @@ def expected() -> Batch:
     return folded(Folding(), ROWS)
 
 
-def test_a_process_pool_folds_what_folding_here_folds(expected: Batch) -> None:
+@pytest.mark.parametrize("in_files", [False, True])
+def test_a_process_pool_folds_what_folding_here_folds(
+    expected: Batch, in_files: bool, tmp_path: Path
+) -> None:
     context = multiprocessing.get_context("spawn")  # as the import's pool: no fork of threads
     with ProcessPoolExecutor(1, mp_context=context) as pool:
-        assert_same(folded(Folding(pool), ROWS), expected)
+        assert_same(folded(Folding(pool, tmp_path if in_files else None), ROWS), expected)
+    assert not list(tmp_path.iterdir())  # each result file taken, none left behind
+
+
+class FileLosingPool(Executor):
+    """Runs each task here; the second result's file is lost, the third's cut short."""
+
+    def __init__(self) -> None:
+        self.tasks = 0
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        self.tasks += 1
+        future: Future[Any] = Future()
+        path = Path(fn(*args, **kwargs))
+        if self.tasks == 2:
+            path.unlink()
+        if self.tasks == 3:
+            path.write_bytes(path.read_bytes()[:100])
+        future.set_result(str(path))
+        return future
+
+
+def test_a_result_file_lost_or_cut_short_is_folded_here(
+    expected: Batch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert_same(folded(Folding(FileLosingPool(), tmp_path), ROWS), expected)
+    assert "2 chunks folded here" in caplog.text
 
 
 @pytest.mark.parametrize("after", [0, 1, 2])
@@ -110,6 +139,9 @@ def test_an_import_folds_in_a_process_of_its_own_until_an_index_is_kept(
     with bootstrap.index_to_build(settings) as imported:
         assert imported is not None
         assert_same(folded(imported.folding, ROWS), expected)
+        folder = imported.folding._folder
+        assert folder is not None and Path(folder).is_dir()  # the results came as files
+    assert not Path(folder).exists()  # and their folder went with the import
     (tmp_path / "index.bin").write_bytes(b"kept")  # a kept index: the keep catches it up
     with bootstrap.index_to_build(settings) as imported:
         assert imported is None
