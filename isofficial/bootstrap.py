@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 import multiprocessing
+import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from knowledge.verify.accounts import TxtLookup
 
 log = logging.getLogger(__name__)
+
+FOLD_FOLDER = "isofficial-fold-"  # + the importing process's id: its folding process's results
 
 STARTER_BY = STARTER_DATA
 OFF = "off"  # ISOFFICIAL_INDEX_FILE=off: no kept lookalike index
@@ -123,12 +127,36 @@ def index_to_build(settings: Settings) -> Iterator[Imported | None]:
         yield Imported()
         return
     # The process's results come back as files in a folder of this process's own (bot.folding).
-    folder = tempfile.TemporaryDirectory(prefix="isofficial-fold-", ignore_cleanup_errors=True)
+    _remove_stale_fold_folders()
+    folder = tempfile.TemporaryDirectory(prefix=f"{FOLD_FOLDER}{os.getpid()}-",
+                                         ignore_cleanup_errors=True)
     try:
         yield Imported(Folding(pool, Path(folder.name)))
     finally:  # every chunk folded is in hand by then; on a failure, nothing more is folded
         pool.shutdown(wait=True, cancel_futures=True)  # no file lands after the folder goes
         folder.cleanup()
+
+
+def _remove_stale_fold_folders() -> None:
+    """The folders of imports killed before they could remove theirs (kill -9, out of memory):
+    hundreds of megabytes of folded chunks at a million rows. A folder names its process; one
+    whose process is gone is removed (a process id reused since only keeps it for later)."""
+    if os.name != "posix":  # os.kill(pid, 0) asks only on POSIX (on Windows it signals)
+        return
+    for stale in Path(tempfile.gettempdir()).glob(f"{FOLD_FOLDER}*-*"):
+        pid = stale.name.removeprefix(FOLD_FOLDER).partition("-")[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # no signal sent: only whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's, or not ours to ask about: left alone
+        return True
+    return True
 
 
 def index_store(settings: Settings) -> IndexFile | None:

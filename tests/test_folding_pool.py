@@ -6,6 +6,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -145,6 +148,30 @@ def test_an_import_folds_in_a_process_of_its_own_until_an_index_is_kept(
     (tmp_path / "index.bin").write_bytes(b"kept")  # a kept index: the keep catches it up
     with bootstrap.index_to_build(settings) as imported:
         assert imported is None
+
+
+def test_an_import_removes_the_fold_folders_of_killed_imports_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    killed = tmp_path / "tmp" / f"{bootstrap.FOLD_FOLDER}{gone.stdout.strip()}-abc"
+    alive = tmp_path / "tmp" / f"{bootstrap.FOLD_FOLDER}{os.getppid()}-def"
+    unrelated = tmp_path / "tmp" / "isofficial-other"
+    for folder in (killed, alive, unrelated):
+        folder.mkdir()
+        (folder / "0.pickle").write_bytes(b"folded")
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
+                        index_file=str(tmp_path / "index.bin"))
+    with bootstrap.index_to_build(settings) as imported:
+        assert imported is not None
+        mine = Path(imported.folding._folder or "")
+        assert mine.name.startswith(f"{bootstrap.FOLD_FOLDER}{os.getpid()}-")
+    assert not killed.exists()
+    assert alive.exists() and unrelated.exists()
+    assert not mine.exists()
 
 
 def test_without_process_semaphores_an_import_folds_here(
