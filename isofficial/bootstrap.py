@@ -155,7 +155,7 @@ def _running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except OSError:  # another user's, or not ours to ask about: left alone
-        return True
+        pass
     return True
 
 

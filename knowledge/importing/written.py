@@ -20,7 +20,7 @@ from sqlalchemy import Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.model import AccountRef
-from bot.registered import Keys
+from bot.registered import Keys, keys_of
 from bot.stable_hash import stable_hashes
 from knowledge.tables import accounts, entities
 
@@ -73,7 +73,7 @@ class Written:
         """The refs the registry may hold (a 64-bit hash collision: one read too many)."""
         if self._accounts is None:
             return list(refs)
-        held = self._accounts.holds(_ref_keys(refs))
+        held = self._accounts.holds(keys_of(map(str, refs)))
         return [ref for ref, maybe in zip(refs, held.tolist(), strict=True) if maybe]
 
     def names_to_read(self, names: Iterable[str]) -> set[str]:
@@ -87,7 +87,7 @@ class Written:
     def wrote(self, refs: Sequence[AccountRef], names: Iterable[str]) -> None:
         """These accounts and entities may be in the registry now."""
         if self._accounts is not None:
-            self._accounts.add(_ref_keys(refs))
+            self._accounts.add(keys_of(map(str, refs)))
         if self._entities is not None:
             self._entities.add(stable_hashes(list(set(names))))
 
@@ -104,7 +104,3 @@ async def _keys_of(
         found.add(stable_hashes(list(await conn.scalars(keys))))
     return found
 
-
-def _ref_keys(refs: Sequence[AccountRef]) -> Keys:
-    """bot.registered.ref_key of each ref."""
-    return stable_hashes([f"{ref.platform}:{ref.handle}" for ref in refs])
