@@ -1,6 +1,6 @@
 """When each step of `isofficial import` starts and ends, in one real run: the rows checked and
-written, then the kept index built (the folded accounts gathered, the index built, the presence
-sets read) and saved. Prints the steps' times since the start, then the command's own output.
+written, then the kept index built (by the import's building process, while the presence sets
+are read here) and saved. Prints the steps' times since the start, then the command's own output.
 
     d=$(mktemp -d); XDG_CACHE_HOME=$d/c XDG_DATA_HOME=$d/d XDG_CONFIG_HOME=$d/g \\
         .venv/bin/python -m benchmarks.import_steps /tmp/scale/1000000-12/registry-00.csv
@@ -51,7 +51,7 @@ def timed(owner: Any, name: str) -> None:
 
 
 def main() -> None:
-    import bot.folding
+    import bot.building
     import bot.lookalike
     import bot.presence
     import isofficial.bootstrap
@@ -61,9 +61,10 @@ def main() -> None:
     timed(knowledge.importer, "import_rows")
     timed(isofficial.cli, "keep_index")
     timed(isofficial.bootstrap, "keep")  # the keep after the build: the file saved
-    timed(bot.folding.Folding, "batch")
+    timed(bot.building.IndexBuilding, "index")
+    timed(bot.building.IndexBuilding, "_built")  # waiting for the building process and its file
     # Class methods, wrapped bound: the command calls them on the class.
-    timed(bot.lookalike.LookalikeIndex, "of_batch")
+    timed(bot.lookalike.LookalikeIndex, "from_arrays")
     timed(bot.presence.Presence, "load")
     sys.argv = ["isofficial", "import", *sys.argv[1:]]
     stamp("started")

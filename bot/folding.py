@@ -4,34 +4,19 @@ each. A build and a bulk catch-up fold alike, so a caught-up index is the one a 
 
 Folding is Python (ICU, key variants): one core's work, and the GIL's. A build has nothing
 else to do meanwhile: two worker processes folding its chunks were measured slower on two
-shared cores (200k accounts in 13 s against 6 s). An import has: given a pool (one process of
-its own), Folding hands it each chunk as plain texts and goes on; the main process's share is
-a tenth of the folding (200k accounts: 0.22 s of its CPU against 1.78 s folded here).
-
-Given a folder too, the pool's process leaves each chunk's result (megabytes) in a file there
-and sends back its name. Sent through the pool's pipe, the result waits at every 64 KB for the
-importing process's reader thread to get the GIL from the busy main thread, the folding process
-blocked meanwhile: 20 tasks of 50 ms returning 5 MB each, beside busy Python, took 3.3 s
-through the pipe and 1.5 s as files.
+shared cores (200k accounts in 13 s against 6 s). An import has (bot.building).
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import pickle
-import signal
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from itertools import compress
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from bot.collector import cycles_uncollected
 from bot.columns import Strings
 from bot.letter_counts import Signatures, signature, signatures
 from bot.lookalike_keys import (
@@ -53,11 +38,8 @@ from bot.model import AccountRef
 from bot.multimap import packed
 from bot.stable_hash import deletion_hashes, stable_hashes
 
-log = logging.getLogger(__name__)
-
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
 CHUNK = 1 << 14  # accounts folded at a time: their names are dropped after
-LOWEST_PRIORITY = 19  # a pool's process's niceness (Unix)
 Pairs = tuple[npt.NDArray[np.int64], npt.NDArray[np.int32]]  # hashes, account ids
 Entries = npt.NDArray[np.int64]  # (hash, account) pairs packed (bot.multimap.packed)
 
@@ -67,8 +49,8 @@ class Folded:
     """Accounts folded, as columns: each one's handle and loose key, the letter counts of the
     key and of its unpaired key (unpaired_letters), its ref_key (bot.registered) and the stable
     hash of the handle as written (what the rest was folded from), and the entries of the exact,
-    deletion and halves maps. Arrays and blobs: a pool's process sends them back as a few
-    buffers, not a million objects, and the index takes them as they are."""
+    deletion and halves maps. Arrays and blobs, not a million objects: the index takes them as
+    they are."""
 
     handles: Strings
     keys: Strings
@@ -110,15 +92,12 @@ Row = tuple[AccountRef, str, str | None]  # an account, its entity, its handle a
 
 class Folding:
     """Distinct accounts (ref, entity, handle as written or None) folded as they come, CHUNK
-    at a time: here, or by pool while the caller goes on (a chunk the pool fails, its process
-    gone, is folded here: the same result, later)."""
+    at a time, their names dropped after each (bot.building folds them in a process of its own
+    for an import)."""
 
-    def __init__(self, pool: Executor | None = None, folder: Path | None = None) -> None:
-        """folder: where the pool's process leaves its results (fold_texts), if anywhere."""
-        self._pool = pool
-        self._folder = str(folder) if folder is not None else None
+    def __init__(self) -> None:
         self._waiting: list[Row] = []
-        self._done: list[tuple[list[Row], Folded | Future[Folded | str], int]] = []  # its first
+        self._done: list[tuple[list[str], list[str], Folded]] = []  # platforms, entities
         self._count = 0
 
     def add(self, accounts: Iterable[Row]) -> None:
@@ -132,83 +111,16 @@ class Folding:
         if self._waiting:
             self._fold(self._waiting)
             self._waiting = []
-        failures: list[Exception] = []
-        done = [(chunk, _result(chunk, folded, first, failures))
-                for chunk, folded, first in self._done]
-        self._done = []
-        if failures:  # its process died (killed, out of memory): those chunks folded here
-            log.warning("%d chunks folded here: the folding process failed (%s)",
-                        len(failures), failures[0])
-        return Batch([ref.platform for chunk, _ in done for ref, _, _ in chunk],
-                     [entity for chunk, _ in done for _, entity, _ in chunk],
-                     Folded.joined([folded for _, folded in done]))
+        done, self._done = self._done, []
+        return Batch([platform for platforms, _, _ in done for platform in platforms],
+                     [entity for _, entities, _ in done for entity in entities],
+                     Folded.joined([folded for _, _, folded in done]))
 
     def _fold(self, chunk: list[Row]) -> None:
-        folded: Folded | Future[Folded | str] | None = None
-        if self._pool is not None:
-            texts = [(ref.platform, ref.handle, written) for ref, _, written in chunk]
-            try:
-                folded = self._pool.submit(fold_texts, texts, self._count, self._folder)
-            except Exception as error:  # a broken pool: fold here from now on
-                log.warning("folding here: the folding process failed (%s)", error)
-                self._pool = None
-        if folded is None:
-            folded = fold([(ref, written) for ref, _, written in chunk], self._count)
-        self._done.append((chunk, folded, self._count))
+        folded = fold([(ref, written) for ref, _, written in chunk], self._count)
+        self._done.append(([ref.platform for ref, _, _ in chunk],
+                           [entity for _, entity, _ in chunk], folded))
         self._count += len(chunk)
-
-
-def _result(chunk: list[Row], folded: Folded | Future[Folded | str], first: int,
-            failures: list[Exception]) -> Folded:
-    if not isinstance(folded, Future):
-        return folded
-    try:
-        result = folded.result()
-        return _taken(result) if isinstance(result, str) else result
-    except Exception as error:  # the process died, or its file is gone or cut short
-        failures.append(error)
-        return fold([(ref, written) for ref, _, written in chunk], first)
-
-
-def _taken(path: str) -> Folded:
-    """The result fold_texts left in a file of the folder this process made for it (so no one
-    else's pickle), the file removed."""
-    with open(path, "rb") as file:
-        folded = pickle.load(file)  # written by this import's own process
-    os.unlink(path)
-    if not isinstance(folded, Folded):
-        raise TypeError(f"{path} holds no folded accounts")
-    return folded
-
-
-def folding_process_started() -> None:
-    """A pool's process, at its start: Ctrl-C reaches every process of the terminal's group,
-    and an interrupt is the importing process's to handle (it shuts the pool down); here it
-    would only print a traceback.
-
-    It runs at the lowest priority: the import wants its work only once every row is written,
-    and the import's checks and SQLite's writer are the path to that (1M rows on two cores:
-    the import took 27.6 s instead of 30.1, the median of three runs each)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(os, "nice"):  # not on Windows
-        os.nice(LOWEST_PRIORITY - os.nice(0))
-
-
-def fold_texts(
-    accounts: Sequence[tuple[str, str, str | None]], first: int, folder: str | None = None
-) -> Folded | str:
-    """fold of (platform, handle key, handle as written or None): what a pool's process is
-    sent (plain tuples pickle fast). Its collector paused, as the import's is. With a folder,
-    the result is left in a file there and the file's name returned."""
-    with cycles_uncollected():
-        folded = fold([(AccountRef(platform, handle), written) for platform, handle, written
-                       in accounts], first)
-    if folder is None:
-        return folded
-    path = os.path.join(folder, f"{first}.pickle")
-    with open(path, "wb") as file:
-        pickle.dump(folded, file, protocol=pickle.HIGHEST_PROTOCOL)
-    return path
 
 
 def fold(accounts: Sequence[tuple[AccountRef, str | None]], first: int) -> Folded:

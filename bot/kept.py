@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from bot.building import IndexBuilding
 from bot.collector import cycles_uncollected
 from bot.columns import Arrays
 from bot.folding import Folding
@@ -56,11 +57,11 @@ _INDEX_CODE = ("lookalike.py", "folding.py", "lookalike_keys.py", "letter_counts
 
 @dataclass
 class Imported:
-    """The index's accounts folded by an import as it wrote them, so that a build after it
+    """The index's accounts indexed by an import as it wrote them, so that a build after it
     reads none back: every protected account of the registry the import committed, in id
     order, and the newest change then (None: nothing committed, the build reads the registry)."""
 
-    folding: Folding = field(default_factory=Folding)
+    building: IndexBuilding = field(default_factory=IndexBuilding)
     change_id: int | None = None
 
 
@@ -132,15 +133,16 @@ async def build_index(
     began = time.perf_counter()
     with cycles_uncollected():  # at 1M accounts the collector's passes cost about 2 s
         if imported is not None and imported.change_id is not None:
-            change_id, folding = imported.change_id, imported.folding
+            change_id, building = imported.change_id, imported.building
         else:
             change_id = await registry.newest_change()  # before reading: later ones re-read
-            folding = Folding()  # the rows folded as they are read, their names dropped after
+            building = IndexBuilding()  # the rows folded as they are read
             async for batch in registry.protected():
-                folding.add(row for row in batch if row[1])
-        # The index built in a thread while the presence sets are read: its sorts and the
-        # reads' waits release the GIL, and the two share two cores.
-        indexing = asyncio.create_task(asyncio.to_thread(_index_of, folding))
+                building.add(row for row in batch if row[1])
+        # The index built in a thread (an import's: in its building process) while the
+        # presence sets are read: its sorts and the reads' waits release the GIL, and the two
+        # share two cores.
+        indexing = asyncio.create_task(asyncio.to_thread(building.index))
         try:
             presence = await Presence.load(registry, verifications)
         finally:
@@ -148,10 +150,6 @@ async def build_index(
     log.info("lookalike index built: %d accounts in %.1f s", len(index),
              time.perf_counter() - began)
     return Started(index, change_id, True, presence)
-
-
-def _index_of(folding: Folding) -> LookalikeIndex:
-    return LookalikeIndex.of_batch(folding.batch())
 
 
 async def keep(registry: Registry, store: IndexStore, started: Started) -> None:

@@ -16,8 +16,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.building import IndexBuilding, building_process_started
 from bot.core import Core
-from bot.folding import Folding, folding_process_started
 from bot.guard import Guard
 from bot.kept import Imported, keep, start_index
 from bot.lookalike import LookalikeIndex
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FOLD_FOLDER = "isofficial-fold-"  # + the importing process's id: its folding process's results
+FOLD_FOLDER = "isofficial-fold-"  # + the importing process's id: its building process's index
 
 STARTER_BY = STARTER_DATA
 OFF = "off"  # ISOFFICIAL_INDEX_FILE=off: no kept lookalike index
@@ -112,34 +112,35 @@ async def keep_index(
 
 @contextmanager
 def index_to_build(settings: Settings) -> Iterator[Imported | None]:
-    """What an import folds its accounts into when no kept index exists yet (the keep after it
-    builds the index whole), folded by a process of its own while the import goes on: None
-    when one does, which the keep catches up instead."""
+    """What an import indexes its accounts in when no kept index exists yet (the keep after it
+    builds the index whole), folded and built by a process of its own while the import goes
+    on: None when one does, which the keep catches up instead."""
     store = index_store(settings)
     if store is None or store.path.exists():
         yield None
         return
     try:  # spawn: the import's threads (aiosqlite's) must not be forked mid-statement
         pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
-                                   initializer=folding_process_started)
+                                   initializer=building_process_started)
     except (OSError, NotImplementedError) as error:  # no process semaphores (some sandboxes)
         log.warning("folding the lookalike index in this process: %s", error)
         yield Imported()
         return
-    # The process's results come back as files in a folder of this process's own (bot.folding).
+    # The process's index comes back as a file in a folder of this process's own: through the
+    # pool's pipe, hundreds of MB would wait at every 64 KB for this process's GIL.
     _remove_stale_fold_folders()
     folder = tempfile.TemporaryDirectory(prefix=f"{FOLD_FOLDER}{os.getpid()}-",
                                          ignore_cleanup_errors=True)
     try:
-        yield Imported(Folding(pool, Path(folder.name)))
-    finally:  # every chunk folded is in hand by then; on a failure, nothing more is folded
+        yield Imported(IndexBuilding(pool, Path(folder.name)))
+    finally:  # the index is in hand by then; on a failure, nothing more is folded
         pool.shutdown(wait=True, cancel_futures=True)  # no file lands after the folder goes
         folder.cleanup()
 
 
 def _remove_stale_fold_folders() -> None:
     """The folders of imports killed before they could remove theirs (kill -9, out of memory):
-    hundreds of megabytes of folded chunks at a million rows. A folder names its process; one
+    hundreds of megabytes of index arrays at a million rows. A folder names its process; one
     whose process is gone is removed (a process id reused since only keeps it for later)."""
     if os.name != "posix":  # os.kill(pid, 0) asks only on POSIX (on Windows it signals)
         return

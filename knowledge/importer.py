@@ -141,7 +141,7 @@ async def import_rows(
                 index = None
             if index is not None:  # the write lock is ours: another connection reads as we do
                 async for protected in registry.protected():
-                    index.folding.add(row for row in protected if row[1])
+                    index.building.add(row for row in protected if row[1])
             at, writes = datetime.now(UTC), Writes()
             # SQLite: nothing else writes meanwhile, so what the import wrote is known here.
             so_far = await Written.since(conn) if conn.dialect.name == "sqlite" else None
@@ -152,7 +152,7 @@ async def import_rows(
                     indexed = await _import_part(conn, plan, by, at, totals, writes, so_far)
                     if index is not None:
                         del batch, plan  # the part's rows freed before it folds (peak memory)
-                        index.folding.add(indexed)
+                        index.building.add(indexed)
                 await writes.done()
             finally:
                 await writes.settled()  # before a rollback

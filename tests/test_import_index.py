@@ -86,7 +86,7 @@ async def test_on_postgresql_the_import_leaves_the_index_to_the_build(postgres_u
     finally:
         await registry.close()
     assert index.change_id is None
-    assert len(index.folding.batch()) == 0
+    assert len(index.building.index()) == 0
 
 
 async def test_an_import_rolled_back_leaves_the_index_unset(registry: SqlRegistry) -> None:

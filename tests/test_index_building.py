@@ -1,5 +1,5 @@
-"""Folding in a process of its own (bot.folding.Folding with a pool, as an import folds): the
-same batch as folding here, and still the same when the pool fails at any point."""
+"""The index built in a process of its own (bot.building.IndexBuilding with a pool, as an
+import builds it): the index built here, and still the same when the pool fails at any point."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot.folding import CHUNK, LOWEST_PRIORITY, Batch, Folding, Row
+from bot.building import LOWEST_PRIORITY, IndexBuilding
+from bot.folding import CHUNK, Row
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
 from isofficial import bootstrap
@@ -36,22 +37,17 @@ def accounts(count: int) -> list[Row]:
     return made
 
 
-def folded(folding: Folding, rows: list[Row]) -> Batch:
-    folding.add(rows[: CHUNK + 10])  # one chunk handed out now, the rest later
-    folding.add(rows[CHUNK + 10 :])
-    return folding.batch()
+def built(building: IndexBuilding, rows: list[Row]) -> LookalikeIndex:
+    building.add(rows[: CHUNK + 10])  # one chunk handed out now, the rest later
+    building.add(rows[CHUNK + 10 :])
+    return building.index()
 
 
-def assert_same(batch: Batch, expected: Batch) -> None:
-    assert (batch.platforms, batch.entities) == (expected.platforms, expected.entities)
-    folded, want = batch.folded, expected.folded
-    for strings in ("handles", "keys"):
-        assert list(map(getattr(folded, strings).__getitem__, range(len(batch)))) == list(
-            map(getattr(want, strings).__getitem__, range(len(expected))))
-    for column in ("letters", "unpaired", "ids", "written"):
-        assert np.array_equal(getattr(folded, column), getattr(want, column))
-    for entries, wanted in zip(folded.entries, want.entries, strict=True):
-        assert np.array_equal(entries, wanted)
+def assert_same(index: LookalikeIndex, expected: LookalikeIndex) -> None:
+    arrays, wanted = index.arrays(), expected.arrays()
+    assert arrays.keys() == wanted.keys()
+    for name, array in arrays.items():
+        assert np.array_equal(array, wanted[name]), name
 
 
 class FailingPool(Executor):
@@ -63,7 +59,7 @@ class FailingPool(Executor):
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         self.tasks += 1
-        broken = BrokenProcessPool("the folding process was killed")
+        broken = BrokenProcessPool("the building process was killed")
         if self.tasks > self.after and self.at_submit:
             raise broken
         future: Future[Any] = Future()
@@ -74,76 +70,113 @@ class FailingPool(Executor):
         return future
 
 
-ROWS = accounts(2 * CHUNK + 500)
+class ChunkLosingPool(Executor):
+    """Runs each task here; the lost-th task (a chunk's fold) raises, its chunk not kept."""
 
-
-@pytest.fixture(scope="module")
-def expected() -> Batch:
-    return folded(Folding(), ROWS)
-
-
-@pytest.mark.parametrize("in_files", [False, True])
-def test_a_process_pool_folds_what_folding_here_folds(
-    expected: Batch, in_files: bool, tmp_path: Path
-) -> None:
-    context = multiprocessing.get_context("spawn")  # as the import's pool: no fork of threads
-    with ProcessPoolExecutor(1, mp_context=context) as pool:
-        assert_same(folded(Folding(pool, tmp_path if in_files else None), ROWS), expected)
-    assert not list(tmp_path.iterdir())  # each result file taken, none left behind
-
-
-class FileLosingPool(Executor):
-    """Runs each task here; the second result's file is lost, the third's cut short."""
-
-    def __init__(self) -> None:
-        self.tasks = 0
+    def __init__(self, lost: int) -> None:
+        self.tasks, self.lost = 0, lost
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         self.tasks += 1
         future: Future[Any] = Future()
-        path = Path(fn(*args, **kwargs))
-        if self.tasks == 2:
-            path.unlink()
-        if self.tasks == 3:
-            path.write_bytes(path.read_bytes()[:100])
-        future.set_result(str(path))
+        if self.tasks == self.lost:
+            future.set_exception(MemoryError("out of memory folding a chunk"))
+        else:
+            future.set_result(fn(*args, **kwargs))
         return future
 
 
-def test_a_result_file_lost_or_cut_short_is_folded_here(
-    expected: Batch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+ROWS = accounts(2 * CHUNK + 500)
+
+
+@pytest.fixture(scope="module")
+def expected() -> LookalikeIndex:
+    return built(IndexBuilding(), ROWS)
+
+
+def test_without_a_pool_the_index_is_the_one_built_from_the_accounts(
+    expected: LookalikeIndex,
 ) -> None:
-    assert_same(folded(Folding(FileLosingPool(), tmp_path), ROWS), expected)
-    assert "2 chunks folded here" in caplog.text
+    assert_same(expected, LookalikeIndex.built(ROWS))
+    assert len(expected) == len(ROWS)
 
 
-@pytest.mark.parametrize("after", [0, 1, 2])
+@pytest.mark.parametrize("in_a_file", [False, True])
+def test_a_process_pool_builds_the_index_built_here(
+    expected: LookalikeIndex, in_a_file: bool, tmp_path: Path
+) -> None:
+    context = multiprocessing.get_context("spawn")  # as the import's pool: no fork of threads
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        assert_same(built(IndexBuilding(pool, tmp_path if in_a_file else None), ROWS), expected)
+        # A second building in the same process keeps its chunks apart from the first's.
+        first, second = IndexBuilding(pool, tmp_path), IndexBuilding(pool, tmp_path)
+        first.add(ROWS[:CHUNK])
+        second.add(ROWS[:700])
+        first.add(ROWS[CHUNK:])
+        assert_same(second.index(), LookalikeIndex.built(ROWS[:700]))
+        assert_same(first.index(), expected)
+    assert not list(tmp_path.iterdir())  # the result file taken, none left behind
+
+
+class FileLosingPool(Executor):
+    """Runs each task here; the index's file is lost (cut short: the first ten bytes kept)."""
+
+    def __init__(self, kept: int | None) -> None:
+        self.kept = kept
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        result = fn(*args, **kwargs)
+        if isinstance(result, str):
+            path = Path(result)
+            if self.kept is None:
+                path.unlink()
+            else:
+                path.write_bytes(path.read_bytes()[: self.kept])
+        future.set_result(result)
+        return future
+
+
+@pytest.mark.parametrize("kept", [None, 10])
+def test_an_index_file_lost_or_cut_short_is_built_here(
+    expected: LookalikeIndex, kept: int | None, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert_same(built(IndexBuilding(FileLosingPool(kept), tmp_path), ROWS), expected)
+    assert "the building process failed" in caplog.text
+
+
+@pytest.mark.parametrize("after", [0, 1, 2, 3])
 @pytest.mark.parametrize("at_submit", [False, True])
-def test_a_pool_that_fails_costs_time_never_the_batch(
-    expected: Batch, after: int, at_submit: bool, caplog: pytest.LogCaptureFixture
+def test_a_pool_that_fails_costs_time_never_the_index(
+    expected: LookalikeIndex, after: int, at_submit: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    assert_same(folded(Folding(FailingPool(after, at_submit)), ROWS), expected)
-    assert "the folding process failed" in caplog.text
+    assert_same(built(IndexBuilding(FailingPool(after, at_submit)), ROWS), expected)
+    assert "the building process failed" in caplog.text
 
 
-def test_an_index_of_a_pools_batch_answers_as_one_folded_here(expected: Batch) -> None:
-    pooled = LookalikeIndex.of_batch(folded(Folding(FailingPool(1)), ROWS))
-    here = LookalikeIndex.of_batch(expected)
+@pytest.mark.parametrize("lost", [1, 2, 3])  # the first chunk, one between, the last
+def test_a_chunk_its_process_failed_to_fold_is_not_left_out(
+    expected: LookalikeIndex, lost: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    index = built(IndexBuilding(ChunkLosingPool(lost)), ROWS)
+    assert_same(index, expected)
+    assert "out of memory folding a chunk" in caplog.text  # the cause, not the build's symptom
     for ref in (AccountRef("x", "office_00101"), AccountRef("x", "mrbeast7rm")):
-        assert pooled.find(ref) == here.find(ref)
-        assert here.find(ref)  # a lookalike of a registered one: something to agree on
+        assert index.find(ref) == expected.find(ref)
+        assert expected.find(ref)  # a lookalike of a registered one: something to agree on
 
 
-def test_an_import_folds_in_a_process_of_its_own_until_an_index_is_kept(
-    tmp_path: Path, expected: Batch
+def test_an_import_builds_in_a_process_of_its_own_until_an_index_is_kept(
+    tmp_path: Path, expected: LookalikeIndex
 ) -> None:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
                         index_file=str(tmp_path / "index.bin"))
     with bootstrap.index_to_build(settings) as imported:
         assert imported is not None
-        assert_same(folded(imported.folding, ROWS), expected)
-        folder = imported.folding._folder
-        assert folder is not None and Path(folder).is_dir()  # the results came as files
+        assert_same(built(imported.building, ROWS), expected)
+        folder = imported.building._folder
+        assert folder is not None and Path(folder).is_dir()  # the index came as a file
     assert not Path(folder).exists()  # and their folder went with the import
     (tmp_path / "index.bin").write_bytes(b"kept")  # a kept index: the keep catches it up
     with bootstrap.index_to_build(settings) as imported:
@@ -167,15 +200,15 @@ def test_an_import_removes_the_fold_folders_of_killed_imports_only(
                         index_file=str(tmp_path / "index.bin"))
     with bootstrap.index_to_build(settings) as imported:
         assert imported is not None
-        mine = Path(imported.folding._folder or "")
+        mine = Path(imported.building._folder or "")
         assert mine.name.startswith(f"{bootstrap.FOLD_FOLDER}{os.getpid()}-")
     assert not killed.exists()
     assert alive.exists() and unrelated.exists()
     assert not mine.exists()
 
 
-def test_without_process_semaphores_an_import_folds_here(
-    tmp_path: Path, expected: Batch, monkeypatch: pytest.MonkeyPatch,
+def test_without_process_semaphores_an_import_builds_here(
+    tmp_path: Path, expected: LookalikeIndex, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     def no_semaphores(*args: object, **kwargs: object) -> Executor:
@@ -186,7 +219,8 @@ def test_without_process_semaphores_an_import_folds_here(
                         index_file=str(tmp_path / "index.bin"))
     with bootstrap.index_to_build(settings) as imported:
         assert imported is not None
-        assert_same(folded(imported.folding, ROWS), expected)
+        assert imported.building._pool is None
+        assert_same(built(imported.building, ROWS), expected)
     assert "folding the lookalike index in this process" in caplog.text
 
 
@@ -205,18 +239,18 @@ def test_the_import_pools_process_leaves_ctrl_c_to_the_import(tmp_path: Path) ->
                         index_file=str(tmp_path / "index.bin"))
     with bootstrap.index_to_build(settings) as imported:
         assert imported is not None
-        pool = imported.folding._pool
+        pool = imported.building._pool
         assert pool is not None
         assert pool.submit(interrupt_handler).result() == signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # this process's untouched
 
 
-def test_the_import_pools_process_folds_at_the_lowest_priority(tmp_path: Path) -> None:
+def test_the_import_pools_process_works_at_the_lowest_priority(tmp_path: Path) -> None:
     # Its results are wanted once the rows are written: the import's own work goes first.
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
                         index_file=str(tmp_path / "index.bin"))
     mine = niceness()
     with bootstrap.index_to_build(settings) as imported:
-        assert imported is not None and imported.folding._pool is not None
-        assert imported.folding._pool.submit(niceness).result() == LOWEST_PRIORITY
+        assert imported is not None and imported.building._pool is not None
+        assert imported.building._pool.submit(niceness).result() == LOWEST_PRIORITY
     assert niceness() == mine  # this process's untouched
