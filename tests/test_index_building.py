@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from bot import building
 from bot.building import LOWEST_PRIORITY, IndexBuilding
 from bot.folding import CHUNK, Row
 from bot.lookalike import LookalikeIndex
@@ -254,3 +255,11 @@ def test_the_import_pools_process_works_at_the_lowest_priority(tmp_path: Path) -
         assert imported is not None and imported.building._pool is not None
         assert imported.building._pool.submit(niceness).result() == LOWEST_PRIORITY
     assert niceness() == mine  # this process's untouched
+
+
+def test_many_chunks_build_the_index_built_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Their entries merged as they come (a run into the one before it), entities counted
+    # across chunks: the chunks' count is no power of two, so runs of several sizes are left.
+    monkeypatch.setattr(building, "CHUNK", 7)
+    rows = accounts(7 * 45 + 3)
+    assert_same(built(IndexBuilding(FailingPool(after=10**6)), rows), LookalikeIndex.built(rows))
