@@ -48,6 +48,7 @@ class IndexBuilding:
         self._sent = 0  # of those, the ones handed to the pool
         self._folds: list[Future[int]] = []
         self._token = f"{os.getpid()}-{id(self)}"  # this building's chunks in the pool's process
+        self._building_done = True  # no build_kept handed out, or it is over
 
     def add(self, accounts: Iterable[Row]) -> None:
         if self._pool is None:
@@ -72,6 +73,10 @@ class IndexBuilding:
             return LookalikeIndex.of_batch(self._here.batch())
         return LookalikeIndex.from_arrays(arrays)
 
+    def idle(self) -> bool:
+        """Whether every task handed to the pool is over (so none writes in the folder)."""
+        return all(fold.done() for fold in self._folds) and self._building_done
+
     def _send(self, count: int) -> None:
         if self._pool is None or count == 0:
             return
@@ -84,7 +89,9 @@ class IndexBuilding:
         self._sent += count
 
     def _built(self, pool: Executor) -> Arrays:
+        self._building_done = False
         result = pool.submit(build_kept, self._token, len(self._rows), self._folder).result()
+        self._building_done = True
         if not isinstance(result, str):
             return result
         with open(result, "rb") as file:

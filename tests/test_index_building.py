@@ -263,3 +263,20 @@ def test_many_chunks_build_the_index_built_here(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(building, "CHUNK", 7)
     rows = accounts(7 * 45 + 3)
     assert_same(built(IndexBuilding(FailingPool(after=10**6)), rows), LookalikeIndex.built(rows))
+
+
+class PendingPool(Executor):
+    """Hands out tasks that never end (a process still folding)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return Future()
+
+
+def test_a_building_is_idle_only_once_every_task_it_handed_out_is_over() -> None:
+    # The import's pool is shut down without waiting only then: no file lands afterwards.
+    pending = IndexBuilding(PendingPool())
+    pending.add(ROWS[:CHUNK])
+    assert not pending.idle()
+    done = IndexBuilding(FailingPool(after=10**6))
+    built(done, ROWS)
+    assert done.idle()
