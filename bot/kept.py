@@ -132,24 +132,33 @@ async def build_index(
 ) -> Started:
     began = time.perf_counter()
     with cycles_uncollected():  # at 1M accounts the collector's passes cost about 2 s
+        started = None
         if imported is not None and imported.change_id is not None:
-            change_id, building = imported.change_id, imported.building
-        else:
+            started = await _built(registry, verifications, imported.building,
+                                   imported.change_id)
+        if started is None:  # no import folded them, or its building process failed
             change_id = await registry.newest_change()  # before reading: later ones re-read
             building = IndexBuilding()  # the rows folded as they are read
             async for batch in registry.protected():
                 building.add(row for row in batch if row[1])
-        # The index built in a thread (an import's: in its building process) while the
-        # presence sets are read: its sorts and the reads' waits release the GIL, and the two
-        # share two cores.
-        indexing = asyncio.create_task(asyncio.to_thread(building.index))
-        try:
-            presence = await Presence.load(registry, verifications)
-        finally:
-            index = await indexing
-    log.info("lookalike index built: %d accounts in %.1f s", len(index),
+            started = await _built(registry, verifications, building, change_id)
+    assert started is not None  # a building without a pool always builds
+    log.info("lookalike index built: %d accounts in %.1f s", len(started.index),
              time.perf_counter() - began)
-    return Started(index, change_id, True, presence)
+    return started
+
+
+async def _built(registry: Registry, verifications: VerificationStore | None,
+                 building: IndexBuilding, change_id: int) -> Started | None:
+    """The index built (an import's: by its building process) while the presence sets are
+    read: the index in a thread, its sorts and the reads' waits releasing the GIL, the two
+    sharing two cores. None: the building process failed."""
+    indexing = asyncio.create_task(asyncio.to_thread(building.index))
+    try:
+        presence = await Presence.load(registry, verifications)
+    finally:
+        index = await indexing
+    return Started(index, change_id, True, presence) if index is not None else None
 
 
 async def keep(registry: Registry, store: IndexStore, started: Started) -> None:

@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from bot import folding
+from bot.building import IndexBuilding
 from bot.kept import Imported, build_index
 from isofficial.cli import main
 from knowledge import importer
@@ -77,6 +82,33 @@ async def test_the_index_an_import_folds_is_the_one_built_from_the_registry(
     assert arrays_equal(from_import.index.arrays(), from_registry.index.arrays())
 
 
+class BrokenPool(Executor):
+    """A pool whose process is gone: every task fails."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("the building process was killed"))
+        return future
+
+
+async def test_when_the_imports_building_process_fails_the_build_reads_the_registry(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = await open_registry(sqlite_url)
+    try:
+        await imported(registry, BEFORE, None)
+        index = Imported(IndexBuilding(BrokenPool()))
+        await imported(registry, IMPORT, index)
+        from_import = await build_index(registry, imported=index)
+        from_registry = await build_index(registry)
+    finally:
+        await registry.close()
+    assert "building process failed" in caplog.text
+    assert len(from_import.index) == len(from_registry.index) == 10
+    assert from_import.change_id == from_registry.change_id
+    assert arrays_equal(from_import.index.arrays(), from_registry.index.arrays())
+
+
 @pytest.mark.postgres
 async def test_on_postgresql_the_import_leaves_the_index_to_the_build(postgres_url: str) -> None:
     registry = await open_registry(postgres_url)
@@ -86,7 +118,8 @@ async def test_on_postgresql_the_import_leaves_the_index_to_the_build(postgres_u
     finally:
         await registry.close()
     assert index.change_id is None
-    assert len(index.building.index()) == 0
+    nothing = index.building.index()
+    assert nothing is not None and len(nothing) == 0
 
 
 async def test_an_import_rolled_back_leaves_the_index_unset(registry: SqlRegistry) -> None:
