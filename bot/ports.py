@@ -58,8 +58,11 @@ class Registry(Protocol):
         registry's own history; None when the log has no such change (0 has one always)."""
         ...
 
-    def registered_keys(self, batch: int = 100_000) -> AsyncIterator[list[tuple[str, str]]]:
-        """Every registered account (any status) as (str(ref), handle key), in batches."""
+    def registered_keys(
+        self, batch: int = 100_000
+    ) -> AsyncIterator[tuple[list[str], list[str]]]:
+        """Every registered account (any status), in batches: each batch's str(ref) and handle
+        keys, as two columns (a million pairs are a million tuples to make and take apart)."""
         ...
 
     def mentioned_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:

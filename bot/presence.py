@@ -43,9 +43,9 @@ class Presence:
         each, streamed."""
         keys: list[str] = []
         handles: list[str] = []
-        async for batch in registry.registered_keys(BATCH):
-            keys += [key for key, _ in batch]
-            handles += [handle for _, handle in batch]
+        async for batch_keys, batch_handles in registry.registered_keys(BATCH):
+            keys += batch_keys
+            handles += batch_handles
         names = [name async for batch in registry.entity_names(BATCH) for name in batch]
         mentioned = [batch async for batch in registry.mentioned_keys(BATCH)]
         verified = []

@@ -64,10 +64,11 @@ class MemoryRegistry:
 
     async def registered_keys(
         self, batch: int = 100_000
-    ) -> AsyncIterator[list[tuple[str, str]]]:
-        rows = [(str(ref), ref.handle) for ref in self.records]
-        for start in range(0, len(rows), batch):
-            yield rows[start : start + batch]
+    ) -> AsyncIterator[tuple[list[str], list[str]]]:
+        refs = list(self.records)
+        for start in range(0, len(refs), batch):
+            part = refs[start : start + batch]
+            yield [str(ref) for ref in part], [ref.handle for ref in part]
 
     async def mentioned_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:
         keys = [str(ref) for ref, items in self.mention_items.items() if items]

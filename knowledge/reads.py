@@ -244,14 +244,16 @@ async def _joined(
             yield [values.split("\0") for values in texts]
 
 
-async def registered_keys(engine: AsyncEngine, batch: int) -> AsyncIterator[list[tuple[str, str]]]:
+async def registered_keys(
+    engine: AsyncEngine, batch: int
+) -> AsyncIterator[tuple[list[str], list[str]]]:
     if engine.dialect.name == "sqlite":
         async for keys, handles in _joined(engine, "accounts", _KEYS, batch):
-            yield list(zip(keys, handles, strict=True))
+            yield keys, handles
         return
     query = select(accounts.c.platform + ":" + accounts.c.handle_key, accounts.c.handle_key)
     async for rows in _stream(engine, query, batch):
-        yield [(key, handle) for key, handle in rows]
+        yield [key for key, _ in rows], [handle for _, handle in rows]
 
 
 async def mentioned_keys(engine: AsyncEngine, batch: int) -> AsyncIterator[list[str]]:

@@ -240,7 +240,9 @@ class SqlRegistry:
         async with self.reading() as conn:
             return await changelog.change_mark(conn, change_id)
 
-    def registered_keys(self, batch: int = 100_000) -> AsyncIterator[list[tuple[str, str]]]:
+    def registered_keys(
+        self, batch: int = 100_000
+    ) -> AsyncIterator[tuple[list[str], list[str]]]:
         return reads.registered_keys(self.engine, batch)
 
     def mentioned_keys(self, batch: int = 100_000) -> AsyncIterator[list[str]]:

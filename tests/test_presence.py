@@ -209,8 +209,8 @@ async def test_answers_are_the_same_with_and_without_the_sets(congress: SqlRegis
     assert slow.presence is None
     rng = random.Random(12)
     refs: list[AccountRef] = []
-    async for batch in congress.registered_keys(1000):
-        refs += [AccountRef(*key.split(":", 1)) for key, _ in batch]
+    async for keys, _ in congress.registered_keys(1000):
+        refs += [AccountRef(*key.split(":", 1)) for key in keys]
     queries = []
     for ref in rng.sample(refs, 60):
         queries += [str(ref), f"@{ref.handle}", f"{ref.platform}:{ref.handle[:5]}zz",

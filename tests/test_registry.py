@@ -519,7 +519,8 @@ async def test_the_key_streams_give_every_key_once_in_batches(registry: SqlRegis
     result = await import_rows(registry, read_rows(io.StringIO(rows), "csv"), by="test")
     assert result.written == 7
     await registry.undo(AccountRef("x", "office_3"), by="test")
-    keys = [pair async for batch in registry.registered_keys(2) for pair in batch]
+    keys = [pair async for refs, handles in registry.registered_keys(2)
+            for pair in zip(refs, handles, strict=True)]
     names = [name async for batch in registry.entity_names(2) for name in batch]
     assert sorted(keys) == sorted((f"x:office_{n}", f"office_{n}") for n in range(7) if n != 3)
     expected = [f"{kind} {n}" for n in range(7) for kind in ("Office", "Desk", "Bureau")]
