@@ -23,13 +23,12 @@ import pickle
 import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
-from itertools import accumulate
 from pathlib import Path
 from typing import Any, cast
 
 from bot.collector import cycles_uncollected
 from bot.columns import Arrays
-from bot.folding import CHUNK, Batch, Folded, Folding, Row, fold
+from bot.folding import CHUNK, Folding, Row
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
 
@@ -86,7 +85,7 @@ class IndexBuilding:
     def _send(self, pool: Executor, chunk: list[Row]) -> None:
         if chunk:
             texts = [(ref.platform, ref.handle, entity, written) for ref, entity, written in chunk]
-            self._submit(pool, fold_kept, texts, self._count)
+            self._submit(pool, fold_kept, texts)
             self._count += len(chunk)
 
     def _submit(self, pool: Executor, task: Callable[..., Any], *args: object) -> Future[Any]:
@@ -115,37 +114,30 @@ def _failed(error: Exception) -> Future[Any]:
     return future
 
 
-# In the pool's process: each building's folded chunks, by their first account.
-_KEPT: dict[str, dict[int, tuple[Folded, list[str], list[str]]]] = {}
+# In the pool's process: each building's accounts, folded as they come (the one process runs
+# the tasks in the order they were handed out).
+_KEPT: dict[str, Folding] = {}
 
 
-def fold_kept(token: str, accounts: Texts, first: int) -> int:
-    """Fold accounts first, first + 1, ... and keep them for build_kept (in the pool's process).
-    Its collector paused, as the import's is."""
+def fold_kept(token: str, accounts: Texts) -> int:
+    """Fold accounts and keep them for build_kept (in the pool's process). Its collector
+    paused, as the import's is."""
     with cycles_uncollected():
-        folded = fold([(AccountRef(platform, handle), written)
-                       for platform, handle, _, written in accounts], first)
-    platforms = [platform for platform, _, _, _ in accounts]
-    _KEPT.setdefault(token, {})[first] = (folded, platforms, [e for _, _, e, _ in accounts])
+        _KEPT.setdefault(token, Folding()).add(
+            (AccountRef(platform, handle), entity, written)
+            for platform, handle, entity, written in accounts)
     return len(accounts)
 
 
 def build_kept(token: str, count: int, folder: str | None) -> Arrays | str:
     """The arrays of the index of the count accounts fold_kept kept (in the pool's process);
     with a folder, left in a file there and the file's name returned. Raises LookupError when
-    a chunk is missing (its fold failed)."""
-    chunks = _KEPT.pop(token, {})
-    firsts = sorted(chunks)
-    ordered = [chunks.pop(first) for first in firsts]
-    ends = list(accumulate(len(platforms) for _, platforms, _ in ordered))
-    if firsts != [0, *ends[:-1]] or ends[-1:] != [count]:  # a chunk's fold failed
-        raise LookupError(f"{count} accounts sent, not all folded: {len(firsts)} chunks kept")
-    with cycles_uncollected():
-        batch = Batch([p for _, platforms, _ in ordered for p in platforms],
-                      [e for _, _, entities in ordered for e in entities],
-                      Folded.joined([folded for folded, _, _ in ordered]))
-        del ordered  # the chunks' arrays freed before the index's are made
-        arrays = LookalikeIndex.of_batch(batch).arrays()
+    a chunk never came (its task failed)."""
+    folding = _KEPT.pop(token, Folding())
+    if len(folding) != count:  # the accounts after a lost chunk are numbered wrong too
+        raise LookupError(f"{count} accounts sent, {len(folding)} folded")
+    with cycles_uncollected():  # the batch's chunks freed before the index's arrays are made
+        arrays = LookalikeIndex.of_batch(folding.batch()).arrays()
     if folder is None:
         return arrays
     path = os.path.join(folder, _RESULT)

@@ -100,6 +100,10 @@ class Folding:
         self._done: list[tuple[list[str], list[str], Folded]] = []  # platforms, entities
         self._count = 0
 
+    def __len__(self) -> int:
+        """The accounts added so far."""
+        return self._count + len(self._waiting)
+
     def add(self, accounts: Iterable[Row]) -> None:
         self._waiting.extend(accounts)
         while len(self._waiting) >= CHUNK:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot import building
+from bot import building, folding
 from bot.building import LOWEST_PRIORITY, IndexBuilding
 from bot.folding import CHUNK, Row
 from bot.lookalike import LookalikeIndex
@@ -268,7 +268,8 @@ def test_the_import_pools_process_works_at_the_lowest_priority(tmp_path: Path) -
 def test_many_chunks_build_the_index_built_here(monkeypatch: pytest.MonkeyPatch) -> None:
     # Their entries merged as they come (a run into the one before it), entities counted
     # across chunks: the chunks' count is no power of two, so runs of several sizes are left.
-    monkeypatch.setattr(building, "CHUNK", 7)
+    monkeypatch.setattr(building, "CHUNK", 7)  # handed out, and folded in the pool's process
+    monkeypatch.setattr(folding, "CHUNK", 7)
     rows = accounts(7 * 45 + 3)
     assert_same(built(IndexBuilding(FailingPool(after=10**6)), rows), LookalikeIndex.built(rows))
 
