@@ -1,6 +1,7 @@
 """When each step of `isofficial import` starts and ends, in one real run: the rows checked and
 written, then the kept index built (by the import's building process, while the presence sets
-are read here) and saved. Prints the steps' times since the start, then the command's own output.
+are read here) or, when one is kept, the import's accounts merged into it, and saved. Prints
+the steps' times since the start, then the command's own output.
 
     d=$(mktemp -d); XDG_CACHE_HOME=$d/c XDG_DATA_HOME=$d/d XDG_CONFIG_HOME=$d/g \\
         .venv/bin/python -m benchmarks.import_steps /tmp/scale/1000000-12/registry-00.csv
@@ -52,6 +53,7 @@ def timed(owner: Any, name: str) -> None:
 
 def main() -> None:
     import bot.building
+    import bot.kept
     import bot.lookalike
     import bot.presence
     import isofficial.bootstrap
@@ -62,7 +64,9 @@ def main() -> None:
     timed(isofficial.cli, "keep_index")
     timed(isofficial.bootstrap, "keep")  # the keep after the build: the file saved
     timed(bot.building.IndexBuilding, "index")
-    timed(bot.building.IndexBuilding, "_built")  # waiting for the building process and its file
+    timed(bot.building.IndexBuilding, "batch")  # the import's accounts, to merge into a kept index
+    timed(bot.building.IndexBuilding, "_result")  # waiting for the building process and its file
+    timed(bot.kept, "_merged")
     # Class methods, wrapped bound: the command calls them on the class.
     timed(bot.lookalike.LookalikeIndex, "from_arrays")
     timed(bot.presence.Presence, "load")

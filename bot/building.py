@@ -24,11 +24,11 @@ import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar
 
 from bot.collector import cycles_uncollected
 from bot.columns import Arrays
-from bot.folding import CHUNK, Folding, Row
+from bot.folding import CHUNK, Batch, Folding, Row
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
 
@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 LOWEST_PRIORITY = 19  # the pool's process's niceness (Unix)
 Texts = list[tuple[str, str, str, str | None]]  # platform, handle key, entity, handle as written
-_RESULT = "index.pickle"
+T = TypeVar("T")
+_RESULT = "built.pickle"  # the index's arrays or the batch, one at a time
 
 
 class IndexBuilding:
@@ -65,13 +66,39 @@ class IndexBuilding:
     def index(self) -> LookalikeIndex | None:
         """The index of every account added; None when the pool's process failed (what it
         was handed is not kept here: the registry has it, and the caller reads it)."""
-        pool = self._pool
-        if pool is None or not (self._count or self._waiting):
+        if not self._handed_out():
             return LookalikeIndex.of_batch(self._here.batch())
-        self._send(pool, self._waiting)
+        arrays = self._result(build_kept, dict)
+        return LookalikeIndex.from_arrays(arrays) if arrays is not None else None
+
+    def batch(self) -> Batch | None:
+        """Every account added, folded and numbered from 0, for a kept index to merge in
+        (LookalikeIndex.merge_batch); None when the pool's process failed."""
+        if not self._handed_out():
+            return self._here.batch()
+        batch: Batch | None = self._result(batch_kept, Batch)
+        return batch
+
+    def _handed_out(self) -> bool:
+        """Whether the pool has any of the accounts (else the few added, if any, are folded
+        here: no process is started for them)."""
+        if self._pool is None or not self._count:
+            self._here.add(self._waiting)
+            self._waiting = []
+            return False
+        return True
+
+    def _result(self, task: Callable[[str, int, str | None], object], kind: type) -> Any:
+        """What task made (a kind) of every account the pool was handed (the last ones handed
+        now), or None when the pool's process failed."""
+        assert self._pool is not None
+        self._send(self._pool, self._waiting)
         self._waiting = []
         try:
-            return LookalikeIndex.from_arrays(self._built(pool))
+            made = self._taken(self._submit(self._pool, task, self._count, self._folder).result())
+            if not isinstance(made, kind):
+                raise TypeError(f"the building process sent no {kind.__name__}")
+            return made
         except Exception as error:  # the process died, or a chunk or the result is lost
             failed = [e for e in map(Future.exception, self._tasks) if e is not None]
             log.warning("the lookalike index's building process failed: %s",
@@ -96,16 +123,15 @@ class IndexBuilding:
         self._tasks.append(future)
         return future
 
-    def _built(self, pool: Executor) -> Arrays:
-        result = self._submit(pool, build_kept, self._count, self._folder).result()
+    @staticmethod
+    def _taken(result: object) -> object:
+        """A task's result, read from its file when it left one (then deleted)."""
         if not isinstance(result, str):
-            return cast(Arrays, result)
+            return result
         with open(result, "rb") as file:
-            arrays = pickle.load(file)  # written by this import's own process, in its folder
+            made = pickle.load(file)  # written by this import's own process, in its folder
         os.unlink(result)
-        if not isinstance(arrays, dict):
-            raise TypeError(f"{result} holds no index arrays")
-        return arrays
+        return made
 
 
 def _failed(error: Exception) -> Future[Any]:
@@ -133,16 +159,35 @@ def build_kept(token: str, count: int, folder: str | None) -> Arrays | str:
     """The arrays of the index of the count accounts fold_kept kept (in the pool's process);
     with a folder, left in a file there and the file's name returned. Raises LookupError when
     a chunk never came (its task failed)."""
+    folding = _kept(token, count)
+    with cycles_uncollected():  # the batch's chunks freed before the index's arrays are made
+        arrays = LookalikeIndex.of_batch(folding.batch()).arrays()
+    return _left(arrays, folder)
+
+
+def batch_kept(token: str, count: int, folder: str | None) -> Batch | str:
+    """The batch of the count accounts fold_kept kept (in the pool's process), as build_kept
+    leaves its arrays."""
+    with cycles_uncollected():
+        batch = _kept(token, count).batch()
+    return _left(batch, folder)
+
+
+def _kept(token: str, count: int) -> Folding:
     folding = _KEPT.pop(token, Folding())
     if len(folding) != count:  # the accounts after a lost chunk are numbered wrong too
         raise LookupError(f"{count} accounts sent, {len(folding)} folded")
-    with cycles_uncollected():  # the batch's chunks freed before the index's arrays are made
-        arrays = LookalikeIndex.of_batch(folding.batch()).arrays()
+    return folding
+
+
+def _left(made: T, folder: str | None) -> T | str:
+    """made, or with a folder the name of the file it was left in (hundreds of MB would wait
+    in the pool's pipe for the importing process's GIL)."""
     if folder is None:
-        return arrays
+        return made
     path = os.path.join(folder, _RESULT)
     with open(path, "wb") as file:
-        pickle.dump(arrays, file, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(made, file, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 

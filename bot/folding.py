@@ -35,7 +35,7 @@ from bot.lookalike_keys import (
     stems_of,
 )
 from bot.model import AccountRef
-from bot.multimap import packed
+from bot.multimap import deduplicated, packed
 from bot.stable_hash import deletion_hashes, stable_hashes
 
 MIN_HALVES = 10  # keys this long are long enough for two substitutions
@@ -134,7 +134,8 @@ def fold(accounts: Sequence[tuple[AccountRef, str | None]], first: int) -> Folde
     keys = [name.key for name in names]
     unpaired = signatures([unpaired_of(ref, handle, name)
                            for (ref, handle), name in zip(accounts, names, strict=True)])
-    entries = tuple(np.sort(packed(hashes, ids)) for hashes, ids in bulk_pairs(names, first))
+    entries = tuple(deduplicated(np.sort(packed(hashes, ids)))
+                    for hashes, ids in bulk_pairs(names, first))
     return Folded(Strings.of([ref.handle for ref, _ in accounts]), Strings.of(keys),
                   signatures(keys), unpaired, stable_hashes([str(ref) for ref, _ in accounts]),
                   stable_hashes(written), cast(tuple[Entries, Entries, Entries], entries))
@@ -142,19 +143,25 @@ def fold(accounts: Sequence[tuple[AccountRef, str | None]], first: int) -> Folde
 
 def bulk_pairs(names: Sequence[Name], first: int) -> tuple[Pairs, Pairs, Pairs]:
     """pairs_of, with each step run over all the names at once (joined strings, numpy): the
-    same pairs, in another order and some twice (HashMultimap keeps each pair once, sorted)."""
+    same pairs, in another order and a few twice (HashMultimap keeps each pair once, sorted).
+    A name's leet form, stems and unpaired key are mostly its key again: those are left out
+    before they are hashed (half of a fold's pairs were such repeats)."""
     count = len(names)
     keys = [n.key for n in names]
     unpaired = [n.unpaired for n in names]
     mine = np.arange(first, first + count, dtype=np.int32)
     stems, stem_owners = _stems(names)
-    exact = [*keys, *leets(keys), *stems]
+    leet_keys = leets(keys)
+    exact = [*keys, *leet_keys, *stems]
     exact_owners = np.concatenate([mine, mine, mine[stem_owners]])
     lengths = np.concatenate([_lengths(keys)] * 2 + [_lengths(stems)])
-    kept = lengths > 0
+    kept = (lengths > 0) & np.concatenate(
+        [np.ones(count, np.bool_), _differ(leet_keys, keys),
+         _differ(stems, [keys[at] for at in stem_owners.tolist()])])
     typo_texts = [*keys, *unpaired]
     typo_owners = np.concatenate([mine, mine])
     typo_kept = np.concatenate([lengths[:count], _lengths(unpaired)]) >= MIN_TYPO_LENGTH
+    typo_kept[count:] &= _differ(unpaired, keys)
     typos, owners = deletion_hashes(list(compress(typo_texts, typo_kept)))
     long = [i for i, key in enumerate(keys) if len(key) >= MIN_HALVES]
     long_halves = halves_texts([keys[i] for i in long])
@@ -170,6 +177,11 @@ def _stems(names: Sequence[Name]) -> tuple[list[str], npt.NDArray[np.intp]]:
     cuts = [*trailing, *last]
     long = _lengths(cuts) >= MIN_STEM
     return loose_keys(list(compress(cuts, long))), np.tile(np.arange(len(names)), 2)[long]
+
+
+def _differ(texts: Sequence[str], others: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Whether each text is another string than the other at its place."""
+    return np.fromiter(map(str.__ne__, texts, others), np.bool_, len(texts))
 
 
 def _lengths(texts: Sequence[str]) -> npt.NDArray[np.int64]:

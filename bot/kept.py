@@ -28,11 +28,11 @@ import xxhash
 from bot.building import IndexBuilding
 from bot.collector import cycles_uncollected
 from bot.columns import Arrays
-from bot.folding import Folding
+from bot.folding import Batch, Folding
 from bot.lookalike import LookalikeIndex, protected_rows
 from bot.model import AccountRecord, AccountRef
 from bot.ports import IndexStore, KeptArrays, Registry, VerificationStore
-from bot.presence import Presence
+from bot.presence import Additions, Presence
 from bot.registered import Keys
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,25 @@ _INDEX_CODE = ("lookalike.py", "folding.py", "lookalike_keys.py", "letter_counts
 
 @dataclass
 class Imported:
-    """The index's accounts indexed by an import as it wrote them, so that a build after it
-    reads none back: every protected account of the registry the import committed, in id
-    order, and the newest change then (None: nothing committed, the build reads the registry)."""
+    """The index's accounts indexed by an import as it wrote them, so that the keep after it
+    reads none back, and the newest change once it committed (None: nothing committed, the
+    keep reads the registry).
+
+    Without added (no kept index yet): every protected account of the registry the import
+    committed, in id order, for a build. With added: the import's own new ones only, to merge
+    into the kept index caught up to since (the newest change before the import wrote), and
+    what its new accounts add to the presence sets."""
 
     building: IndexBuilding = field(default_factory=IndexBuilding)
     change_id: int | None = None
+    added: Additions | None = None
+    since: int | None = None
+
+    def into_kept(self) -> bool:
+        """Whether the import's accounts are to be merged into a kept index (enough of them
+        that reading them back would cost more)."""
+        return (self.added is not None and self.since is not None
+                and self.change_id is not None and len(self.added) >= BULK)
 
 
 @dataclass
@@ -119,7 +132,7 @@ async def start_index(
     accounts, when an import folded them)."""
     kept = await asyncio.to_thread(store.load) if store is not None else None
     if kept is not None:
-        started = await _caught_up(registry, kept, verifications)
+        started = await _caught_up(registry, kept, verifications, imported)
         if started is not None:
             return started
     return await build_index(registry, verifications, imported)
@@ -133,7 +146,7 @@ async def build_index(
     began = time.perf_counter()
     with cycles_uncollected():  # at 1M accounts the collector's passes cost about 2 s
         started = None
-        if imported is not None and imported.change_id is not None:
+        if imported is not None and imported.change_id is not None and imported.added is None:
             started = await _built(registry, verifications, imported.building,
                                    imported.change_id)
         if started is None:  # no import folded them, or its building process failed
@@ -172,8 +185,11 @@ async def keep(registry: Registry, store: IndexStore, started: Started) -> None:
 
 
 async def _caught_up(
-    registry: Registry, kept: KeptArrays, verifications: VerificationStore | None
+    registry: Registry, kept: KeptArrays, verifications: VerificationStore | None,
+    imported: Imported | None = None,
 ) -> Started | None:
+    """The kept index brought up to date from the change log (up to an import, when its own
+    accounts are merged in: _merged); None when it cannot be trusted or a build costs less."""
     if kept.code != code_digest():
         log.warning("kept lookalike index built by other code: rebuilding it")
         return None
@@ -189,15 +205,38 @@ async def _caught_up(
     if dead > max(SAVE_AFTER, MOST_DEAD_ROWS * len(index)):
         log.info("kept lookalike index holds %d removed accounts' rows: rebuilding it", dead)
         return None
-    newest, refs = await registry.changed_since(max(0, kept.change_id - OVERLAP))
+    into = imported if imported is not None and imported.into_kept() else None
+    until = into.since if into is not None else None
+    newest, refs = await registry.changed_since(max(0, kept.change_id - OVERLAP), until)
     if len(refs) > max(SAVE_AFTER, REBUILD_SHARE * len(index)):
         log.info("%d accounts changed since the kept lookalike index: rebuilding it", len(refs))
         return None
+    batching = asyncio.create_task(asyncio.to_thread(into.building.batch)) if into else None
     await presence.read_unlogged(registry, verifications)
     await reindex(registry, index, refs, presence)
     log.info("kept lookalike index loaded: %d accounts, %d reloaded from the change log",
              len(index), len(refs))
+    if into is not None and batching is not None:
+        if not await _merged(index, presence, into, await batching):
+            return await _caught_up(registry, kept, verifications)  # the import's read back
+        return Started(index, cast(int, into.change_id), True, presence)
     return Started(index, newest, len(refs) >= SAVE_AFTER, presence)
+
+
+async def _merged(index: LookalikeIndex, presence: Presence, imported: Imported,
+                  batch: Batch | None) -> bool:
+    """The import's accounts merged in, as its building folded them (none of them was
+    registered before it: none is in the index caught up to its start); False when its
+    building process failed."""
+    if batch is None or imported.added is None:
+        return False
+    merging = asyncio.create_task(asyncio.to_thread(index.merge_batch, [], batch))
+    try:
+        presence.added(imported.added)
+    finally:
+        await merging
+    log.info("merged into it: %d accounts the import indexed", len(batch))
+    return True
 
 
 async def reindex(

@@ -110,12 +110,16 @@ class LookalikeIndex:
         self.merge_batch([ref for ref, _ in records], folding.batch())
 
     def merge_batch(self, refs: Sequence[AccountRef], batch: Batch) -> None:
-        """refs no longer indexed as they were, and the accounts of batch indexed (merged in)."""
+        """refs no longer indexed as they were, and the accounts of batch indexed (merged in):
+        the hash arrays merged in threads (numpy sorts without the GIL)."""
         first = self._accounts.replace(refs, batch)
         alive = self._accounts.alive
-        for multimap, entries in zip((self._exact, self._deletions, self._halves),
-                                     batch.folded.entries, strict=True):
-            multimap.add_entries(shifted(entries, first), alive)
+        maps = (self._exact, self._deletions, self._halves)
+        with ThreadPoolExecutor(len(maps)) as merging:
+            merged = [merging.submit(multimap.add_entries, shifted(entries, first), alive)
+                      for multimap, entries in zip(maps, batch.folded.entries, strict=True)]
+            for done in merged:
+                done.result()
 
     def arrays(self) -> Arrays:
         """Every array of the index, by name (the tails merged in): from_arrays takes them."""

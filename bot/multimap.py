@@ -56,14 +56,14 @@ class HashMultimap:
     @classmethod
     def built(cls, hashes: npt.NDArray[np.int64], ids: npt.NDArray[np.int32]) -> HashMultimap:
         """A multimap of these pairs, sorted once, each pair kept once."""
-        return cls(_unique(np.sort(packed(hashes, ids))))
+        return cls(deduplicated(np.sort(packed(hashes, ids))))
 
     @classmethod
     def of_runs(cls, entries: npt.NDArray[np.int64]) -> HashMultimap:
         """A multimap of packed entries given as sorted runs end to end (each chunk's, sorted
         as it was folded): a stable sort merges the runs (timsort), in about half the time of
         a sort from scratch; each pair kept once."""
-        return cls(_unique(np.sort(entries, kind="stable")))
+        return cls(deduplicated(np.sort(entries, kind="stable")))
 
     def arrays(self, alive: Alive = None) -> Arrays:
         """The sorted arrays, the tail merged in: what from_arrays (or the constructor) takes."""
@@ -172,17 +172,22 @@ class HashMultimap:
         self.merge(alive, entries)
 
     def merge(self, alive: Alive = None, more: npt.NDArray[np.int64] | None = None) -> None:
-        """Sort the tail (and more packed entries) into the arrays: a sorted merge, no full
-        re-sort; drop removed ids."""
+        """Sort the tail (and more packed entries) into the arrays, dropping removed ids: one
+        stable sort (timsort) of the sorted entries and the new ones, which merges what is
+        sorted already (a batch's entries are its chunks' sorted runs): 15M entries and 14M
+        new in 58 runs, 0.5 s, where a sort of the new and np.insert took 2.6-3.3 s."""
         entries = self._entries
+        if alive is not None and alive.all():  # nothing removed: no look at every entry
+            alive = None
         if alive is not None and not alive[self._ids()].all():
             entries = entries[alive[self._ids()]]
         new = np.array(self._new_entries, dtype=np.int64)
-        new = np.sort(new if more is None else np.concatenate([new, more]))
+        if more is not None:
+            new = np.concatenate([new, more])
         self._new_entries, self._new_map = array("q"), {}
         if alive is not None:
             new = new[alive[new & _LOW]]
-        self._entries = _unique(np.insert(entries, np.searchsorted(entries, new), new))
+        self._entries = deduplicated(np.sort(np.concatenate([entries, new]), kind="stable"))
         self._directory = _directory(self._entries)
         self._bits = len(self._directory).bit_length() - 1
 
@@ -197,7 +202,7 @@ def shifted(entries: npt.NDArray[np.int64], by: int) -> npt.NDArray[np.int64]:
     return entries + np.int64(by)
 
 
-def _unique(entries: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def deduplicated(entries: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """Sorted entries, each once (a pair indexed twice is adjacent)."""
     if len(entries) < 2:
         return entries

@@ -49,8 +49,11 @@ class Registry(Protocol):
         """The id of the newest change of the change log (0: none yet)."""
         ...
 
-    async def changed_since(self, change_id: int) -> tuple[int, list[AccountRef]]:
-        """The newest change id, and every account changed after change_id up to it."""
+    async def changed_since(
+        self, change_id: int, until: int | None = None
+    ) -> tuple[int, list[AccountRef]]:
+        """The newest change id (or until), and every account changed after change_id up to
+        it."""
         ...
 
     async def change_mark(self, change_id: int) -> str | None:

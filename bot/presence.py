@@ -9,8 +9,9 @@ What registered and mentioned accounts read is cached, LRU, and dropped by the s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from cachetools import LRUCache
@@ -133,14 +134,25 @@ class Presence:
         keys = keys_of(map(str, (ref for ref, _ in records)))
         registered = np.fromiter((record is not None for _, record in records), np.bool_,
                                  len(records))
-        self.registered.update(keys[registered], keys[~registered])
         names = [n for _, record in records if record is not None
                  for n in (record.entity, *record.aliases) if n]
         added = SearchKeys.of([ref.handle for ref, record in records if record is not None],
                               names)
+        self._merged(keys[registered], keys[~registered], added.prefixes.arrays()["keys"],
+                     added.grams.arrays()["keys"])
+
+    def added(self, additions: Additions) -> None:
+        """An import's accounts and names registered (it removes none), at once."""
+        keys, prefixes, grams = additions.columns()
+        self._merged(keys, np.empty(0, np.int64), prefixes, grams)
+
+    def _merged(self, registered: Keys, unregistered: Keys, prefixes: Keys, grams: Keys
+                ) -> None:
+        """Keys registered and unregistered, and search keys added: each set merged once."""
+        self.registered.update(registered, unregistered)
         empty = np.empty(0, np.int64)
-        self.search.prefixes.update(added.prefixes.arrays()["keys"], empty)
-        self.search.grams.update(added.grams.arrays()["keys"], empty)
+        self.search.prefixes.update(prefixes, empty)
+        self.search.grams.update(grams, empty)
         self.generation += 1
         self.cache.clear()  # what forget() would drop, and a few more
 
@@ -155,3 +167,31 @@ class Presence:
             for platform in PLATFORMS:
                 self.cache.pop(AccountRef(platform, ref.handle), None)
         self.cache.pop(ref, None)
+
+
+class Additions:
+    """What an import adds to the presence sets, gathered part by part as it writes: the keys
+    of its new accounts and the search keys of their handles and of the names it writes, as
+    arrays (no account kept). Presence.added takes them once the import has committed."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[Keys, Keys, Keys]] = []
+        self._count = 0
+
+    def __len__(self) -> int:
+        """The accounts added."""
+        return self._count
+
+    def add(self, refs: Sequence[AccountRef], names: Iterable[str]) -> None:
+        """New accounts, and entity names or aliases the import may have written (more is
+        safe: a name too many costs a search a read, never an answer)."""
+        search = SearchKeys.of([ref.handle for ref in refs], list(names))
+        self._parts.append((keys_of(map(str, refs)), search.prefixes.arrays()["keys"],
+                            search.grams.arrays()["keys"]))
+        self._count += len(refs)
+
+    def columns(self) -> tuple[Keys, Keys, Keys]:
+        """Registered keys, handle prefixes and name grams, each of every part."""
+        empty = np.empty(0, np.int64)
+        return cast(tuple[Keys, Keys, Keys], tuple(
+            np.concatenate([part[at] for part in self._parts] or [empty]) for at in range(3)))

@@ -23,6 +23,7 @@ from bot.kept import Imported, keep, start_index
 from bot.lookalike import LookalikeIndex
 from bot.model import STARTER_DATA, Correction
 from bot.ports import GuardStore, Registry, VerificationStore
+from bot.presence import Additions
 from bot.verifying import Verifier
 from isofficial.settings import Settings
 from knowledge.database import default_database_url, one_process_at_a_time
@@ -112,19 +113,21 @@ async def keep_index(
 
 @contextmanager
 def index_to_build(settings: Settings) -> Iterator[Imported | None]:
-    """What an import indexes its accounts in when no kept index exists yet (the keep after it
-    builds the index whole), folded and built by a process of its own while the import goes
-    on: None when one does, which the keep catches up instead."""
+    """What an import indexes its accounts in, folded by a process of its own while the
+    import goes on (None: no index is kept). With no kept index yet, the keep after it builds
+    the index whole from them; with one, it merges the import's accounts into it (the process
+    starts only for an import of more than one chunk of them)."""
     store = index_store(settings)
-    if store is None or store.path.exists():
+    if store is None:
         yield None
         return
+    into_kept = store.path.exists()
     try:  # spawn: the import's threads (aiosqlite's) must not be forked mid-statement
         pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
                                    initializer=building_process_started)
     except (OSError, NotImplementedError) as error:  # no process semaphores (some sandboxes)
         log.warning("folding the lookalike index in this process: %s", error)
-        yield Imported()
+        yield Imported(added=Additions() if into_kept else None)
         return
     # The process's index comes back as a file in a folder of this process's own: through the
     # pool's pipe, hundreds of MB would wait at every 64 KB for this process's GIL.
@@ -133,7 +136,7 @@ def index_to_build(settings: Settings) -> Iterator[Imported | None]:
                                          ignore_cleanup_errors=True)
     building = IndexBuilding(pool, Path(folder.name))
     try:
-        yield Imported(building)
+        yield Imported(building, added=Additions() if into_kept else None)
     finally:  # the index is in hand by then; on a failure, nothing more is folded
         # No file lands after the folder goes: the pool's tasks over, its process may exit
         # while this one closes the registry (0.3 s at 1M rows), else it is waited for.

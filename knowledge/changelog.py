@@ -19,9 +19,12 @@ async def newest_change(conn: AsyncConnection) -> int:
     return int(await conn.scalar(select(func.coalesce(func.max(changes.c.id), 0))) or 0)
 
 
-async def changed_since(conn: AsyncConnection, change_id: int) -> tuple[int, list[AccountRef]]:
-    """The newest change id, and every account with a change after change_id up to it."""
-    newest = await newest_change(conn)
+async def changed_since(
+    conn: AsyncConnection, change_id: int, until: int | None = None
+) -> tuple[int, list[AccountRef]]:
+    """The newest change id (or until), and every account with a change after change_id up
+    to it."""
+    newest = await newest_change(conn) if until is None else until
     query = (
         select(changes.c.platform, changes.c.handle_key)
         .where(changes.c.id > change_id, changes.c.id <= newest)

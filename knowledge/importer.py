@@ -25,14 +25,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import limits
 from bot.collector import cycles_uncollected
-from bot.model import PROTECTED, AccountRef, ImportProblem
+from bot.model import PROTECTED, AccountRef, ImportProblem, ProtectedRow
 from knowledge.changelog import newest_change
 from knowledge.database import driver_time, writing
 from knowledge.formats import READERS, BadImportFile, read_capped
@@ -139,8 +139,10 @@ async def import_rows(
                 # Plans cached while the tables were small would scan them whole once they grow.
                 await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
                 index = None
-            if index is not None:  # the write lock is ours: another connection reads as we do
-                async for protected in registry.protected():
+            if index is not None:  # the write lock is ours: nothing changes the registry else
+                index.since = await newest_change(conn)
+            if index is not None and index.added is None:  # built whole: the registered first
+                async for protected in registry.protected():  # (another connection reads)
                     index.building.add(row for row in protected if row[1])
             at, writes = datetime.now(UTC), Writes()
             # SQLite: nothing else writes meanwhile, so what the import wrote is known here.
@@ -149,10 +151,12 @@ async def import_rows(
                 for batch in _batches(rows, BATCH_ROWS):
                     plan = plan_rows(batch)  # while the parts before are written (SQLite)
                     await writes.all_but_last_part()  # memory: two parts' writes at most
-                    indexed = await _import_part(conn, plan, by, at, totals, writes, so_far)
+                    part = await _import_part(conn, plan, by, at, totals, writes, so_far)
                     if index is not None:
                         del batch, plan  # the part's rows freed before it folds (peak memory)
-                        index.building.add(indexed)
+                        index.building.add(part.indexed)
+                        if index.added is not None:
+                            index.added.add(part.new, part.names)
                 await writes.done()
             finally:
                 await writes.settled()  # before a rollback
@@ -179,6 +183,14 @@ class _Totals:
     merges: list[tuple[int, str]] = field(default_factory=list)
 
 
+class _Part(NamedTuple):
+    """What a part wrote, for the lookalike index and the presence sets."""
+
+    indexed: list[ProtectedRow]  # its new accounts the index holds, in id order
+    new: list[AccountRef]  # its new accounts
+    names: set[str]  # the entity names and aliases it may have written
+
+
 async def _import_part(
     conn: AsyncConnection,
     plan: Plan,
@@ -187,11 +199,10 @@ async def _import_part(
     totals: _Totals,
     writes: Writes,
     so_far: Written | None,
-) -> list[tuple[AccountRef, str, str]]:
+) -> _Part:
     """Check the part against the registry and write it (its new accounts last: on SQLite
-    they are left writing in writes); the accounts it added that the lookalike index holds
-    (ref, entity, handle as written), in id order. so_far: what the registry may hold (its
-    few rows at the start, what the parts before wrote): only those refs and names are read."""
+    they are left writing in writes). so_far: what the registry may hold (its few rows at the
+    start, what the parts before wrote): only those refs and names are read."""
     refs = list(plan.accounts)
     existing = await registered(conn, so_far.refs_to_read(refs) if so_far else refs)
     matched = await match_entities(conn, plan, existing, so_far)
@@ -214,8 +225,11 @@ async def _import_part(
         entity_names = {a.entity for a in plan.accounts.values() if a.entity}
         so_far.wrote([a.ref for a in new], entity_names | plan.entities.keys() | names.keys())
     # Inserted in this order, so in id order; grown accounts stay as the index holds them.
-    return [(a.ref, a.entity, a.handle_as_written) for a in new
-            if a.entity and a.status in PROTECTED]
+    indexed = [(a.ref, a.entity, a.handle_as_written) for a in new
+               if a.entity and a.status in PROTECTED]
+    named = {name for e in plan.entities.values() for name in (e.name, *e.aliases)}
+    named.update(name for aliases in matched.aliases.values() for name in aliases)
+    return _Part(indexed, [a.ref for a in new], named)
 
 
 async def _write_new(

@@ -49,9 +49,12 @@ class MemoryRegistry:
     async def newest_change(self) -> int:
         return self.changes[-1].id if self.changes else 0
 
-    async def changed_since(self, change_id: int) -> tuple[int, list[AccountRef]]:
-        later = [c.ref for c in self.changes if c.id > change_id]
-        return await self.newest_change(), list(dict.fromkeys(later))
+    async def changed_since(
+        self, change_id: int, until: int | None = None
+    ) -> tuple[int, list[AccountRef]]:
+        newest = await self.newest_change() if until is None else until
+        later = [c.ref for c in self.changes if change_id < c.id <= newest]
+        return newest, list(dict.fromkeys(later))
 
     async def change_mark(self, change_id: int) -> str | None:
         if change_id == 0:

@@ -232,9 +232,11 @@ class SqlRegistry:
         async with self.reading() as conn:
             return await changelog.newest_change(conn)
 
-    async def changed_since(self, change_id: int) -> tuple[int, list[AccountRef]]:
+    async def changed_since(
+        self, change_id: int, until: int | None = None
+    ) -> tuple[int, list[AccountRef]]:
         async with self.reading() as conn:
-            return await changelog.changed_since(conn, change_id)
+            return await changelog.changed_since(conn, change_id, until)
 
     async def change_mark(self, change_id: int) -> str | None:
         async with self.reading() as conn:

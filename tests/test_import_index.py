@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bot import folding
+from bot import building, folding
 from bot.building import IndexBuilding
 from bot.kept import Imported, build_index
 from isofficial.cli import main
@@ -92,8 +92,9 @@ class BrokenPool(Executor):
 
 
 async def test_when_the_imports_building_process_fails_the_build_reads_the_registry(
-    sqlite_url: str, caplog: pytest.LogCaptureFixture
+    sqlite_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(building, "CHUNK", 2)  # handed to the pool (fewer are folded here)
     registry = await open_registry(sqlite_url)
     try:
         await imported(registry, BEFORE, None)

@@ -20,7 +20,7 @@ import pytest
 
 from bot import building, folding
 from bot.building import LOWEST_PRIORITY, IndexBuilding
-from bot.folding import CHUNK, Row
+from bot.folding import CHUNK, Batch, Folding, Row
 from bot.lookalike import LookalikeIndex
 from bot.model import AccountRef
 from isofficial import bootstrap
@@ -176,7 +176,7 @@ def test_a_pool_that_holds_out_builds_the_index_built_here(expected: LookalikeIn
         assert expected.find(ref)  # a lookalike of a registered one: something to agree on
 
 
-def test_an_import_builds_in_a_process_of_its_own_until_an_index_is_kept(
+def test_an_import_builds_in_a_process_of_its_own_or_folds_there_what_a_kept_index_merges(
     tmp_path: Path, expected: LookalikeIndex
 ) -> None:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
@@ -187,9 +187,55 @@ def test_an_import_builds_in_a_process_of_its_own_until_an_index_is_kept(
         folder = imported.building._folder
         assert folder is not None and Path(folder).is_dir()  # the index came as a file
     assert not Path(folder).exists()  # and their folder went with the import
-    (tmp_path / "index.bin").write_bytes(b"kept")  # a kept index: the keep catches it up
+    (tmp_path / "index.bin").write_bytes(b"kept")  # a kept index: the import's merged in
     with bootstrap.index_to_build(settings) as imported:
-        assert imported is None
+        assert imported is not None and imported.added is not None
+        imported.building.add(ROWS)
+        batch = imported.building.batch()
+    here = Folding()
+    here.add(ROWS)
+    assert_same_batch(batch, here.batch())
+
+
+def assert_same_batch(batch: Batch | None, expected: Batch) -> None:
+    assert batch is not None
+    assert (batch.platforms, batch.entities) == (expected.platforms, expected.entities)
+    folded, wanted = batch.folded, expected.folded
+    for name in ("handles", "keys"):
+        strings, wanted_strings = getattr(folded, name), getattr(wanted, name)
+        assert strings.many(range(len(strings))) == wanted_strings.many(range(len(strings)))
+    for name in ("letters", "unpaired", "ids", "written"):
+        assert np.array_equal(getattr(folded, name), getattr(wanted, name)), name
+    for mine, theirs in zip(folded.entries, wanted.entries, strict=True):
+        assert np.array_equal(mine, theirs)
+
+
+def test_a_few_accounts_are_folded_here_without_starting_the_process() -> None:
+    pool = FailingPool(after=0)  # any task handed to it fails
+    building = IndexBuilding(pool)
+    building.add(ROWS[:CHUNK - 1])
+    index = building.index()
+    assert pool.tasks == 0 and index is not None and len(index) == CHUNK - 1
+    again = IndexBuilding(FailingPool(after=0))
+    again.add(ROWS[:CHUNK - 1])
+    here = Folding()
+    here.add(ROWS[:CHUNK - 1])
+    assert_same_batch(again.batch(), here.batch())
+
+
+def test_a_batch_is_folded_there_as_here_and_a_failure_says_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(building, "CHUNK", 7)
+    here = Folding()
+    here.add(ROWS)
+    expected = here.batch()
+    there = IndexBuilding(FailingPool(after=10**6))  # every task run, here
+    there.add(ROWS)
+    assert_same_batch(there.batch(), expected)
+    broken = IndexBuilding(FailingPool(after=3))
+    broken.add(ROWS)
+    assert broken.batch() is None
 
 
 def test_an_import_removes_the_fold_folders_of_killed_imports_only(
