@@ -71,10 +71,11 @@ class Imported:
     added: Additions | None = None
     since: int | None = None
 
-    def into_kept(self) -> bool:
-        """Whether the import's accounts are to be merged into a kept index (enough of them
-        that reading them back would cost more)."""
-        return (self.added is not None and self.since is not None
+    def into_kept(self, kept_at: int) -> bool:
+        """Whether the import's accounts are to be merged into the index kept at change
+        kept_at: one from before the import, and enough of them that reading them back would
+        cost more."""
+        return (self.added is not None and self.since is not None and kept_at <= self.since
                 and self.change_id is not None and len(self.added) >= BULK)
 
 
@@ -205,7 +206,9 @@ async def _caught_up(
     if dead > max(SAVE_AFTER, MOST_DEAD_ROWS * len(index)):
         log.info("kept lookalike index holds %d removed accounts' rows: rebuilding it", dead)
         return None
-    into = imported if imported is not None and imported.into_kept() else None
+    # A kept index saved since the import began (by a running core) may hold its accounts:
+    # it is caught up from the change log instead.
+    into = imported if imported is not None and imported.into_kept(kept.change_id) else None
     until = into.since if into is not None else None
     newest, refs = await registry.changed_since(max(0, kept.change_id - OVERLAP), until)
     if len(refs) > max(SAVE_AFTER, REBUILD_SHARE * len(index)):

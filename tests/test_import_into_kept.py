@@ -44,14 +44,17 @@ def csv_of(accounts: list[Official], verdict: str = "official") -> str:
 
 
 async def import_text(registry: SqlRegistry, settings: Settings, text: str,
-                      failing: bool = False) -> None:
-    """As `isofficial import` does: the rows checked and written, then the index kept."""
+                      failing: bool = False, kept_meanwhile: bool = False) -> None:
+    """As `isofficial import` does: the rows checked and written, then the index kept
+    (kept_meanwhile: first kept by another, caught up with the import, as a core would)."""
     with bootstrap.index_to_build(settings) as imported:
         if failing and imported is not None:
             imported.building = IndexBuilding(BrokenPool())
         result = await import_rows(registry, read_rows(io.StringIO(text), "csv"), by="t",
                                    index=imported)
         assert result.written and not result.problems
+        if kept_meanwhile:
+            await bootstrap.keep_index(registry, settings)
         await bootstrap.keep_index(registry, settings, imported)
 
 
@@ -134,6 +137,23 @@ async def test_a_small_import_is_caught_up_from_the_change_log(
         caplog.set_level(logging.INFO)
         await import_text(registry, settings, csv_of(protected[-100:]))  # under BULK
         assert "reloaded from the change log" in caplog.text
+        assert "merged into it" not in caplog.text
+        await assert_kept_is_fresh(registry, settings, protected)
+    finally:
+        await registry.close()
+
+
+async def test_an_index_kept_since_the_import_began_is_not_merged_into_twice(
+    settings: Settings, protected: list[Official], caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(building, "CHUNK", 64)
+    half = len(protected) // 2
+    registry = await open_registry(settings.database_url or "")
+    try:
+        await import_text(registry, settings, csv_of(protected[:half]))
+        caplog.set_level(logging.INFO)
+        await import_text(registry, settings, csv_of(protected[half:]), kept_meanwhile=True)
         assert "merged into it" not in caplog.text
         await assert_kept_is_fresh(registry, settings, protected)
     finally:
