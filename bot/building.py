@@ -7,11 +7,14 @@ importing process only sends plain texts. So after the import's commit the index
 there while the presence sets are read here (bot.kept.build_index), on two cores and under two
 GILs: sent back chunk by chunk and built here, the build and the reads took turns at one GIL
 (1M rows: the keep after the commit took 4.8-4.9 s instead of 6.3-6.8, medians of alternated
-runs; the import's rows themselves were not written faster).
+runs; the import's rows themselves were not written faster). Into a registry whose index is
+kept, it hands back the batch of the import's own accounts instead, which the keep merges into
+the kept index (bot.kept): nothing is read back. An import of fewer than CHUNK accounts starts
+no process: they are folded here when asked for.
 
 Whatever fails there (the process killed, a chunk lost, the result file gone or cut short)
-costs time, never the index: the build reads the accounts from the registry then, as any build
-does. They are not kept here meanwhile: at 1M rows the importing process peaks at 828 MB, not
+costs time, never the index: the build (or the catch-up) reads the accounts from the registry
+then. They are not kept here meanwhile: at 1M rows the importing process peaks at 828 MB, not
 1,763 (its building process holds the chunks instead; the two together 1,772 MB, not 1,856).
 """
 

@@ -153,10 +153,10 @@ async def import_rows(
                     await writes.all_but_last_part()  # memory: two parts' writes at most
                     part = await _import_part(conn, plan, by, at, totals, writes, so_far)
                     if index is not None:
+                        if index.added is not None:
+                            index.added.add(part.new, _names(plan))
                         del batch, plan  # the part's rows freed before it folds (peak memory)
                         index.building.add(part.indexed)
-                        if index.added is not None:
-                            index.added.add(part.new, part.names)
                 await writes.done()
             finally:
                 await writes.settled()  # before a rollback
@@ -188,7 +188,6 @@ class _Part(NamedTuple):
 
     indexed: list[ProtectedRow]  # its new accounts the index holds, in id order
     new: list[AccountRef]  # its new accounts
-    names: set[str]  # the entity names and aliases it may have written
 
 
 async def _import_part(
@@ -227,9 +226,13 @@ async def _import_part(
     # Inserted in this order, so in id order; grown accounts stay as the index holds them.
     indexed = [(a.ref, a.entity, a.handle_as_written) for a in new
                if a.entity and a.status in PROTECTED]
-    named = {name for e in plan.entities.values() for name in (e.name, *e.aliases)}
-    named.update(name for aliases in matched.aliases.values() for name in aliases)
-    return _Part(indexed, [a.ref for a in new], named)
+    return _Part(indexed, [a.ref for a in new])
+
+
+def _names(plan: Plan) -> set[str]:
+    """The entity names and aliases a part may have written (the aliases it gives registered
+    entities are among them: knowledge/importing/entities.py)."""
+    return {name for entity in plan.entities.values() for name in (entity.name, *entity.aliases)}
 
 
 async def _write_new(
