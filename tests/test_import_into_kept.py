@@ -2,14 +2,15 @@
 import's own accounts, and the keep merges them into the kept index caught up to the import's
 start, instead of reading them back (or the whole registry). The kept file then answers, and
 knows registered, exactly what a fresh build of the registry does: through changes made before
-the import while no index was kept, a building process that fails, and an import too small to
-be worth merging. Real officials (tests/data), a real SQLite registry, a real spawned process."""
+the import while no index was kept, a building process that fails, an index kept by another
+while the import ran, and an import too small to be worth merging. Real officials (tests/data), a real SQLite registry, a real spawned process."""
 
 from __future__ import annotations
 
 import csv
 import io
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -86,75 +87,58 @@ def settings(tmp_path: Path) -> Settings:
                     index_file=str(tmp_path / "index.bin"))
 
 
+@pytest.fixture
+async def registry(settings: Settings) -> AsyncIterator[SqlRegistry]:
+    opened = await open_registry(settings.database_url or "")
+    yield opened
+    await opened.close()
+
+
 async def test_an_import_into_a_kept_index_is_merged_in_as_its_process_folded_it(
-    settings: Settings, protected: list[Official], caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+    registry: SqlRegistry, settings: Settings, protected: list[Official],
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(building, "CHUNK", 64)  # many chunks handed to the process
     half = len(protected) // 2
-    registry = await open_registry(settings.database_url or "")
-    try:
-        await import_text(registry, settings, csv_of(protected[:half]))  # built whole
-        # Changes while no index is kept: the keep catches them up before it merges.
-        demoted, added = protected[3], protected[half]
-        await registry.apply(Correction(demoted.ref, Status.UNOFFICIAL, demoted.entity), "mod")
-        await registry.apply(Correction(added.ref, Status.OFFICIAL, added.entity,
-                                        handle_as_written=added.written), "mod")
-        caplog.set_level(logging.INFO)
-        await import_text(registry, settings, csv_of(protected[half + 1 :]))
-        assert "merged into it" in caplog.text and "rebuilding" not in caplog.text
-        assert "building process failed" not in caplog.text
-        await assert_kept_is_fresh(registry, settings, protected)
-    finally:
-        await registry.close()
+    await import_text(registry, settings, csv_of(protected[:half]))  # built whole
+    # Changes while no index is kept: the keep catches them up before it merges.
+    demoted, added = protected[3], protected[half]
+    await registry.apply(Correction(demoted.ref, Status.UNOFFICIAL, demoted.entity), "mod")
+    await registry.apply(Correction(added.ref, Status.OFFICIAL, added.entity,
+                                    handle_as_written=added.written), "mod")
+    caplog.set_level(logging.INFO)
+    await import_text(registry, settings, csv_of(protected[half + 1 :]))
+    assert "merged into it" in caplog.text and "rebuilding" not in caplog.text
+    assert "building process failed" not in caplog.text
+    await assert_kept_is_fresh(registry, settings, protected)
 
 
-async def test_when_its_building_process_fails_the_import_is_read_back(
-    settings: Settings, protected: list[Official], caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("failing", "kept_meanwhile", "said"), [
+    (True, False, "building process failed"),
+    (False, True, "kept lookalike index loaded"),  # a core may hold the import's accounts
+], ids=["its building process failed", "an index was kept since it began"])
+async def test_the_import_is_read_back_when_its_batch_cannot_be_merged(
+    registry: SqlRegistry, settings: Settings, protected: list[Official],
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
+    failing: bool, kept_meanwhile: bool, said: str,
 ) -> None:
     monkeypatch.setattr(building, "CHUNK", 64)
     half = len(protected) // 2
-    registry = await open_registry(settings.database_url or "")
-    try:
-        await import_text(registry, settings, csv_of(protected[:half]))
-        caplog.set_level(logging.INFO)
-        await import_text(registry, settings, csv_of(protected[half:]), failing=True)
-        assert "building process failed" in caplog.text and "merged into it" not in caplog.text
-        await assert_kept_is_fresh(registry, settings, protected)
-    finally:
-        await registry.close()
+    await import_text(registry, settings, csv_of(protected[:half]))
+    caplog.set_level(logging.INFO)
+    await import_text(registry, settings, csv_of(protected[half:]), failing, kept_meanwhile)
+    assert said in caplog.text and "merged into it" not in caplog.text
+    await assert_kept_is_fresh(registry, settings, protected)
 
 
 async def test_a_small_import_is_caught_up_from_the_change_log(
-    settings: Settings, protected: list[Official], caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
+    registry: SqlRegistry, settings: Settings, protected: list[Official],
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(kept, "SAVE_AFTER", 1)  # the catch-up kept, to be compared
-    registry = await open_registry(settings.database_url or "")
-    try:
-        await import_text(registry, settings, csv_of(protected[:-100]))
-        caplog.set_level(logging.INFO)
-        await import_text(registry, settings, csv_of(protected[-100:]))  # under BULK
-        assert "reloaded from the change log" in caplog.text
-        assert "merged into it" not in caplog.text
-        await assert_kept_is_fresh(registry, settings, protected)
-    finally:
-        await registry.close()
-
-
-async def test_an_index_kept_since_the_import_began_is_not_merged_into_twice(
-    settings: Settings, protected: list[Official], caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(building, "CHUNK", 64)
-    half = len(protected) // 2
-    registry = await open_registry(settings.database_url or "")
-    try:
-        await import_text(registry, settings, csv_of(protected[:half]))
-        caplog.set_level(logging.INFO)
-        await import_text(registry, settings, csv_of(protected[half:]), kept_meanwhile=True)
-        assert "merged into it" not in caplog.text
-        await assert_kept_is_fresh(registry, settings, protected)
-    finally:
-        await registry.close()
+    await import_text(registry, settings, csv_of(protected[:-100]))
+    caplog.set_level(logging.INFO)
+    await import_text(registry, settings, csv_of(protected[-100:]))  # under BULK
+    assert "reloaded from the change log" in caplog.text
+    assert "merged into it" not in caplog.text
+    await assert_kept_is_fresh(registry, settings, protected)
