@@ -112,6 +112,8 @@ class LookalikeIndex:
     def merge_batch(self, refs: Sequence[AccountRef], batch: Batch) -> None:
         """refs no longer indexed as they were, and the accounts of batch indexed (merged in):
         the hash arrays merged in threads (numpy sorts without the GIL)."""
+        if not refs and not len(batch):  # nothing to do: no merge of every array
+            return
         first = self._accounts.replace(refs, batch)
         alive = self._accounts.alive
         maps = (self._exact, self._deletions, self._halves)
