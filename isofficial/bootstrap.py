@@ -8,13 +8,13 @@ import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.building import IndexBuilding, building_process_started
 from bot.core import Core
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from knowledge.verify.accounts import TxtLookup
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FOLD_FOLDER = "isofficial-fold-"  # + the importing process's id: its building process's index
 
@@ -115,25 +116,19 @@ async def keep_index(
 def index_to_build(settings: Settings) -> Iterator[Imported | None]:
     """What an import indexes its accounts in, folded by a process of its own while the
     import goes on (None: no index is kept). With no kept index yet, the keep after it builds
-    the index whole from them; with one, it merges the import's accounts into it (the process
-    starts only for an import of more than one chunk of them)."""
+    the index whole from them; with one, it merges the import's accounts into it. The process
+    starts with the first chunk handed to it: an import of fewer accounts starts none."""
     store = index_store(settings)
     if store is None:
         yield None
         return
     into_kept = store.path.exists()
-    try:  # spawn: the import's threads (aiosqlite's) must not be forked mid-statement
-        pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
-                                   initializer=building_process_started)
-    except (OSError, NotImplementedError) as error:  # no process semaphores (some sandboxes)
-        log.warning("folding the lookalike index in this process: %s", error)
-        yield Imported(added=Additions() if into_kept else None)
-        return
     # The process's index comes back as a file in a folder of this process's own: through the
     # pool's pipe, hundreds of MB would wait at every 64 KB for this process's GIL.
     _remove_stale_fold_folders()
     folder = tempfile.TemporaryDirectory(prefix=f"{FOLD_FOLDER}{os.getpid()}-",
                                          ignore_cleanup_errors=True)
+    pool = _PoolOnFirstTask()
     building = IndexBuilding(pool, Path(folder.name))
     try:
         yield Imported(building, added=Additions() if into_kept else None)
@@ -142,6 +137,36 @@ def index_to_build(settings: Settings) -> Iterator[Imported | None]:
         # while this one closes the registry (0.3 s at 1M rows), else it is waited for.
         pool.shutdown(wait=not building.idle(), cancel_futures=True)
         folder.cleanup()
+
+
+class _PoolOnFirstTask(Executor):
+    """The import's one-process pool, started at its first task; where no process can start
+    (no process semaphores: some sandboxes), its tasks run here, as they come."""
+
+    def __init__(self) -> None:
+        self._pool: Executor | None = None
+        self._here = False
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        if self._pool is None and not self._here:
+            try:  # spawn: the import's threads (aiosqlite's) must not be forked mid-statement
+                self._pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"),
+                                                 initializer=building_process_started)
+            except (OSError, NotImplementedError) as error:
+                log.warning("folding the lookalike index in this process: %s", error)
+                self._here = True
+        if self._pool is not None:
+            return self._pool.submit(fn, *args, **kwargs)
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except Exception as error:  # the task's failure, as a pool would hand it back
+            done.set_exception(error)
+        return done
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait, cancel_futures=cancel_futures)
 
 
 def _remove_stale_fold_folders() -> None:

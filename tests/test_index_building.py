@@ -274,9 +274,23 @@ def test_without_process_semaphores_an_import_builds_here(
                         index_file=str(tmp_path / "index.bin"))
     with bootstrap.index_to_build(settings) as imported:
         assert imported is not None
-        assert imported.building._pool is None
         assert_same(built(imported.building, ROWS), expected)
     assert "folding the lookalike index in this process" in caplog.text
+    assert "building process failed" not in caplog.text
+
+
+def test_an_import_of_fewer_than_a_chunk_starts_no_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[object] = []
+    monkeypatch.setattr(bootstrap, "ProcessPoolExecutor", lambda *a, **k: started.append(a))
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/registry.db",
+                        index_file=str(tmp_path / "index.bin"))
+    with bootstrap.index_to_build(settings) as imported:
+        assert imported is not None
+        imported.building.add(ROWS[: CHUNK - 1])
+        index = imported.building.index()
+    assert not started and index is not None and len(index) == CHUNK - 1
 
 
 def interrupt_handler() -> object:
