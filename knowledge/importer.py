@@ -202,9 +202,11 @@ async def _import_part(
     """Check the part against the registry and write it (its new accounts last: on SQLite
     they are left writing in writes). so_far: what the registry may hold (its few rows at the
     start, what the parts before wrote): only those refs and names are read."""
-    refs = list(plan.accounts)
-    existing = await registered(conn, so_far.refs_to_read(refs) if so_far else refs)
-    matched = await match_entities(conn, plan, existing, so_far)
+    refs, names_held = list(plan.accounts), None
+    if so_far is not None:  # the part's own count as written from here (its writes queue next)
+        refs, names_held = so_far.to_read(refs, plan.entities)
+    existing = await registered(conn, refs)
+    matched = await match_entities(conn, plan, existing, names_held)
     new, grown, unchanged = against_registry(plan, existing)
     written = [*new, *grown]
     totals.written += sum(a.rows - a.repeats for a in written)
@@ -220,9 +222,6 @@ async def _import_part(
     totals.entity_rows += await write_entities(conn, matched, names)
     await announce(conn, [account.ref for account in written])
     await _write_new(conn, new, names, (by, at), writes)
-    if so_far is not None:
-        entity_names = {a.entity for a in plan.accounts.values() if a.entity}
-        so_far.wrote([a.ref for a in new], entity_names | plan.entities.keys() | names.keys())
     # Inserted in this order, so in id order; grown accounts stay as the index holds them.
     indexed = [(a.ref, a.entity, a.handle_as_written) for a in new
                if a.entity and a.status in PROTECTED]

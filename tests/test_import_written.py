@@ -5,6 +5,7 @@ lets through writes what one asking about every ref and name writes, refusals an
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -103,14 +104,16 @@ async def test_an_import_reading_only_what_may_be_there_writes_what_one_reading_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     asked: list[int] = []
-    reads = Written.refs_to_read
+    reads = Written.to_read
 
-    def counted(self: Written, refs: list[AccountRef]) -> list[AccountRef]:
-        found = reads(self, refs)
-        asked.append(len(found))
+    def counted(
+        self: Written, refs: list[AccountRef], names: Iterable[str]
+    ) -> tuple[list[AccountRef], set[str]]:
+        found = reads(self, refs, names)
+        asked.append(len(found[0]))
         return found
 
-    monkeypatch.setattr(Written, "refs_to_read", counted)
+    monkeypatch.setattr(Written, "to_read", counted)
     for seed in range(3):
         rows = tangled_rows(400, seed=10 + seed)
         asked.clear()

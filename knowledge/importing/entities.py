@@ -19,7 +19,6 @@ from bot.model import AccountRecord, AccountRef, ImportProblem
 from knowledge.database import any_of, insert_new
 from knowledge.importing.plan import EntityPlan, Plan
 from knowledge.importing.rows import Planned, scheme_of
-from knowledge.importing.written import Written
 from knowledge.tables import entities, entity_aliases, entity_identifiers
 
 
@@ -37,13 +36,13 @@ async def match_entities(
     conn: AsyncConnection,
     plan: Plan,
     existing: dict[AccountRef, AccountRecord],
-    written: Written | None = None,
+    may_hold: set[str] | None = None,
 ) -> Matched:
     """Rename the plan's accounts to the registered entity each means; what else to write.
-    written: the names the registry may hold (None: every name is looked up)."""
+    may_hold: the plan's entity names the registry may hold (None: every name is looked up)."""
     wanted = {i for e in plan.entities.values() for i in e.identifiers}
     owners = await _owners(conn, wanted)
-    to_read = written.names_to_read(plan.entities) if written else set(plan.entities)
+    to_read = set(plan.entities) if may_hold is None else may_hold
     registered = await _registered_ids(conn, {*to_read, *owners.values()})
     # A new entity under its own name, none of its accounts registered, has nothing to match
     # (most of a new file): its accounts are not gathered.

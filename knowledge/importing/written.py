@@ -12,7 +12,9 @@ ref and name, as before.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +29,7 @@ from knowledge.tables import accounts, entities
 # Rows read at the start at most: milliseconds, so that even a file of a few rows, whose own
 # lookups would cost less than the read, pays nothing to speak of.
 READ_AT = 10_000
+T = TypeVar("T")
 
 
 class KeyRuns:
@@ -69,27 +72,28 @@ class Written:
         return cls(await _keys_of(conn, accounts, accounts_now),
                    await _keys_of(conn, entities, select(entities.c.name)))
 
-    def refs_to_read(self, refs: Sequence[AccountRef]) -> list[AccountRef]:
-        """The refs the registry may hold (a 64-bit hash collision: one read too many)."""
-        if self._accounts is None:
-            return list(refs)
-        held = self._accounts.holds(keys_of(map(str, refs)))
-        return [ref for ref, maybe in zip(refs, held.tolist(), strict=True) if maybe]
+    def to_read(
+        self, refs: Sequence[AccountRef], names: Iterable[str]
+    ) -> tuple[list[AccountRef], set[str]]:
+        """The refs and entity names of a part that the registry may hold (a 64-bit hash
+        collision: one read too many); then the part's own count as written. A part writes no
+        other account, and no entity name but its own and registered ones; one it does not
+        write costs a later part a read, never a read missed. Each is hashed once."""
+        def ref_keys(found: list[AccountRef]) -> Keys:
+            return keys_of(map(str, found))
 
-    def names_to_read(self, names: Iterable[str]) -> set[str]:
-        """The entity names the registry may hold."""
-        wanted = list(set(names))
-        if self._entities is None:
-            return set(wanted)
-        held = self._entities.holds(stable_hashes(wanted))
-        return {name for name, maybe in zip(wanted, held.tolist(), strict=True) if maybe}
+        return (_to_read(self._accounts, list(refs), ref_keys),
+                set(_to_read(self._entities, list(set(names)), stable_hashes)))
 
-    def wrote(self, refs: Sequence[AccountRef], names: Iterable[str]) -> None:
-        """These accounts and entities may be in the registry now."""
-        if self._accounts is not None:
-            self._accounts.add(keys_of(map(str, refs)))
-        if self._entities is not None:
-            self._entities.add(stable_hashes(list(set(names))))
+
+def _to_read(runs: KeyRuns | None, items: list[T], keys: Callable[[list[T]], Keys]) -> list[T]:
+    """The items whose keys runs may hold (all, without runs); then runs hold them all."""
+    if runs is None:
+        return items
+    found = keys(items)
+    held = runs.holds(found).tolist()
+    runs.add(found)
+    return list(compress(items, held))
 
 
 async def _keys_of(
