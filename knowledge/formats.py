@@ -84,31 +84,20 @@ def csv_rows(stream: TextIO) -> Iterator[tuple[int, Row]]:
     if missing:
         raise BadImportFile(f"the CSV header lacks {', '.join(sorted(missing))}")
     width = len(names)
-    for line, values in _numbered(reader):
-        row = dict(zip(names, values, strict=False))  # a short or long record, as DictReader
-        if len(values) < width:
-            row.update(dict.fromkeys(names[len(values) :], ""))
-        if "'" in "".join(values):  # rarely: a cell may be an escaped formula
-            row = {k: _cell(v) for k, v in row.items()}
-        yield line, row
-
-
-def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Each non-blank record with the line csv_rows has always given it (csv.DictReader's): the
-    one after the previous record's last line."""
-    seen = reader.line_num
-    while True:
-        line = seen + 1
-        try:
-            values = next(reader, None)
-            while values == []:
-                values = next(reader, None)
-            seen = reader.line_num
-        except csv.Error as error:
-            raise BadImportFile(f"line {line}: not valid CSV: {error}") from None
-        if values is None:
-            return
-        yield line, values
+    line = reader.line_num + 1  # each record's: the one after the previous record's last line
+    try:
+        for values in reader:
+            if not values:
+                continue  # a blank line (the line given stays: csv.DictReader's)
+            row = dict(zip(names, values, strict=False))  # a short or long record, as DictReader
+            if len(values) < width:
+                row.update(dict.fromkeys(names[len(values) :], ""))
+            if "'" in "".join(values):  # rarely: a cell may be an escaped formula
+                row = {k: _cell(v) for k, v in row.items()}
+            yield line, row
+            line = reader.line_num + 1
+    except csv.Error as error:
+        raise BadImportFile(f"line {line}: not valid CSV: {error}") from None
 
 
 # --- YAML ---------------------------------------------------------------------------------------
