@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import statistics
@@ -26,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_scale import compile_tree, registry_files
+from benchmarks.bench_scale import compile_tree, environment, registry_files, trees_of
 
 # `isofficial` of the tree on PYTHONPATH; on exit it writes its main thread's CPU and its own.
 CLI = """import atexit, json, os, resource, sys, time
@@ -43,10 +42,8 @@ FIGURES = ("wall", "main", "process", "command")
 
 def run_import(tree: Path, csv_file: Path, home: Path) -> dict[str, float]:
     """One import into a new registry under home: wall and CPU seconds (FIGURES)."""
-    env = {**os.environ, "PYTHONPATH": str(tree), "XDG_CACHE_HOME": str(home / "cache"),
-           "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
-           "BENCH_CPU_FILE": str(home / "cpu.json")}
-    env.pop("ISOFFICIAL_DATABASE_URL", None)
+    url = f"sqlite+aiosqlite:///{home}/registry.sqlite3"
+    env = {**environment(tree, home, url), "BENCH_CPU_FILE": str(home / "cpu.json")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", CLI, "import", str(csv_file), "--by", "bench"],
@@ -69,8 +66,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="where the CSV files are kept")
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH")
     args = parser.parse_args()
-    trees = [(label, Path(path).resolve()) for label, _, path in
-             (tree.partition("=") for tree in args.tree or ["now=."])]
+    trees = trees_of(args.tree)
     work = Path(tempfile.mkdtemp(prefix="bench-import-cpu-"))
     try:
         _, (csv_file, *_) = registry_files(args.size, args.seed, args.data or work / "data")

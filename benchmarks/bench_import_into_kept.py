@@ -22,7 +22,13 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from benchmarks.bench_scale import compile_tree, environment, registry_files, run_cli
+from benchmarks.bench_scale import (
+    compile_tree,
+    environment,
+    registry_files,
+    run_cli,
+    trees_of,
+)
 
 
 def second_files(n: int, seed: int, folder: Path) -> list[Path]:
@@ -55,8 +61,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None, help="where the CSV files are kept")
     parser.add_argument("--tree", action="append", default=[], metavar="LABEL=PATH")
     args = parser.parse_args()
-    trees = [(label, Path(path).resolve()) for label, _, path in
-             (tree.partition("=") for tree in args.tree or ["now=."])]
+    trees = trees_of(args.tree)
     work = Path(tempfile.mkdtemp(prefix="bench-into-kept-"))
     data = args.data or work / "data"
     try:

@@ -187,6 +187,12 @@ def environment(tree: Path, home: Path, url: str) -> dict[str, str]:
     }
 
 
+def trees_of(specs: list[str]) -> list[tuple[str, Path]]:
+    """The trees of --tree LABEL=PATH options (default: this checkout, as "now")."""
+    return [(label, Path(path).resolve()) for label, _, path in
+            (spec.partition("=") for spec in specs or [f"now={HERE}"])]
+
+
 def compile_tree(tree: Path) -> None:
     """Write the tree's bytecode, as `pip install .` does for an installed copy: a source tree
     run with PYTHONDONTWRITEBYTECODE (set on these machines) compiles every module at every

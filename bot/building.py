@@ -79,8 +79,7 @@ class IndexBuilding:
         (LookalikeIndex.merge_batch); None when the pool's process failed."""
         if not self._handed_out():
             return self._here.batch()
-        batch: Batch | None = self._result(batch_kept, Batch)
-        return batch
+        return self._result(batch_kept, Batch)
 
     def _handed_out(self) -> bool:
         """Whether the pool has any of the accounts (else the few added, if any, are folded
@@ -91,7 +90,7 @@ class IndexBuilding:
             return False
         return True
 
-    def _result(self, task: Callable[[str, int, str | None], object], kind: type) -> Any:
+    def _result(self, task: Callable[[str, int, str | None], object], kind: type[T]) -> T | None:
         """What task made (a kind) of every account the pool was handed (the last ones handed
         now), or None when the pool's process failed."""
         assert self._pool is not None
